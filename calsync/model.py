@@ -1,0 +1,223 @@
+"""The domain in its own words: plans, sessions, occurrences and conflicts.
+
+Everything here is a frozen dataclass over plain values, so the core (loading,
+expansion, placement, rules) stays pure and every result can be compared,
+hashed and cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class Kind(StrEnum):
+    STRENGTH = "strength"
+    RIDE = "ride"
+    RUN = "run"
+    SWIM = "swim"
+    MOBILITY = "mobility"
+    OTHER = "other"
+
+
+class Load(StrEnum):
+    EASY = "easy"
+    MODERATE = "moderate"
+    HARD = "hard"
+
+
+class Level(StrEnum):
+    ERROR = "error"
+    WARN = "warn"
+    OFF = "off"
+
+    @property
+    def rank(self) -> int:
+        return {"off": 0, "warn": 1, "error": 2}[self.value]
+
+
+class Goal(StrEnum):
+    HYPERTROPHY = "hypertrophy"
+    ENDURANCE = "endurance"
+    BALANCED = "balanced"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A named span of wall-clock time in which a session may be placed."""
+
+    name: str
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Session:
+    """One entry of the session library (or a day's override of one)."""
+
+    name: str
+    kind: Kind
+    title: str
+    duration: timedelta
+    load: Load
+    focus: str | None = None
+    notes: str | None = None
+    location: str | None = None
+    reminder: int | None = None  # minutes before the start; None: no alarm
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A session on a day: at a fixed wall-clock time, or somewhere in a window."""
+
+    session: Session
+    at: time | None = None
+    window: Window | None = None
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A block of the training cycle, e.g. 3 build weeks then 1 deload week."""
+
+    name: str
+    weeks: int
+    scale: tuple[tuple[Kind, float], ...] = ()
+
+    def factor(self, kind: Kind) -> float:
+        return dict(self.scale).get(kind, 1.0)
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    """A rule as configured for one plan: its level and its parameters."""
+
+    id: str
+    level: Level
+    params: tuple[tuple[str, object], ...] = ()
+
+    def param(self, name: str) -> object:
+        return dict(self.params)[name]
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    title: str
+    timezone: str
+    starts: date
+    goal: Goal
+    sessions: tuple[Session, ...]
+    week: tuple[tuple[Entry, ...], ...]  # seven days, Monday first
+    rules: tuple[RuleSetting, ...]
+    windows: tuple[Window, ...] = ()
+    cycle: tuple[Phase, ...] = ()
+    exceptions: tuple[tuple[date, tuple[Entry, ...]], ...] = ()
+    source: str = ""  # the file it was loaded from, for messages only
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def rule(self, rule_id: str) -> RuleSetting:
+        for setting in self.rules:
+            if setting.id == rule_id:
+                return setting
+        raise KeyError(rule_id)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """A dated, timed session: what ends up as one calendar event.
+
+    `key` is stable: it depends only on the plan id, the date and the session's
+    identity within that day, so the same session gets the same key (and UID)
+    on every run and every machine.
+    """
+
+    key: str
+    plan: str
+    date: date
+    start: datetime  # timezone-aware, in the plan's zone
+    end: datetime
+    session: Session  # durations already scaled for the cycle phase
+    week: int  # plan week, 1 for the week of `starts`
+    phase: str | None
+    window: str | None = None  # the window it was placed in, if any
+
+    @property
+    def uid(self) -> str:
+        """The iCalendar UID: the same in the .ics file, on CalDAV and in Google."""
+        return self.key.replace("/", "-") + "@calsync"
+
+    @property
+    def start_utc(self) -> datetime:
+        return self.start.astimezone(UTC)
+
+    @property
+    def end_utc(self) -> datetime:
+        return self.end.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Time taken by something outside the plan (a meeting, a family dinner)."""
+
+    start: datetime  # timezone-aware
+    end: datetime
+    title: str = "busy"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    rule: str
+    level: Level
+    date: date
+    message: str
+    sessions: tuple[Occurrence, ...] = ()
+    busy: tuple[Busy, ...] = ()
+    hint: str | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(o.key for o in self.sessions)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What `expand` returns: the sessions of a range and what conflicts."""
+
+    plan: Plan
+    start: date
+    end: date  # exclusive
+    occurrences: tuple[Occurrence, ...]
+    conflicts: tuple[Conflict, ...] = field(default=())
+
+    def conflicts_for(self, key: str) -> tuple[Conflict, ...]:
+        return tuple(c for c in self.conflicts if key in c.keys)
+
+    def worst(self) -> Level:
+        return max((c.level for c in self.conflicts), key=lambda lv: lv.rank, default=Level.OFF)
+
+
+__all__ = [
+    "Busy",
+    "Conflict",
+    "Entry",
+    "Goal",
+    "Kind",
+    "Level",
+    "Load",
+    "Occurrence",
+    "Phase",
+    "Plan",
+    "RuleSetting",
+    "Schedule",
+    "Session",
+    "WEEKDAYS",
+    "Window",
+]
