@@ -96,8 +96,16 @@ def _content_lines(text: str, source: str) -> Iterator[_Line]:
         match = _CONTENT_LINE.match(logical)
         if match is None:
             raise BusyFileError(source, f"not an iCalendar content line: {logical[:60]!r}", number)
-        value = logical[match.end() :]
-        yield _Line(number, match["name"].upper(), value)
+        yield _Line(number, match["name"].upper(), logical[match.end() :])
+
+
+def _check_header(text: str, source: str) -> None:
+    """Say "not iCalendar" rather than "bad line 1" for a JPEG or a vCard."""
+    for number, logical in _unfold(text):
+        if logical.strip().upper() != "BEGIN:VCALENDAR":
+            raise BusyFileError(source, _NOT_ICALENDAR, number)
+        return
+    raise BusyFileError(source, f"empty file; {_NOT_ICALENDAR}")
 
 
 def _scan(text: str, source: str) -> list[_Span]:
@@ -106,14 +114,13 @@ def _scan(text: str, source: str) -> list[_Span]:
     Document order is the order of `Component.walk()`, which is how spans are
     matched to parsed components later.
     """
+    _check_header(text, source)
     spans: list[_Span] = []
     stack: list[_Span] = []
     closed = False
     for line in _content_lines(text, source):
         if closed:
             raise BusyFileError(source, "content after END:VCALENDAR", line.number)
-        if not spans and (line.name, line.value.upper()) != ("BEGIN", "VCALENDAR"):
-            raise BusyFileError(source, _NOT_ICALENDAR, line.number)
         if line.name == "BEGIN":
             span = _Span(line.value.strip().upper(), line.number, {})
             spans.append(span)
@@ -123,8 +130,6 @@ def _scan(text: str, source: str) -> list[_Span]:
             closed = not stack
         else:
             stack[-1].properties.setdefault(line.name, line.number)
-    if not spans:
-        raise BusyFileError(source, f"empty file; {_NOT_ICALENDAR}")
     if stack:
         open_ = stack[-1]
         raise BusyFileError(source, f"BEGIN:{open_.name} is never closed", open_.begin)
@@ -200,13 +205,15 @@ def _check_broken(component: icalendar.cal.Component, where: _Where) -> None:
             raise where.error(f"bad {prop} in {component.name}: {message}", prop)
 
 
-def _dated_values(component: icalendar.cal.Component, prop: str) -> Iterator[tuple[object, str]]:
-    """Yield (python value, TZID or "") for each value of a date property."""
+def _dated_values(
+    component: icalendar.cal.Component, prop: str
+) -> Iterator[tuple[object, str | None]]:
+    """Yield (python value, TZID or None) for each value of a date property."""
     values = component.get(prop)
     if values is None:
         return
     for value in values if isinstance(values, list) else [values]:
-        tzid = str(value.params.get("TZID", ""))
+        tzid = value.params.get("TZID")
         for item in getattr(value, "dts", [value]):  # EXDATE/RDATE hold lists
             dt = item.dt
             yield (dt[0] if isinstance(dt, tuple) else dt), tzid  # RDATE periods
@@ -218,7 +225,7 @@ def _check_zones(event: icalendar.cal.Component, where: _Where) -> None:
     # (floating) time, which would be off by hours. Refuse instead.
     for prop in _DATED:
         for value, tzid in _dated_values(event, prop):
-            if tzid and isinstance(value, datetime) and value.tzinfo is None:
+            if tzid is not None and isinstance(value, datetime) and value.tzinfo is None:
                 message = f"unknown time zone {tzid!r} in {prop} (no VTIMEZONE defines it)"
                 raise where.error(message, prop)
 
@@ -242,9 +249,10 @@ def _check_period(event: icalendar.cal.Component, where: _Where, zone: ZoneInfo)
     if "DTEND" in event and "DURATION" in event:
         raise where.error("event has both DTEND and DURATION", "DURATION")
     if "DURATION" in event:
-        duration = event["DURATION"].dt
-        if not isinstance(duration, timedelta) or duration < timedelta(0):
-            raise where.error(f"DURATION must be a positive duration, not {duration}", "DURATION")
+        duration = event["DURATION"]
+        if not isinstance(duration.dt, timedelta) or duration.dt < timedelta(0):
+            text = duration.to_ical().decode()
+            raise where.error(f"DURATION must not be negative: {text}", "DURATION")
     if "DTEND" in event:
         end = event["DTEND"].dt
         if isinstance(start, datetime) != isinstance(end, datetime):
