@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from dateutil.rrule import rrulestr
 
 from calsync.model import Busy
 
@@ -151,8 +152,9 @@ def _close(stack: list[_Span], line: _Line, source: str) -> None:
 # Properties whose broken values change when an event is busy. Broken values
 # elsewhere (say a malformed CREATED) are harmless for us and are ignored, as
 # real exports do carry such noise.
+# SEQUENCE is in because recurring-ical-events compares it between overrides.
 _TIMING = frozenset(
-    {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "STATUS"}
+    {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "SEQUENCE"}
 )
 _TIMEZONE_PARTS = frozenset({"VTIMEZONE", "STANDARD", "DAYLIGHT"})
 _DATED = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
@@ -185,7 +187,8 @@ def _parse_calendar(text: str, source: str) -> tuple[icalendar.Calendar, list[_W
     try:
         calendar = icalendar.Calendar.from_ical(text)
     except Exception as error:  # icalendar raises bare ValueError & co.
-        raise BusyFileError(source, f"invalid iCalendar data: {error}") from error
+        line = _guess_line(text, str(error))
+        raise BusyFileError(source, f"invalid iCalendar data: {error}", line) from error
     if not isinstance(calendar, icalendar.Calendar):
         raise BusyFileError(source, _NOT_ICALENDAR)
     components = calendar.walk()
@@ -194,6 +197,22 @@ def _parse_calendar(text: str, source: str) -> tuple[icalendar.Calendar, list[_W
     if [c.name for c in components] != [s.name for s in spans]:
         return calendar, [_Where(source, None) for _ in components]
     return calendar, [_Where(source, span) for span in spans]
+
+
+_QUOTED_VALUE = re.compile(r"got:? '?(?P<value>[^']+?)'?$", re.IGNORECASE)
+
+
+def _guess_line(text: str, message: str) -> int | None:
+    """The line holding the value an icalendar exception quotes, if unique.
+
+    icalendar raises (rather than records) errors in VTIMEZONE data, and its
+    messages end with "got: <value>" but carry no position.
+    """
+    match = _QUOTED_VALUE.search(message)
+    if match is None:
+        return None
+    found = [number for number, line in _unfold(text) if match["value"] in line]
+    return found[0] if len(found) == 1 else None
 
 
 def _check_broken(component: icalendar.cal.Component, where: _Where) -> None:
@@ -261,12 +280,46 @@ def _check_period(event: icalendar.cal.Component, where: _Where, zone: ZoneInfo)
             raise where.error(f"DTEND {end} is before DTSTART {start}", "DTEND")
 
 
+_UNTIL = re.compile(r"UNTIL=[^;]*;?")
+
+
+def _check_rules(event: icalendar.cal.Component, where: _Where) -> None:
+    # recurring-ical-events hides dateutil's reason behind "UNTIL parameter is
+    # missing" for any bad rule, so try each rule here first. UNTIL is dropped
+    # because icalendar has checked its syntax already, and its zone may
+    # legitimately differ from DTSTART's (recurring-ical-events fixes that up).
+    rules = event.get("RRULE", [])
+    start = event["DTSTART"].dt
+    naive = start.replace(tzinfo=None) if isinstance(start, datetime) else start
+    for rule in rules if isinstance(rules, list) else [rules]:
+        text = _UNTIL.sub("", rule.to_ical().decode()).rstrip(";")
+        try:
+            rrulestr(text, dtstart=naive)
+        except (ValueError, TypeError, KeyError) as error:
+            raise where.error(f"bad RRULE {text!r}: {error}", "RRULE") from error
+
+
+def _check_calendar_zone(calendar: icalendar.Calendar, where: _Where) -> None:
+    # Google's X-WR-TIMEZONE is honoured by recurring-ical-events (floating
+    # times are read in it), which fails obscurely if the name is unknown.
+    name = calendar.get("X-WR-TIMEZONE")
+    if name is None:
+        return
+    try:
+        ZoneInfo(str(name))
+    except (ValueError, KeyError) as error:  # ZoneInfoNotFoundError is a KeyError
+        message = f"unknown time zone {str(name)!r} in X-WR-TIMEZONE"
+        raise where.error(message, "X-WR-TIMEZONE") from error
+
+
 def _check(calendar: icalendar.Calendar, wheres: list[_Where], zone: ZoneInfo) -> None:
+    _check_calendar_zone(calendar, wheres[0])
     for component, where in zip(calendar.walk(), wheres, strict=True):
         _check_broken(component, where)
         if component.name == "VEVENT":
             _check_zones(component, where)
             _check_period(component, where, zone)
+            _check_rules(component, where)
 
 
 # --- expansion ----------------------------------------------------------------
@@ -332,10 +385,11 @@ def parse_busy(
     """The busy intervals of an .ics calendar that overlap [start, end).
 
     `source` names the file in error messages only. Dates, floating times and
-    naive `start`/`end` are read in `zone` (the plan's zone); every returned
-    datetime is aware and expressed in `zone`. Transparent ("free") and
-    cancelled events or instances take no time and are left out, as are
-    zero-length events. Identical intervals (same start, end and title) are
+    naive `start`/`end` are read in `zone` (the plan's zone), except that a
+    Google-style X-WR-TIMEZONE, when the file has one, is the zone of its
+    floating times. Every returned datetime is aware and expressed in `zone`.
+    Transparent ("free") and cancelled events or instances take no time and
+    are left out, as are zero-length events. Identical intervals (same start, end and title) are
     reported once. Raises only `BusyFileError`.
     """
     start, end = _aware(start, zone), _aware(end, zone)

@@ -61,7 +61,9 @@ class CalsyncGroup(click.Group):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
             ctx.exit(EXIT_FAILURE)
         except OSError as err:
-            click.echo(f"calsync: {err.strerror or err}: {err.filename or ''}".rstrip(": "), err=True)
+            click.echo(
+                f"calsync: {err.strerror or err}: {err.filename or ''}".rstrip(": "), err=True
+            )
             ctx.exit(EXIT_FAILURE)
 
 
@@ -246,6 +248,57 @@ def plan_command(
     """The expanded sessions (and conflicts) as JSON."""
     schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
     echo_json(schedule_json(schedule, sessions=True))
+    sys.exit(exit_status(schedule, fail_on))
+
+
+@cli.command()
+@plan_argument
+@range_options
+@busy_option
+@fail_on_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=Path("-"),
+    show_default=True,
+    help="The .ics file to write (- for stdout). Its previous version keeps SEQUENCE and DTSTAMP.",
+)
+@click.option(
+    "--now",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    default=None,
+    help="DTSTAMP for changed events (default: SOURCE_DATE_EPOCH, else the clock).",
+)
+def ics(
+    plan_path: Path,
+    from_: datetime | None,
+    weeks: int,
+    busy_files: tuple[Path, ...],
+    fail_on: str,
+    output: Path,
+    now: datetime | None,
+) -> None:
+    """Write the sessions as an RFC 5545 .ics file to import or subscribe to."""
+    from .ics import NotOurFile, now_from, read_previous, render, write_atomic
+
+    schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
+    to_stdout = str(output) == "-"
+    previous = None
+    if not to_stdout and output.exists():
+        zone = schedule.plan.zone
+        first = datetime.combine(schedule.start, time(), tzinfo=zone)
+        try:
+            previous = read_previous(output.read_bytes(), schedule.plan.id, first, str(output))
+        except NotOurFile as err:
+            raise BadInput(str(err)) from None
+    data = render(schedule, now_from(now, os.environ), previous)
+    if to_stdout:
+        click.get_binary_stream("stdout").write(data)
+    else:
+        write_atomic(output, data)
+        click.echo(f"wrote {output}: {totals_line(schedule)}", err=True)
+    echo_conflicts(schedule, err=True)
     sys.exit(exit_status(schedule, fail_on))
 
 

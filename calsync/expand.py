@@ -104,7 +104,10 @@ def wall_clock(day: date, at: time, zone: ZoneInfo) -> tuple[datetime, str | Non
         return first, None
     resolved = first.astimezone(UTC).astimezone(zone)
     if resolved.replace(tzinfo=None) != first.replace(tzinfo=None):
-        return resolved, f"{at:%H:%M} does not exist on {day} (clocks go forward): moved to {resolved:%H:%M}"
+        return (
+            resolved,
+            f"{at:%H:%M} does not exist on {day} (clocks go forward): moved to {resolved:%H:%M}",
+        )
     return first, f"{at:%H:%M} occurs twice on {day} (clocks go back): the first one is used"
 
 
@@ -154,7 +157,9 @@ def place_day(
         if note:
             notes.append(_expansion_conflict(settings, "dst", day, note, occurrence))
     for key, entry in pending:
-        occurrence, note = _place_in_window(plan, key, day, entry, week, phase, placed, busy, settings)
+        occurrence, note = _place_in_window(
+            plan, key, day, entry, week, phase, placed, busy, settings
+        )
         placed.append(occurrence)
         if note:
             notes.append(note)

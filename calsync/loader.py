@@ -166,7 +166,9 @@ def load_plan(path: Path | str) -> Plan:
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise PlanError([Problem(str(path), 1, "", f"cannot read the plan: {err.strerror}")]) from None
+        raise PlanError(
+            [Problem(str(path), 1, "", f"cannot read the plan: {err.strerror}")]
+        ) from None
     return parse_plan(data, str(path))
 
 
@@ -269,7 +271,9 @@ class _PlanReader:
             return None
         value = self.r.text(node, "plan")
         if value is not None and not PLAN_ID.match(value):
-            self.r.fail(node, "plan", f"'{value}' is not a plan id (expected lowercase a-z, 0-9 and -)")
+            self.r.fail(
+                node, "plan", f"'{value}' is not a plan id (expected lowercase a-z, 0-9 and -)"
+            )
             return None
         return value
 
@@ -310,7 +314,9 @@ class _PlanReader:
         for name, value in (self.r.mapping(node, "windows") or {}).items():
             path = f"windows.{name}"
             if not NAME.match(name):
-                self.r.fail(value, path, f"'{name}' is not a name (expected letters, digits, - or _)")
+                self.r.fail(
+                    value, path, f"'{name}' is not a name (expected letters, digits, - or _)"
+                )
                 continue
             span = self.r.parsed(value, path, parse_span)
             if span is not None:
@@ -320,7 +326,11 @@ class _PlanReader:
         for name, value in (self.r.mapping(node, "sessions") or {}).items():
             path = f"sessions.{name}"
             if not NAME.match(name) or name == "rest":
-                self.r.fail(value, path, f"'{name}' cannot name a session (expected letters, digits, - or _; not 'rest')")
+                self.r.fail(
+                    value,
+                    path,
+                    f"'{name}' cannot name a session (expected letters, digits, - or _; not 'rest')",
+                )
                 continue
             fields = self.r.mapping(
                 value,
@@ -388,7 +398,11 @@ class _PlanReader:
             return None
         parts = value.split()
         if len(parts) != 2:
-            self.r.fail(node, path, f"'{value}' is not a session entry (expected 'NAME HH:MM' or 'NAME WINDOW')")
+            self.r.fail(
+                node,
+                path,
+                f"'{value}' is not a session entry (expected 'NAME HH:MM' or 'NAME WINDOW')",
+            )
             return None
         session = self._known_session(node, path, parts[0])
         slot = self._slot(node, path, parts[1])
@@ -408,7 +422,9 @@ class _PlanReader:
         name = self.r.text(fields["session"], f"{path}.session")
         session = self._known_session(fields["session"], f"{path}.session", name) if name else None
         if ("at" in fields) == ("window" in fields):
-            self.r.fail(node, path, "expected exactly one of 'at' (HH:MM) or 'window' (a window name)")
+            self.r.fail(
+                node, path, "expected exactly one of 'at' (HH:MM) or 'window' (a window name)"
+            )
             return None
         key = "at" if "at" in fields else "window"
         raw = self.r.text(fields[key], f"{path}.{key}")
@@ -470,12 +486,18 @@ class _PlanReader:
         fields = self.r.mapping(node, path, optional=("level", *(p.name for p in params)))
         if fields is None:
             return None
-        level = self.r.choice(fields["level"], f"{path}.level", Level) if "level" in fields else default.level
+        level = (
+            self.r.choice(fields["level"], f"{path}.level", Level)
+            if "level" in fields
+            else default.level
+        )
         values = dict(default.params)
         for param in params:
             if param.name in fields:
                 raw = _plain(fields[param.name])
-                parsed = self.r.attempt(fields[param.name], f"{path}.{param.name}", lambda p=param, v=raw: p.parse(v))
+                parsed = self.r.attempt(
+                    fields[param.name], f"{path}.{param.name}", lambda p=param, v=raw: p.parse(v)
+                )
                 values[param.name] = parsed
         if level is None or None in values.values():
             return None
@@ -496,7 +518,9 @@ class _PlanReader:
         if fields is None:
             return None
         name = self.r.text(fields["name"], f"{path}.name") if "name" in fields else None
-        weeks = self.r.integer(fields["weeks"], f"{path}.weeks", 1, 52) if "weeks" in fields else None
+        weeks = (
+            self.r.integer(fields["weeks"], f"{path}.weeks", 1, 52) if "weeks" in fields else None
+        )
         scale: list[tuple[Kind, float]] = []
         factors = self.r.mapping(fields["scale"], f"{path}.scale") if "scale" in fields else {}
         for kind_name, value in (factors or {}).items():

@@ -58,7 +58,12 @@ def conflict_json(c: Conflict) -> dict[str, Any]:
         "message": c.message,
         "hint": c.hint,
         "sessions": [
-            {"key": o.key, "title": o.session.title, "start": o.start.isoformat(), "end": o.end.isoformat()}
+            {
+                "key": o.key,
+                "title": o.session.title,
+                "start": o.start.isoformat(),
+                "end": o.end.isoformat(),
+            }
             for o in c.sessions
         ],
         "busy": [busy_json(b) for b in c.busy],
@@ -78,7 +83,12 @@ def schedule_json(schedule: Schedule, sessions: bool) -> dict[str, Any]:
     plan = schedule.plan
     doc: dict[str, Any] = {
         "calsync": FORMAT,
-        "plan": {"id": plan.id, "title": plan.title, "timezone": plan.timezone, "goal": plan.goal.value},
+        "plan": {
+            "id": plan.id,
+            "title": plan.title,
+            "timezone": plan.timezone,
+            "goal": plan.goal.value,
+        },
         "from": schedule.start.isoformat(),
         "to": (schedule.end - timedelta(days=1)).isoformat(),
         "summary": summary(schedule),

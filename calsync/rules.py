@@ -74,7 +74,9 @@ class Rule:
     check: Check | None = None
 
     def default_setting(self, goal: Goal) -> RuleSetting:
-        return RuleSetting(self.id, self.levels[goal], tuple((p.name, p.default) for p in self.params))
+        return RuleSetting(
+            self.id, self.levels[goal], tuple((p.name, p.default) for p in self.params)
+        )
 
 
 def _all(level: Level) -> Mapping[Goal, Level]:
@@ -85,7 +87,9 @@ def _span(o: Occurrence) -> str:
     return f"'{o.session.title}' ({o.start:%H:%M}-{o.end:%H:%M})"
 
 
-def _conflict(setting: RuleSetting, day: date, message: str, *sessions: Occurrence, **kw) -> Conflict:
+def _conflict(
+    setting: RuleSetting, day: date, message: str, *sessions: Occurrence, **kw
+) -> Conflict:
     return Conflict(setting.id, setting.level, day, message, tuple(sessions), **kw)
 
 
@@ -148,7 +152,10 @@ def check_overlap(view: DayView, setting: RuleSetting, settings: Mapping[str, Ru
     for o in view.sessions:
         for busy in view.busy:
             if o.start_utc < busy.end and busy.start < o.end_utc:
-                start, end = busy.start.astimezone(o.start.tzinfo), busy.end.astimezone(o.start.tzinfo)
+                start, end = (
+                    busy.start.astimezone(o.start.tzinfo),
+                    busy.end.astimezone(o.start.tzinfo),
+                )
                 yield _conflict(
                     setting,
                     view.date,
@@ -182,7 +189,11 @@ def check_legs_then_hard(view: DayView, setting: RuleSetting, settings: Mapping[
     kinds = setting.param("kinds")
     for legs in _leg_sessions(view, hard_only=True):
         for o in view.sessions:
-            if o.session.kind in kinds and o.session.load is Load.HARD and o.start_utc >= legs.start_utc:  # type: ignore[operator]
+            if (
+                o.session.kind in kinds
+                and o.session.load is Load.HARD
+                and o.start_utc >= legs.start_utc
+            ):  # type: ignore[operator]
                 yield _conflict(
                     setting,
                     view.date,
@@ -193,7 +204,9 @@ def check_legs_then_hard(view: DayView, setting: RuleSetting, settings: Mapping[
                 )
 
 
-def check_hypertrophy_ride(view: DayView, setting: RuleSetting, settings: Mapping[str, RuleSetting]):
+def check_hypertrophy_ride(
+    view: DayView, setting: RuleSetting, settings: Mapping[str, RuleSetting]
+):
     kinds, longest = setting.param("kinds"), setting.param("max")
     legs = next(_leg_sessions(view, hard_only=False), None)
     if legs is None:

@@ -17,7 +17,9 @@ def parse_duration(text: str) -> timedelta:
     else:
         match = _SHORT.match(text)
         if not text or not match or not (match["h"] or match["m"]):
-            raise ValueError(f"'{text}' is not a duration (expected e.g. 45m, 1h, 1h30m or PT1H30M)")
+            raise ValueError(
+                f"'{text}' is not a duration (expected e.g. 45m, 1h, 1h30m or PT1H30M)"
+            )
         delta = timedelta(hours=int(match["h"] or 0), minutes=int(match["m"] or 0))
     if delta <= timedelta(0):
         raise ValueError(f"'{text}' is not a positive duration")
@@ -62,4 +64,3 @@ def format_duration(delta: timedelta) -> str:
 
 def clock(at: time) -> str:
     return at.strftime("%H:%M")
-

@@ -455,8 +455,9 @@ class FakeGoogleCalendar:
         self._add_calendar(_Calendar(owner, owner, time_zone, primary=True))
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
+        # A short poll interval keeps stop() (and so each test's teardown) fast.
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="fakegoogle", daemon=True
+            target=self._httpd.serve_forever, args=(0.01,), name="fakegoogle", daemon=True
         )
         self._thread.start()
         port = self._httpd.server_address[1]
@@ -1002,13 +1003,13 @@ class FakeGoogleCalendar:
         if len(parts) > MAX_BATCH_PARTS:
             message = f"A batch may contain at most {MAX_BATCH_PARTS} calls."
             return ApiError(400, "badRequest", message).reply()
-        answers, drop = [], False
-        for part in parts:
-            reply = self._batch_part(part)
-            drop = drop or reply.drop
-            answers.append(_format_part(part.get("Content-ID", ""), reply))
-        if drop:
+        # Every inner call runs (and counts) even if one of them loses the whole answer.
+        replies = [self._batch_part(part) for part in parts]
+        if any(reply.drop for reply in replies):
             return Reply(0, drop=True)
+        answers = [
+            _format_part(p.get("Content-ID", ""), r) for p, r in zip(parts, replies, strict=True)
+        ]
         boundary = f"batch_{uuid.uuid4().hex}"
         text = "".join(f"--{boundary}\r\n{answer}\r\n" for answer in answers)
         text += f"--{boundary}--\r\n"

@@ -1,0 +1,152 @@
+"""The .ics writer: an RFC 5545 calendar that imports and subscribes cleanly.
+
+The previous file at the output path is the only state: an event whose
+content fingerprint (`X-CALSYNC-HASH`) is unchanged keeps its `SEQUENCE` and
+`DTSTAMP`, a changed one gets `SEQUENCE + 1` and a new `DTSTAMP`, so clients
+apply updates and an unchanged plan regenerates the same bytes. Sessions
+before the range that the previous file holds are kept as they were: the past
+is never rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from icalendar import Alarm, Calendar, Event
+
+from .content import EventContent, event_content
+from .model import Schedule
+
+PRODID = "-//calsync//calsync 1//EN"
+REFRESH = timedelta(hours=12)
+
+
+class NotOurFile(Exception):
+    """The output path holds a file calsync did not write; it is not overwritten."""
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the previous file says about one event."""
+
+    fingerprint: str
+    sequence: int
+    dtstamp: datetime
+
+
+@dataclass(frozen=True)
+class Previous:
+    stamps: Mapping[str, Stamp]
+    past: tuple[Event, ...]  # this plan's events before the new range, kept verbatim
+
+
+def read_previous(data: bytes, plan_id: str, range_start: datetime, source: str) -> Previous:
+    """The state kept in a file calsync wrote before; NotOurFile for anything else."""
+    try:
+        calendar = Calendar.from_ical(data)
+    except ValueError as err:
+        raise NotOurFile(f"{source} is not an iCalendar file ({err})") from None
+    if not str(calendar.get("PRODID", "")).startswith("-//calsync//"):
+        raise NotOurFile(f"{source} was not written by calsync; refusing to overwrite it")
+    stamps: dict[str, Stamp] = {}
+    past: list[Event] = []
+    for event in calendar.walk("VEVENT"):
+        if str(event.get("X-CALSYNC-PLAN", "")) != plan_id:
+            continue
+        uid = str(event["UID"])
+        stamps[uid] = Stamp(
+            str(event.get("X-CALSYNC-HASH", "")),
+            int(event.get("SEQUENCE", 0)),
+            event.decoded("DTSTAMP"),
+        )
+        if event.decoded("DTSTART") < range_start:
+            past.append(event)
+    return Previous(stamps, tuple(past))
+
+
+def render(schedule: Schedule, now: datetime, previous: Previous | None = None) -> bytes:
+    """The whole calendar as bytes; pure, and deterministic for the same inputs."""
+    plan = schedule.plan
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", "PUBLISH")
+    calendar.add("NAME", plan.title)
+    calendar.add("X-WR-CALNAME", plan.title)
+    calendar.add("X-WR-TIMEZONE", plan.timezone)
+    calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", "PT12H")  # a text property, not a typed duration
+    stamps = previous.stamps if previous else {}
+    past = list(previous.past) if previous else []
+    for event in past:
+        calendar.add_component(event)
+    for occurrence in schedule.occurrences:
+        content = event_content(occurrence, schedule.conflicts_for(occurrence.key))
+        calendar.add_component(_event(content, stamps.get(content.uid), now))
+    # Whole years of transitions, so a client moving an event a few weeks still
+    # finds the right offset; derived from the events, so the output stays stable.
+    years = [e.decoded("DTSTART").year for e in calendar.walk("VEVENT")] or [schedule.start.year]
+    calendar.add_missing_timezones(
+        first_date=date(min(years), 1, 1), last_date=date(max(years) + 2, 1, 1)
+    )
+    return calendar.to_ical()
+
+
+def _event(content: EventContent, before: Stamp | None, now: datetime) -> Event:
+    changed = before is None or before.fingerprint != content.fingerprint
+    sequence = 0 if before is None else before.sequence + (1 if changed else 0)
+    event = Event()
+    event.add("UID", content.uid)
+    event.add("DTSTAMP", now if changed else before.dtstamp)  # type: ignore[union-attr]
+    event.add("SEQUENCE", sequence)
+    event.add("DTSTART", content.start)
+    event.add("DTEND", content.end)
+    event.add("SUMMARY", content.summary)
+    event.add("DESCRIPTION", content.description)
+    if content.location:
+        event.add("LOCATION", content.location)
+    event.add("CATEGORIES", list(content.categories))
+    event.add("STATUS", "CONFIRMED")
+    event.add("TRANSP", "OPAQUE")
+    event.add("X-CALSYNC-PLAN", content.plan)
+    event.add("X-CALSYNC-KEY", content.key)
+    event.add("X-CALSYNC-HASH", content.fingerprint)
+    if content.reminder is not None:
+        alarm = Alarm()
+        alarm.add("ACTION", "DISPLAY")
+        alarm.add("DESCRIPTION", content.summary)
+        alarm.add("TRIGGER", timedelta(minutes=-content.reminder))
+        event.add_component(alarm)
+    return event
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write beside the target, then rename: a reader sees the old file or the new one."""
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def now_from(option: datetime | None, environ: Mapping[str, str]) -> datetime:
+    """--now, else SOURCE_DATE_EPOCH (reproducible builds), else the clock; always UTC."""
+    if option is not None:
+        return option.replace(tzinfo=option.tzinfo or UTC).astimezone(UTC)
+    epoch = environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC).replace(microsecond=0)
