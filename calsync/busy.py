@@ -292,6 +292,8 @@ def _check_rules(event: icalendar.cal.Component, where: _Where) -> None:
     start = event["DTSTART"].dt
     naive = start.replace(tzinfo=None) if isinstance(start, datetime) else start
     for rule in rules if isinstance(rules, list) else [rules]:
+        if "FREQ" not in rule:  # dateutil would only say "missing argument"
+            raise where.error("RRULE has no FREQ", "RRULE")
         text = _UNTIL.sub("", rule.to_ical().decode()).rstrip(";")
         try:
             rrulestr(text, dtstart=naive)
@@ -312,8 +314,16 @@ def _check_calendar_zone(calendar: icalendar.Calendar, where: _Where) -> None:
         raise where.error(message, "X-WR-TIMEZONE") from error
 
 
+def _check_calscale(calendar: icalendar.Calendar, where: _Where) -> None:
+    # recurring-ical-events refuses other scales; say where the scale is set.
+    scale = str(calendar.get("CALSCALE", "GREGORIAN")).upper()
+    if scale != "GREGORIAN":
+        raise where.error(f"unsupported CALSCALE {scale!r} (only GREGORIAN)", "CALSCALE")
+
+
 def _check(calendar: icalendar.Calendar, wheres: list[_Where], zone: ZoneInfo) -> None:
     _check_calendar_zone(calendar, wheres[0])
+    _check_calscale(calendar, wheres[0])
     for component, where in zip(calendar.walk(), wheres, strict=True):
         _check_broken(component, where)
         if component.name == "VEVENT":

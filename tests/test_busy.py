@@ -210,6 +210,15 @@ def test_date_time_without_dtend_takes_no_time() -> None:
     assert parse(calendar("DTSTART:20261104T090000Z", "SUMMARY:Reminder")) == ()
 
 
+def test_x_wr_timezone_is_the_zone_of_floating_times() -> None:
+    # Google's calendar-wide zone, as honoured by recurring-ical-events.
+    text = calendar("DTSTART:20261104T090000", "DTEND:20261104T100000").replace(
+        "VERSION:2.0", "VERSION:2.0\r\nX-WR-TIMEZONE:America/New_York"
+    )
+    (busy,) = parse(text)
+    assert busy.start == datetime(2026, 11, 4, 14, 0, tzinfo=UTC)
+
+
 def test_event_without_summary_is_called_busy() -> None:
     (busy,) = parse(calendar("DTSTART:20261104T090000Z", "DTEND:20261104T100000Z"))
     assert busy.title == "busy"
@@ -268,6 +277,26 @@ MALFORMED = [
         8,
         "bad RRULE in VEVENT: Expected frequency",
         id="bad-rrule",
+    ),
+    pytest.param(
+        calendar("DTSTART:20261104T090000Z", "DURATION:PT1H", "RRULE:INTERVAL=2;COUNT=3"),
+        8,
+        "RRULE has no FREQ",
+        id="rrule-without-freq",
+    ),
+    pytest.param(
+        calendar("DTSTART:20261104T090000Z", "DURATION:PT1H").replace(
+            "VERSION:2.0", "VERSION:2.0\r\nX-WR-TIMEZONE:Europe/Brussel"
+        ),
+        3,
+        "unknown time zone 'Europe/Brussel' in X-WR-TIMEZONE",
+        id="unknown-x-wr-timezone",
+    ),
+    pytest.param(
+        OUTLOOK.read_text(encoding="utf-8").replace("TZOFFSETTO:+0100", "TZOFFSETTO:one"),
+        22,
+        "Expected UTC offset, got: one",
+        id="broken-vtimezone",
     ),
     pytest.param(
         calendar("DTSTART:2026-11-04", "DURATION:PT1H"),
