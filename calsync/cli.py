@@ -302,6 +302,269 @@ def ics(
     sys.exit(exit_status(schedule, fail_on))
 
 
+# --- sync -------------------------------------------------------------------------
+
+
+@cli.group()
+def sync() -> None:
+    """Keep a calendar in step with a plan (Google Calendar, CalDAV)."""
+
+
+def sync_options(command: Callable) -> Callable:
+    for option in reversed(
+        [
+            click.option(
+                "--from",
+                "from_",
+                type=click.DateTime(formats=["%Y-%m-%d"]),
+                default=None,
+                help="First day (default: today).",
+            ),
+            click.option(
+                "--weeks",
+                type=click.IntRange(1, 520),
+                default=4,
+                show_default=True,
+                help="How many weeks ahead.",
+            ),
+            click.option(
+                "--overwrite-edits",
+                is_flag=True,
+                help="Replace events you changed in the calendar.",
+            ),
+            click.option(
+                "--restore-deleted",
+                is_flag=True,
+                help="Recreate events you deleted in the calendar.",
+            ),
+            click.option(
+                "--no-annotate", is_flag=True, help="Do not write conflict warnings into events."
+            ),
+            click.option("--dry-run", is_flag=True, help="Print the changes; write nothing."),
+            click.option("--json", "as_json", is_flag=True, help="The report as JSON."),
+        ]
+    ):
+        command = option(command)
+    return fail_on_option(command)
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """The options every sync target shares, gathered once from the command line."""
+
+    span: Range
+    not_before: datetime
+    overwrite_edits: bool
+    restore_deleted: bool
+    annotate: bool
+    dry_run: bool
+
+    @classmethod
+    def from_options(
+        cls, options: dict[str, Any], plan: Plan, today: date | None = None
+    ) -> SyncRequest:
+        now = datetime.now(plan.zone)
+        day = options["from_"].date() if options["from_"] else (today or now.date())
+        return cls(
+            span=Range(day, options["weeks"]),
+            not_before=max(now, datetime.combine(day, time(), tzinfo=plan.zone)),
+            overwrite_edits=options["overwrite_edits"],
+            restore_deleted=options["restore_deleted"],
+            annotate=not options["no_annotate"],
+            dry_run=options["dry_run"],
+        )
+
+    def policy(self) -> Any:
+        from .engine import Policy
+
+        return Policy(self.overwrite_edits, self.restore_deleted, self.annotate)
+
+
+def progress_bar(total: int) -> Any:
+    """A bar on a terminal when enough writes are due; silence for cron."""
+    if total > 5 and sys.stderr.isatty():
+        return click.progressbar(length=total, label="writing", file=sys.stderr)
+    return _NoBar()
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def finish_sync(report: Any, as_json: bool, fail_on: str) -> None:
+    from .report import change_lines, sync_json, sync_line
+
+    if as_json:
+        echo_json(sync_json(report))
+    else:
+        if report.dry_run or report.failures:
+            for line in change_lines(report):
+                click.echo(line)
+        click.echo(sync_line(report))
+        for line in conflict_lines(report.conflicts):
+            click.echo(line)
+    if report.failures:
+        sys.exit(EXIT_FAILURE)
+    worst = max((c.level.rank for c in report.conflicts), default=0)
+    sys.exit(EXIT_CONFLICTS if worst >= Level(fail_on).rank else 0)
+
+
+@sync.command("google")
+@plan_argument
+@click.option(
+    "--calendar",
+    default=None,
+    help="Calendar name or id (default: the plan's title; 'primary' only when named).",
+)
+@click.option(
+    "--busy",
+    "busy_calendars",
+    multiple=True,
+    help="A calendar whose busy time sessions avoid (repeatable).",
+)
+@click.option(
+    "--token",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The token file written by `calsync auth google`.",
+)
+@click.option(
+    "--service-account",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A service account key file, for servers.",
+)
+@sync_options
+def sync_google(
+    plan_path: Path,
+    calendar: str | None,
+    busy_calendars: tuple[str, ...],
+    token: Path | None,
+    service_account: Path | None,
+    **options: Any,
+) -> None:
+    """Put the plan's sessions into a Google Calendar and keep them in step."""
+    plan = load_plan(plan_path)
+    request = SyncRequest.from_options(options, plan)
+    report = google_target(plan, request, calendar, busy_calendars, token, service_account)
+    finish_sync(report, options["as_json"], options["fail_on"])
+
+
+def google_target(
+    plan: Plan,
+    request: SyncRequest,
+    calendar: str | None,
+    busy_calendars: tuple[str, ...],
+    token: Path | None,
+    service_account: Path | None,
+) -> Any:
+    """One Google sync; shared by `sync google` and `refresh`."""
+    from . import google_sync as g
+    from .engine import run_sync
+    from .places import google_token
+
+    try:
+        credentials = g.load_credentials(token or google_token(), service_account)
+        root = g.endpoint()
+        service = g.build_service(credentials, root)
+        retry = g.Retry()
+        wanted = calendar or plan.title
+        calendar_id, created = g.find_or_create_calendar(
+            service, wanted, plan.timezone, retry, create=not request.dry_run
+        )
+        backend = g.GoogleBackend(service, calendar_id or "", g.batch_uri(root), retry)
+        backend.fresh = created or calendar_id is None
+        span = request.span
+        busy = (
+            backend.busy(busy_calendars, _midnight(span.start, plan), _midnight(span.end, plan))
+            if busy_calendars
+            else ()
+        )
+        schedule = expand(plan, span.start, span.end, busy)
+        with progress_bar(len(schedule.occurrences)) as bar:
+            return run_sync(
+                schedule,
+                backend,
+                f"google:{wanted}",
+                request.not_before,
+                request.policy(),
+                request.dry_run,
+                bar.update,
+            )
+    except g.GoogleFailure as err:
+        raise Failure(str(err)) from None
+
+
+def _midnight(day: date, plan: Plan) -> datetime:
+    return datetime.combine(day, time(), tzinfo=plan.zone)
+
+
+# --- auth -------------------------------------------------------------------------
+
+
+@cli.group()
+def auth() -> None:
+    """Authorise calsync to write to a calendar service."""
+
+
+@auth.command("google")
+@click.option(
+    "--client-secrets",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The OAuth client file from the Google Cloud console (desktop app).",
+)
+@click.option(
+    "--no-browser",
+    is_flag=True,
+    help="Print the URL to open on another machine instead of opening a browser.",
+)
+@click.option(
+    "--token",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to save the token (default: the config folder).",
+)
+def auth_google(client_secrets: Path | None, no_browser: bool, token: Path | None) -> None:
+    """Sign in to Google once; the token is saved with mode 0600 and refreshed automatically."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    from .google_sync import SCOPES, save_token
+    from .places import google_client_secrets, google_token
+
+    secrets = client_secrets or google_client_secrets()
+    if not secrets.exists():
+        raise BadInput(
+            f"no OAuth client file at {secrets}: create a 'Desktop app' OAuth client in the Google Cloud "
+            "console, download its JSON and pass it with --client-secrets"
+        )
+    flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=SCOPES)
+    if no_browser:
+        flow.redirect_uri = "http://localhost:1"
+        url, _ = flow.authorization_url(prompt="consent", access_type="offline")
+        click.echo(f"Open this URL in a browser on any machine and allow access:\n\n  {url}\n")
+        answer = click.prompt(
+            "Then paste the address the browser was sent to (it starts with http://localhost:1)"
+        )
+        os.environ.setdefault(
+            "OAUTHLIB_INSECURE_TRANSPORT", "1"
+        )  # the redirect is to localhost only
+        flow.fetch_token(authorization_response=answer.strip())
+        credentials = flow.credentials
+    else:
+        credentials = flow.run_local_server(port=0, prompt="consent", access_type="offline")
+    target = token or google_token()
+    save_token(target, credentials.to_json())
+    click.echo(f"saved the Google token to {target} (readable by you only)")
+
+
 # --- templates --------------------------------------------------------------------
 
 

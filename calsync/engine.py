@@ -114,7 +114,9 @@ def plan_changes(
                 changes.append(_change(Action.DELETE, extra))
         remote = live[0] if live else (remotes[0] if remotes else None)
         if remote is None:
-            changes.append(Change(Action.CREATE, content.key, content.start, content.summary, content))
+            changes.append(
+                Change(Action.CREATE, content.key, content.start, content.summary, content)
+            )
         elif remote.cancelled and not policy.restore_deleted:
             deleted.append(remote)
         elif remote.edited and not policy.overwrite_edits:
@@ -181,7 +183,9 @@ class SyncReport:
     def count(self, action: Action) -> int:
         if self.dry_run:
             return len(self.changes.of(action))
-        return sum(1 for r in self.results if r.change.action is action and r.outcome is Outcome.DONE)
+        return sum(
+            1 for r in self.results if r.change.action is action and r.outcome is Outcome.DONE
+        )
 
     @property
     def failures(self) -> list[Result]:

@@ -1,0 +1,415 @@
+"""The Google Calendar backend: lists calsync's events and applies the engine's changes.
+
+Imported only by the Google commands, so `calsync --help`, `validate` and `ics`
+never pay for googleapiclient. Google's documentation it follows:
+events.list/insert/patch/delete, freebusy.query, the batch guide (at most 50
+calls a batch), the errors guide (which errors to retry, with exponential
+backoff) and the extended-properties guide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import google_auth_httplib2
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest
+
+from .content import EventContent, fingerprint
+from .engine import Action, Change, Outcome, Progress, Remote, Result
+from .model import Busy
+
+ENDPOINT_VARIABLE = "CALSYNC_GOOGLE_ENDPOINT"
+GOOGLE_ROOT = "https://www.googleapis.com/"
+# The narrowest scopes that do the job: make and fill calsync's own calendar,
+# find it by name, write events when the user names another calendar, and read
+# free/busy time (never event details) from the calendars given with --busy.
+SCOPES = [
+    "https://www.googleapis.com/auth/calendar.app.created",
+    "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+    "https://www.googleapis.com/auth/calendar.events.owned",
+    "https://www.googleapis.com/auth/calendar.freebusy",
+]
+BATCH_LIMIT = 50
+PAGE_SIZE = 2500
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+PLAN, KEY, HASH = "calsyncPlan", "calsyncKey", "calsyncHash"
+
+
+class GoogleFailure(Exception):
+    """Google could not be reached or refused: one clear sentence for the user."""
+
+
+def event_id(key: str) -> str:
+    """A valid Google event id (base32hex: 0-9 a-v) derived from the session key only."""
+    return "cs" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+# --- credentials and service -------------------------------------------------------
+
+
+def save_token(path: Path, credentials_json: str) -> None:
+    """Write a token readable by its owner only, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "w") as out:
+        out.write(credentials_json)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+
+
+def load_credentials(token: Path | None, service_account: Path | None) -> Any:
+    if service_account is not None:
+        from google.oauth2 import service_account as sa
+
+        try:
+            return sa.Credentials.from_service_account_file(str(service_account), scopes=SCOPES)
+        except (OSError, ValueError) as err:
+            raise GoogleFailure(
+                f"cannot use the service account file {service_account}: {err}"
+            ) from None
+    from google.auth.transport.requests import Request
+    from google.oauth2.credentials import Credentials
+
+    assert token is not None
+    if not token.exists():
+        raise GoogleFailure(f"no Google token at {token}: run `calsync auth google` first")
+    try:
+        credentials = Credentials.from_authorized_user_file(str(token))
+    except (OSError, ValueError) as err:
+        raise GoogleFailure(f"cannot read the Google token {token}: {err}") from None
+    if not credentials.valid and credentials.refresh_token:
+        try:
+            credentials.refresh(Request())
+        except RefreshError:
+            raise GoogleFailure(expired_message()) from None
+        except TransportError as err:
+            raise GoogleFailure(f"cannot reach Google to refresh the token: {err}") from None
+        save_token(token, credentials.to_json())
+    return credentials
+
+
+def expired_message() -> str:
+    return "Google refused the saved token (expired or revoked): run `calsync auth google` again"
+
+
+def endpoint() -> str:
+    return os.environ.get(ENDPOINT_VARIABLE) or GOOGLE_ROOT
+
+
+def build_service(credentials: Any, root: str, timeout: float = 60) -> Any:
+    authorized = google_auth_httplib2.AuthorizedHttp(
+        credentials, http=httplib2.Http(timeout=timeout)
+    )
+    options = None if root == GOOGLE_ROOT else {"api_endpoint": root}
+    return build("calendar", "v3", http=authorized, static_discovery=True, client_options=options)
+
+
+def batch_uri(root: str) -> str:
+    # googleapiclient builds the batch URL from the discovery document, not from
+    # api_endpoint, so an overridden endpoint needs its own batch URI.
+    return root.rstrip("/") + "/batch/calendar/v3"
+
+
+# --- calls, retries --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retry:
+    attempts: int = 6
+    base: float = 0.5  # seconds; doubled each attempt, with jitter
+    cap: float = 32.0
+    sleep: Callable[[float], None] | None = None  # None: time.sleep, looked up when used
+
+    def wait(self, attempt: int, retry_after: float | None) -> None:
+        delay = min(self.cap, self.base * 2**attempt) * (0.5 + random.random() / 2)
+        (self.sleep or time.sleep)(max(delay, retry_after or 0))
+
+
+def _reason(error: HttpError) -> str:
+    try:
+        details = json.loads(error.content.decode("utf-8", "replace"))["error"]
+        return (details.get("errors") or [{}])[0].get("reason", "")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
+
+
+def retriable(error: Exception) -> bool:
+    if isinstance(error, HttpError):
+        status = error.resp.status
+        return status in RETRY_STATUSES or (status == 403 and _reason(error) in RATE_REASONS)
+    return isinstance(error, OSError | httplib2.HttpLib2Error | TransportError)
+
+
+def _retry_after(error: Exception) -> float | None:
+    if isinstance(error, HttpError):
+        value = error.resp.get("retry-after")
+        if value and str(value).isdigit():
+            return float(value)
+    return None
+
+
+def describe(error: Exception) -> str:
+    if isinstance(error, HttpError):
+        return f"HTTP {error.resp.status} {_reason(error) or error.reason}".strip()
+    return f"{type(error).__name__}: {error}"
+
+
+def call(request: Any, retry: Retry) -> Any:
+    """Execute one request, retrying what Google says may be retried."""
+    for attempt in range(retry.attempts):
+        try:
+            return request.execute(num_retries=0)
+        except RefreshError:
+            raise GoogleFailure(expired_message()) from None
+        except Exception as error:
+            if not retriable(error) or attempt == retry.attempts - 1:
+                if isinstance(error, HttpError | OSError | httplib2.HttpLib2Error | TransportError):
+                    raise GoogleFailure(f"Google Calendar: {describe(error)}") from None
+                raise
+            retry.wait(attempt, _retry_after(error))
+    raise AssertionError("unreachable")
+
+
+# --- the backend -------------------------------------------------------------------
+
+
+def event_body(content: EventContent) -> dict[str, Any]:
+    overrides = (
+        [] if content.reminder is None else [{"method": "popup", "minutes": content.reminder}]
+    )
+    body: dict[str, Any] = {
+        "summary": content.summary,
+        "description": content.description,
+        "start": {"dateTime": content.start.isoformat(), "timeZone": content.timezone},
+        "end": {"dateTime": content.end.isoformat(), "timeZone": content.timezone},
+        "reminders": {"useDefault": False, "overrides": overrides},
+        "transparency": "opaque",
+        "status": "confirmed",
+        "extendedProperties": {
+            "private": {PLAN: content.plan, KEY: content.key, HASH: content.fingerprint}
+        },
+    }
+    body["location"] = content.location or ""
+    return body
+
+
+def _instant(value: dict[str, Any]) -> datetime:
+    if "dateTime" in value:
+        return datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
+    return datetime.fromisoformat(value["date"]).replace(tzinfo=UTC)
+
+
+def current_fingerprint(event: dict[str, Any]) -> str:
+    reminders = event.get("reminders") or {}
+    minutes = [o.get("minutes") for o in reminders.get("overrides") or []]
+    return fingerprint(
+        event.get("summary", ""),
+        event.get("description", ""),
+        _instant(event["start"]),
+        _instant(event["end"]),
+        event.get("location"),
+        min(minutes) if minutes else None,
+    )
+
+
+def to_remote(event: dict[str, Any]) -> Remote | None:
+    private = (event.get("extendedProperties") or {}).get("private") or {}
+    if KEY not in private or "start" not in event:
+        return None
+    return Remote(
+        key=private[KEY],
+        ref=event["id"],
+        start=_instant(event["start"]),
+        summary=event.get("summary", ""),
+        stored=private.get(HASH, ""),
+        current=current_fingerprint(event),
+        etag=event.get("etag"),
+        cancelled=event.get("status") == "cancelled",
+    )
+
+
+class GoogleBackend:
+    def __init__(self, service: Any, calendar_id: str, batch: str, retry: Retry = Retry()):
+        self.service = service
+        self.calendar_id = calendar_id
+        self.batch_uri = batch
+        self.retry = retry
+        self.fresh = False  # a calendar created in this run holds nothing yet
+
+    def list_managed(self, plan_id: str, start: datetime, end: datetime) -> list[Remote]:
+        if self.fresh:
+            return []
+        remotes: list[Remote] = []
+        token = None
+        while True:
+            request = self.service.events().list(
+                calendarId=self.calendar_id,
+                privateExtendedProperty=f"{PLAN}={plan_id}",
+                timeMin=start.astimezone(UTC).isoformat(),
+                timeMax=end.astimezone(UTC).isoformat(),
+                showDeleted=True,
+                singleEvents=True,
+                maxResults=PAGE_SIZE,
+                pageToken=token,
+            )
+            page = call(request, self.retry)
+            remotes += [r for r in map(to_remote, page.get("items", [])) if r is not None]
+            token = page.get("nextPageToken")
+            if not token:
+                return remotes
+
+    def busy(self, calendars: Sequence[str], start: datetime, end: datetime) -> tuple[Busy, ...]:
+        body = {
+            "timeMin": start.astimezone(UTC).isoformat(),
+            "timeMax": end.astimezone(UTC).isoformat(),
+            "items": [{"id": c} for c in calendars],
+        }
+        answer = call(self.service.freebusy().query(body=body), self.retry)
+        found: list[Busy] = []
+        for calendar in calendars:
+            entry = answer.get("calendars", {}).get(calendar, {})
+            if entry.get("errors"):
+                reason = entry["errors"][0].get("reason", "error")
+                raise GoogleFailure(f"cannot read free/busy time of '{calendar}': {reason}")
+            found += [
+                Busy(
+                    _instant({"dateTime": b["start"]}),
+                    _instant({"dateTime": b["end"]}),
+                    f"busy in {calendar}",
+                )
+                for b in entry.get("busy", [])
+            ]
+        return tuple(sorted(found, key=lambda b: (b.start, b.end)))
+
+    # --- writing ---
+
+    def _request(self, change: Change) -> Any:
+        events = self.service.events()
+        if change.action is Action.CREATE:
+            body = {"id": event_id(change.key), **event_body(change.content)}  # type: ignore[arg-type]
+            return events.insert(calendarId=self.calendar_id, body=body)
+        remote = change.remote
+        assert remote is not None
+        if change.action is Action.UPDATE:
+            request = events.patch(
+                calendarId=self.calendar_id,
+                eventId=remote.ref,
+                body=event_body(change.content),  # type: ignore[arg-type]
+            )
+        else:
+            request = events.delete(calendarId=self.calendar_id, eventId=remote.ref)
+        if remote.etag:
+            request.headers["If-Match"] = remote.etag
+        return request
+
+    def apply(self, changes: Sequence[Change], progress: Progress) -> list[Result]:
+        results: dict[int, Result] = {}
+        pending = list(range(len(changes)))
+        for attempt in range(self.retry.attempts):
+            retry_after: float | None = None
+            again: list[int] = []
+            for chunk in _chunks(pending, BATCH_LIMIT):
+                answers = self._run_batch([changes[i] for i in chunk])
+                for index, error in zip(chunk, answers, strict=True):
+                    if error is not None and retriable(error) and attempt < self.retry.attempts - 1:
+                        again.append(index)
+                        retry_after = max(retry_after or 0, _retry_after(error) or 0) or None
+                    else:
+                        results[index] = self._judge(changes[index], error)
+                progress(len(chunk))
+            if not again:
+                break
+            self.retry.wait(attempt, retry_after)
+            pending = again
+        return [results[i] for i in range(len(changes))]
+
+    def _run_batch(self, chunk: Sequence[Change]) -> list[Exception | None]:
+        errors: dict[str, Exception | None] = {}
+
+        def answered(request_id: str, response: Any, exception: Exception | None) -> None:
+            errors[request_id] = exception
+
+        batch = BatchHttpRequest(callback=answered, batch_uri=self.batch_uri)
+        for number, change in enumerate(chunk):
+            batch.add(self._request(change), request_id=str(number))
+        try:
+            batch.execute()
+        except RefreshError:
+            raise GoogleFailure(expired_message()) from None
+        except (HttpError, OSError, httplib2.HttpLib2Error, TransportError) as error:
+            return [error] * len(chunk)  # the whole batch's answer was lost or refused
+        return [errors.get(str(number)) for number in range(len(chunk))]
+
+    def _judge(self, change: Change, error: Exception | None) -> Result:
+        if error is None:
+            return Result(change, Outcome.DONE)
+        status = error.resp.status if isinstance(error, HttpError) else None
+        if change.action is Action.CREATE and status == 409:
+            # Our id exists already: an earlier answer was lost after the insert landed.
+            return Result(change, Outcome.DONE)
+        if change.action is Action.DELETE and status in (404, 410):
+            return Result(change, Outcome.DONE)
+        if change.action is Action.UPDATE and status == 412:
+            return self._recheck(change)
+        return Result(change, Outcome.FAILED, describe(error))
+
+    def _recheck(self, change: Change) -> Result:
+        """412 on a patch: our own earlier (unanswered) write, or the owner's edit?"""
+        assert change.remote is not None and change.content is not None
+        event = call(
+            self.service.events().get(calendarId=self.calendar_id, eventId=change.remote.ref),
+            self.retry,
+        )
+        remote = to_remote(event)
+        if remote and remote.stored == change.content.fingerprint and not remote.edited:
+            return Result(change, Outcome.DONE)
+        return Result(change, Outcome.EDITED)
+
+
+def _chunks(items: Sequence[int], size: int) -> list[list[int]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+# --- the calendar ------------------------------------------------------------------
+
+
+def find_or_create_calendar(
+    service: Any, wanted: str, zone: str, retry: Retry, create: bool = True
+) -> tuple[str | None, bool]:
+    """The calendar id for a name or id, creating a calendar by that name if none exists.
+
+    Returns (id, created); (None, False) when it is missing and `create` is off
+    (a dry run). `primary` is only ever used when asked for by name.
+    """
+    if wanted == "primary":
+        return "primary", False
+    token = None
+    while True:
+        page = call(service.calendarList().list(pageToken=token, maxResults=250), retry)
+        for entry in page.get("items", []):
+            if wanted in (entry.get("id"), entry.get("summaryOverride"), entry.get("summary")):
+                return entry["id"], False
+        token = page.get("nextPageToken")
+        if not token:
+            break
+    if "@" in wanted:
+        raise GoogleFailure(f"no calendar with id '{wanted}' in this account")
+    if not create:
+        return None, False
+    created = call(service.calendars().insert(body={"summary": wanted, "timeZone": zone}), retry)
+    return created["id"], True
