@@ -280,24 +280,22 @@ def ics(
     now: datetime | None,
 ) -> None:
     """Write the sessions as an RFC 5545 .ics file to import or subscribe to."""
-    from .ics import NotOurFile, now_from, read_previous, render, write_atomic
+    from .ics import NotOurFile, export, now_from, render
 
     schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
-    to_stdout = str(output) == "-"
-    previous = None
-    if not to_stdout and output.exists():
-        zone = schedule.plan.zone
-        first = datetime.combine(schedule.start, time(), tzinfo=zone)
+    stamp = now_from(now, os.environ)
+    if str(output) == "-":
+        click.get_binary_stream("stdout").write(render(schedule, stamp))
+    else:
         try:
-            previous = read_previous(output.read_bytes(), schedule.plan.id, first, str(output))
+            done = export(schedule, output, stamp)
         except NotOurFile as err:
             raise BadInput(str(err)) from None
-    data = render(schedule, now_from(now, os.environ), previous)
-    if to_stdout:
-        click.get_binary_stream("stdout").write(data)
-    else:
-        write_atomic(output, data)
-        click.echo(f"wrote {output}: {totals_line(schedule)}", err=True)
+        click.echo(
+            f"wrote {output}: {done.created} new, {done.updated} changed, "
+            f"{done.unchanged} unchanged; {totals_line(schedule)}",
+            err=True,
+        )
     echo_conflicts(schedule, err=True)
     sys.exit(exit_status(schedule, fail_on))
 

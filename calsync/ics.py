@@ -126,6 +126,38 @@ def _event(content: EventContent, before: Stamp | None, now: datetime) -> Event:
     return event
 
 
+@dataclass(frozen=True)
+class Export:
+    """What one write of the file changed, for the summary line."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+def export(schedule: Schedule, path: Path, now: datetime) -> Export:
+    """Render over the previous file at `path` (if calsync wrote it) and replace it atomically."""
+    previous = None
+    if path.exists():
+        zone = schedule.plan.zone
+        first = datetime.combine(schedule.start, datetime.min.time(), tzinfo=zone)
+        previous = read_previous(path.read_bytes(), schedule.plan.id, first, str(path))
+    data = render(schedule, now, previous)
+    write_atomic(path, data)
+    stamps = previous.stamps if previous else {}
+    created = updated = unchanged = 0
+    for occurrence in schedule.occurrences:
+        before = stamps.get(occurrence.uid)
+        content = event_content(occurrence, schedule.conflicts_for(occurrence.key))
+        if before is None:
+            created += 1
+        elif before.fingerprint != content.fingerprint:
+            updated += 1
+        else:
+            unchanged += 1
+    return Export(created, updated, unchanged)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write beside the target, then rename: a reader sees the old file or the new one."""
     folder = path.parent if str(path.parent) else Path(".")
