@@ -285,7 +285,8 @@ def ics(
     schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
     stamp = now_from(now, os.environ)
     if str(output) == "-":
-        click.get_binary_stream("stdout").write(render(schedule, stamp))
+        sys.stdout.buffer.write(render(schedule, stamp))
+        sys.stdout.flush()
     else:
         try:
             done = export(schedule, output, stamp)
