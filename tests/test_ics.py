@@ -140,11 +140,12 @@ def test_wall_clock_times_survive_both_dst_changes(tmp_path: Path) -> None:
     assert export(plan, out, "--from", "2027-03-22", "--weeks", "34").exit_code == 0
     events = {e.dtstart.date(): e for e in strict_events(out)}
     brussels = ZoneInfo("Europe/Brussels")
-    around = [date(2027, 3, 21 + 7), date(2027, 3, 29), date(2027, 10, 31), date(2027, 11, 1)]
-    for day in around[1:]:
+    for day in (date(2027, 3, 22), date(2027, 3, 28), date(2027, 10, 25), date(2027, 10, 31)):
         start = events[day].dtstart
         assert (start.hour, start.minute) == (10, 0)
+    assert events[date(2027, 3, 22)].dtstart.utcoffset() == timedelta(hours=1)
     assert events[date(2027, 3, 28)].dtstart.utcoffset() == timedelta(hours=2)
+    assert events[date(2027, 10, 25)].dtstart.utcoffset() == timedelta(hours=2)
     assert events[date(2027, 10, 31)].dtstart.utcoffset() == timedelta(hours=1)
     assert events[date(2027, 3, 28)].dtstart == datetime(2027, 3, 28, 10, tzinfo=brussels)
 
