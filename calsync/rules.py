@@ -215,12 +215,13 @@ def check_hypertrophy_ride(
         s = o.session
         too_long = s.duration > longest  # type: ignore[operator]
         if s.kind in kinds and (s.load is not Load.EASY or too_long):  # type: ignore[operator]
-            what = f"{s.load}, {format_duration(s.duration)}"
+            length = format_duration(s.duration)
+            what = f"is {s.load}, {length}," if s.load is not Load.EASY else f"lasts {length}"
             yield _conflict(
                 setting,
                 view.date,
-                f"{_span(o)} ({what}) on a leg day: for muscle growth keep it easy "
-                f"and at most {format_duration(longest)}",  # type: ignore[arg-type]
+                f"{_span(o)} {what} on a leg day: for muscle growth, at most an easy "
+                f"{format_duration(longest)} {s.kind}",  # type: ignore[arg-type]
                 legs,
                 o,
                 hint=f"shorten '{s.title}' to an easy {format_duration(longest)}, "  # type: ignore[arg-type]
