@@ -71,6 +71,19 @@ def read_previous(data: bytes, plan_id: str, range_start: datetime, source: str)
 
 def render(schedule: Schedule, now: datetime, previous: Previous | None = None) -> bytes:
     """The whole calendar as bytes; pure, and deterministic for the same inputs."""
+    return _build(schedule, now, previous)[0]
+
+
+@dataclass(frozen=True)
+class Export:
+    """What one write of the file changed, for the summary line."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> tuple[bytes, Export]:
     plan = schedule.plan
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
@@ -83,19 +96,24 @@ def render(schedule: Schedule, now: datetime, previous: Previous | None = None) 
     calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", "PT12H")  # a text property, not a typed duration
     stamps = previous.stamps if previous else {}
-    past = list(previous.past) if previous else []
-    for event in past:
+    for event in previous.past if previous else ():
         calendar.add_component(event)
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
     for occurrence in schedule.occurrences:
         content = event_content(occurrence, schedule.conflicts_for(occurrence.key))
-        calendar.add_component(_event(content, stamps.get(content.uid), now))
+        before = stamps.get(content.uid)
+        calendar.add_component(_event(content, before, now))
+        if before is None:
+            counts["created"] += 1
+        else:
+            counts["updated" if before.fingerprint != content.fingerprint else "unchanged"] += 1
     # Whole years of transitions, so a client moving an event a few weeks still
     # finds the right offset; derived from the events, so the output stays stable.
     years = [e.decoded("DTSTART").year for e in calendar.walk("VEVENT")] or [schedule.start.year]
     calendar.add_missing_timezones(
         first_date=date(min(years), 1, 1), last_date=date(max(years) + 2, 1, 1)
     )
-    return calendar.to_ical()
+    return calendar.to_ical(), Export(**counts)
 
 
 def _event(content: EventContent, before: Stamp | None, now: datetime) -> Event:
@@ -126,15 +144,6 @@ def _event(content: EventContent, before: Stamp | None, now: datetime) -> Event:
     return event
 
 
-@dataclass(frozen=True)
-class Export:
-    """What one write of the file changed, for the summary line."""
-
-    created: int
-    updated: int
-    unchanged: int
-
-
 def export(schedule: Schedule, path: Path, now: datetime) -> Export:
     """Render over the previous file at `path` (if calsync wrote it) and replace it atomically."""
     previous = None
@@ -142,20 +151,9 @@ def export(schedule: Schedule, path: Path, now: datetime) -> Export:
         zone = schedule.plan.zone
         first = datetime.combine(schedule.start, datetime.min.time(), tzinfo=zone)
         previous = read_previous(path.read_bytes(), schedule.plan.id, first, str(path))
-    data = render(schedule, now, previous)
+    data, counts = _build(schedule, now, previous)
     write_atomic(path, data)
-    stamps = previous.stamps if previous else {}
-    created = updated = unchanged = 0
-    for occurrence in schedule.occurrences:
-        before = stamps.get(occurrence.uid)
-        content = event_content(occurrence, schedule.conflicts_for(occurrence.key))
-        if before is None:
-            created += 1
-        elif before.fingerprint != content.fingerprint:
-            updated += 1
-        else:
-            unchanged += 1
-    return Export(created, updated, unchanged)
+    return counts
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 
@@ -198,7 +199,15 @@ class Schedule:
     conflicts: tuple[Conflict, ...] = field(default=())
 
     def conflicts_for(self, key: str) -> tuple[Conflict, ...]:
-        return tuple(c for c in self.conflicts if key in c.keys)
+        return self._conflicts_by_key.get(key, ())
+
+    @cached_property
+    def _conflicts_by_key(self) -> dict[str, tuple[Conflict, ...]]:
+        index: dict[str, list[Conflict]] = {}
+        for conflict in self.conflicts:
+            for key in dict.fromkeys(conflict.keys):
+                index.setdefault(key, []).append(conflict)
+        return {key: tuple(found) for key, found in index.items()}
 
     def worst(self) -> Level:
         return max((c.level for c in self.conflicts), key=lambda lv: lv.rank, default=Level.OFF)
