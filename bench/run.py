@@ -1,0 +1,400 @@
+"""calsync's benchmarks: where users feel it, as ratios against a baseline from the same run.
+
+    python bench/run.py                 # the full run; writes docs/benchmarks.md
+    python bench/run.py --quick         # small sizes, one repetition (CI runs this)
+
+Absolute times drift on a shared machine; each measurement is reported next to
+a baseline measured in the same run, and the targets are judged on those
+ratios (and on counts, which do not drift). Nothing here fails a build: the
+table says which targets are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TEMPLATE = ROOT / "templates" / "hybrid-hypertrophy.yaml"
+START = "2026-11-30"  # the template's first Monday
+
+
+@dataclass(frozen=True)
+class Row:
+    section: str
+    case: str
+    measured: str
+    baseline: str
+    ratio: str
+    target: str
+    met: bool | None  # None: informational
+
+
+def median_time(run: Callable[[], object], reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        began = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def command(*args: str) -> Callable[[], object]:
+    return lambda: subprocess.run(args, check=False, capture_output=True)
+
+
+def calsync_exe() -> str:
+    found = shutil.which("calsync")
+    if not found:
+        sys.exit("calsync is not installed: pip install -e .")
+    return found
+
+
+def peak_memory_kb(args: Sequence[str]) -> int:
+    """Peak RSS of one command, measured in a fresh wrapper so no other child counts."""
+    probe = (
+        "import resource, subprocess, sys; "
+        "subprocess.run(sys.argv[1:], capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
+    return int(out.stdout.strip())
+
+
+# --- 1. start-up ---------------------------------------------------------------------
+
+
+def startup(reps: int) -> list[Row]:
+    exe = calsync_exe()
+    floor = median_time(command(sys.executable, "-c", "import icalendar, yaml"), reps)
+    rows = []
+    for name, args in (
+        ("calsync --help", (exe, "--help")),
+        ("calsync validate (template)", (exe, "validate", str(TEMPLATE))),
+    ):
+        took = median_time(command(*args), reps)
+        added = (took - floor) * 1000
+        rows.append(
+            Row(
+                "start-up",
+                name,
+                f"{took * 1000:.0f} ms",
+                f"{floor * 1000:.0f} ms (import icalendar, yaml)",
+                f"+{added:.0f} ms",
+                "adds < 50 ms",
+                added < 50,
+            )
+        )
+    probe = (
+        "import sys; from click.testing import CliRunner; from calsync.cli import cli; "
+        f"CliRunner().invoke(cli, ['validate', {str(TEMPLATE)!r}]); "
+        "print(int('googleapiclient' in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True
+    ).stdout.strip()
+    rows.append(
+        Row(
+            "start-up",
+            "googleapiclient imported by validate",
+            "yes" if loaded == "1" else "no",
+            "",
+            "",
+            "no",
+            loaded == "0",
+        )
+    )
+    return rows
+
+
+# --- 2. export size scaling ----------------------------------------------------------
+
+
+def export_scaling(reps: int, sizes: Sequence[tuple[str, int]]) -> list[Row]:
+    exe = calsync_exe()
+    rows = []
+    times: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "training.ics"
+
+        def write(weeks: int) -> Callable[[], object]:
+            args = (
+                exe,
+                "ics",
+                str(TEMPLATE),
+                "--from",
+                START,
+                "--weeks",
+                str(weeks),
+                "-o",
+                str(out),
+                "--now",
+                "2026-11-26",
+            )
+
+            def run() -> None:
+                out.unlink(missing_ok=True)  # each run writes a new file, the worst case
+                subprocess.run(args, check=False, capture_output=True)
+
+            return run
+
+        floor = median_time(command(exe, "--help"), reps)
+        for label, weeks in sizes:
+            times[weeks] = median_time(write(weeks), reps)
+            out.unlink(missing_ok=True)
+            memory = peak_memory_kb(
+                [
+                    exe,
+                    "ics",
+                    str(TEMPLATE),
+                    "--from",
+                    START,
+                    "--weeks",
+                    str(weeks),
+                    "-o",
+                    str(out),
+                    "--now",
+                    "2026-11-26",
+                ]
+            )
+            target, met = "", None
+            if weeks == 52:
+                target, met = "< 0.5 s", times[weeks] < 0.5
+            if weeks == 520 and 52 in times:
+                grow = (times[520] - floor) / max(times[52] - floor, 1e-9)
+                target, met = (
+                    f"<= 10x a year ({grow:.1f}x); < 100 MB",
+                    grow <= 10 and memory < 100_000,
+                )
+            rows.append(
+                Row(
+                    "export",
+                    f"ics, {label} ({weeks} weeks)",
+                    f"{times[weeks]:.2f} s, {memory / 1024:.0f} MB",
+                    f"{floor:.2f} s (start-up)",
+                    f"{times[weeks] / floor:.1f}x",
+                    target,
+                    met,
+                )
+            )
+    return rows
+
+
+# --- 3. Google sync cost ----------------------------------------------------------------
+
+
+def google_cost(weeks: int, latency: float) -> list[Row]:
+    from click.testing import CliRunner
+
+    from calsync.cli import cli
+    from tests.fakegoogle import FakeGoogleCalendar, build_service
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder, FakeGoogleCalendar(latency=latency) as server:
+        token = Path(folder) / "token.json"
+        token.write_text(
+            json.dumps(
+                {
+                    "token": "t",
+                    "refresh_token": "r",
+                    "client_id": "c",
+                    "client_secret": "s",
+                    "expiry": "2099-01-01T00:00:00Z",
+                }
+            )
+        )
+        plan = Path(folder) / "plan.yaml"
+        shutil.copy(TEMPLATE, plan)
+        env = {"CALSYNC_GOOGLE_ENDPOINT": server.root_url}
+        args = [
+            "sync",
+            "google",
+            str(plan),
+            "--token",
+            str(token),
+            "--from",
+            START,
+            "--weeks",
+            str(weeks),
+        ]
+
+        def measure(case: str) -> tuple[float, int, int, int]:
+            server.reset_counters()
+            began = time.perf_counter()
+            result = CliRunner().invoke(cli, args, env=env)
+            took = time.perf_counter() - began
+            if result.exit_code not in (0, 3):
+                raise RuntimeError(f"{case}: {result.output}")
+            return took, server.round_trips, len(server.api_calls), server.writes
+
+        first = measure("first sync")
+        sessions = server.writes - 1  # less the calendar it created
+        noop = measure("no-op rerun")
+        plan.write_text(
+            plan.read_text().replace("2026-12-24: [z2 09:00]", "2026-12-24: [z2 09:30]")
+        )
+        change = measure("one change")
+
+        # The baseline: one insert per call into a fresh calendar, as `gcalcli import` does.
+        service = build_service(server, timeout=30)
+        from datetime import timedelta
+
+        from calsync.content import event_content
+        from calsync.expand import expand
+        from calsync.google_sync import event_body
+        from calsync.loader import load_plan
+
+        loaded = load_plan(TEMPLATE)
+        schedule = expand(
+            loaded, date.fromisoformat(START), date.fromisoformat(START) + timedelta(weeks=weeks)
+        )
+        calendar = server.add_calendar("Baseline")["id"]
+        server.reset_counters()
+        began = time.perf_counter()
+        for occurrence in schedule.occurrences:
+            service.events().insert(
+                calendarId=calendar, body=event_body(event_content(occurrence))
+            ).execute()
+        baseline = (
+            time.perf_counter() - began,
+            server.round_trips,
+            len(server.api_calls),
+            server.writes,
+        )
+
+    limit = 2 + math.ceil(sessions / 50)
+    rows.append(
+        Row(
+            "google",
+            f"first sync, {sessions} sessions",
+            _sync_cell(first),
+            _sync_cell(baseline),
+            f"{baseline[0] / first[0]:.0f}x faster",
+            f"<= {limit} round trips; >= 20x faster",
+            first[1] <= limit and baseline[0] / first[0] >= 20,
+        )
+    )
+    rows.append(
+        Row(
+            "google",
+            "no-op rerun",
+            _sync_cell(noop),
+            "",
+            "",
+            "<= 2 round trips, 0 writes",
+            noop[1] <= 2 and noop[3] == 0,
+        )
+    )
+    rows.append(
+        Row(
+            "google",
+            "rerun after changing one session",
+            _sync_cell(change),
+            "",
+            "",
+            "1 write",
+            change[3] == 1,
+        )
+    )
+    return rows
+
+
+def _sync_cell(m: tuple[float, int, int, int]) -> str:
+    return f"{m[0]:.2f} s, {m[1]} round trips, {m[2]} API calls, {m[3]} writes"
+
+
+# --- 4. CalDAV -------------------------------------------------------------------------
+
+
+def caldav_cost(weeks: int) -> list[Row]:
+    try:
+        from tests.radicale_server import bench_caldav
+    except ImportError as err:  # the CalDAV target is optional in a partial checkout
+        return [Row("caldav", "not measured", str(err), "", "", "", None)]
+    return [
+        Row(
+            "caldav",
+            case,
+            f"{took:.2f} s, {requests} requests, {writes} writes",
+            "",
+            "",
+            target,
+            met,
+        )
+        for case, took, requests, writes, target, met in bench_caldav(TEMPLATE, START, weeks)
+    ]
+
+
+# --- the table ---------------------------------------------------------------------------
+
+
+def table(rows: Sequence[Row]) -> str:
+    lines = [
+        "| section | case | measured | baseline (same run) | ratio | target | met |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        met = "" if r.met is None else ("yes" if r.met else "**no**")
+        lines.append(
+            f"| {r.section} | {r.case} | {r.measured} | {r.baseline} | {r.ratio} | {r.target} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return (
+        f"{platform.node() or 'machine'}: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"commit {commit or 'unknown'}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repetition")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="markdown file (default: docs/benchmarks.md, not in --quick)",
+    )
+    options = parser.parse_args()
+    reps = 1 if options.quick else 5
+    sizes = [("4 weeks", 4), ("1 year", 52)] + ([] if options.quick else [("10 years", 520)])
+    weeks, latency = (4, 0.005) if options.quick else (52, 0.05)
+    rows = [
+        *startup(reps),
+        *export_scaling(reps, sizes),
+        *google_cost(weeks, latency),
+        *caldav_cost(weeks),
+    ]
+    heading = f"Measured on {machine()}; {'quick mode' if options.quick else f'median of {reps}'}; Google latency {latency * 1000:.0f} ms per request."
+    text = f"# calsync benchmarks\n\n{heading}\n\n{table(rows)}\n"
+    print(text)
+    output = options.output or (None if options.quick else ROOT / "docs" / "benchmarks.md")
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
