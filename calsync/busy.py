@@ -27,26 +27,10 @@ import icalendar
 import recurring_ical_events
 from dateutil.rrule import rrulestr
 
+from calsync.errors import BusyFileError
 from calsync.model import Busy
 
 __all__ = ["BusyFileError", "parse_busy", "read_busy"]
-
-
-class BusyFileError(Exception):
-    """A busy calendar could not be read; says which file, where and why."""
-
-    def __init__(self, path: str, message: str, line: int | None = None) -> None:
-        # Passing every field to Exception keeps the error picklable
-        # (pytest-xdist, multiprocessing) since unpickling calls cls(*args).
-        super().__init__(path, message, line)
-        self.path = path
-        self.message = message
-        self.line = line
-
-    def __str__(self) -> str:
-        if self.line is None:
-            return f"{self.path}: {self.message}"
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 # --- structural pre-scan ------------------------------------------------------

@@ -20,24 +20,13 @@ from typing import Any
 
 import click
 
+from .errors import BadInput, Failure
 from .expand import expand, monday
 from .loader import PlanError, load_plan
 from .model import Busy, Level, Plan, Schedule
 from .report import conflict_lines, schedule_json, totals_line, week_grid
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_CONFLICTS, EXIT_LOCKED = 1, 2, 3, 75
-
-
-class Failure(Exception):
-    """A failure outside the user's input (network, disk, a server): exit 1."""
-
-    exit_code = EXIT_FAILURE
-
-
-class BadInput(Exception):
-    """Input the user can fix (a file, an option value): exit 2."""
-
-    exit_code = EXIT_USAGE
 
 
 class CalsyncGroup(click.Group):
@@ -53,9 +42,6 @@ class CalsyncGroup(click.Group):
         except (BadInput, Failure) as err:
             click.echo(f"calsync: {err}", err=True)
             ctx.exit(err.exit_code)
-        except _busy_error() as err:
-            click.echo(f"calsync: {err}", err=True)
-            ctx.exit(EXIT_USAGE)
         except BrokenPipeError:
             # `calsync show | head`: the reader has gone, so has the need to print.
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
@@ -65,12 +51,6 @@ class CalsyncGroup(click.Group):
                 f"calsync: {err.strerror or err}: {err.filename or ''}".rstrip(": "), err=True
             )
             ctx.exit(EXIT_FAILURE)
-
-
-def _busy_error() -> type[Exception]:
-    from .busy import BusyFileError
-
-    return BusyFileError
 
 
 @click.group(cls=CalsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -398,7 +378,7 @@ class _NoBar:
 
 
 def finish_sync(report: Any, as_json: bool, fail_on: str) -> None:
-    from .report import change_lines, sync_json, sync_line
+    from .sync_report import change_lines, sync_json, sync_line
 
     if as_json:
         echo_json(sync_json(report))

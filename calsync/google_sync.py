@@ -169,8 +169,13 @@ def describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def call(request: Any, retry: Retry) -> Any:
-    """Execute one request, retrying what Google says may be retried."""
+def call(request: Any, retry: Retry, landed: Callable[[], Any] | None = None) -> Any:
+    """Execute one request, retrying what Google says may be retried.
+
+    `landed`, for a request that is not idempotent, looks before each retry
+    whether the failed attempt took effect after all, and returns its result
+    (None: send it again).
+    """
     for attempt in range(retry.attempts):
         try:
             return request.execute(num_retries=0)
@@ -182,6 +187,8 @@ def call(request: Any, retry: Retry) -> Any:
                     raise GoogleFailure(f"Google Calendar: {describe(error)}") from None
                 raise
             retry.wait(attempt, _retry_after(error))
+        if landed is not None and (result := landed()) is not None:
+            return result
     raise AssertionError("unreachable")
 
 
@@ -367,21 +374,30 @@ class GoogleBackend:
             return Result(change, Outcome.DONE)
         if change.action is Action.DELETE and status in (404, 410):
             return Result(change, Outcome.DONE)
-        if change.action is Action.UPDATE and status == 412:
+        if change.action in (Action.UPDATE, Action.DELETE) and status == 412:
             return self._recheck(change)
         return Result(change, Outcome.FAILED, describe(error))
 
     def _recheck(self, change: Change) -> Result:
-        """412 on a patch: our own earlier (unanswered) write, or the owner's edit?"""
-        assert change.remote is not None and change.content is not None
+        """412 on a patch or delete: our own earlier (unanswered) write, or the owner's edit?
+
+        A delete whose answer was lost is sent again (by httplib2 itself, or by the
+        retry) with the etag the event had before, so it meets 412, not 410.
+        """
+        assert change.remote is not None
         event = call(
             self.events.get(calendarId=self.calendar_id, eventId=change.remote.ref),
             self.retry,
         )
-        remote = to_remote(event)
-        if remote and remote.stored == change.content.fingerprint and not remote.edited:
-            return Result(change, Outcome.DONE)
-        return Result(change, Outcome.EDITED)
+        if change.action is Action.DELETE:
+            done = event.get("status") == "cancelled"
+        else:
+            assert change.content is not None
+            remote = to_remote(event)
+            done = bool(
+                remote and remote.stored == change.content.fingerprint and not remote.edited
+            )
+        return Result(change, Outcome.DONE if done else Outcome.EDITED)
 
 
 def _chunks(items: Sequence[int], size: int) -> list[list[int]]:
@@ -401,18 +417,53 @@ def find_or_create_calendar(
     """
     if wanted == "primary":
         return "primary", False
-    token = None
-    while True:
-        page = call(service.calendarList().list(pageToken=token, maxResults=250), retry)
-        for entry in page.get("items", []):
-            if wanted in (entry.get("id"), entry.get("summaryOverride"), entry.get("summary")):
-                return entry["id"], False
-        token = page.get("nextPageToken")
-        if not token:
-            break
+    found = _calendars_matching(service, wanted, retry)
+    if found:
+        return _in_use(service, found, retry), False
     if "@" in wanted:
         raise GoogleFailure(f"no calendar with id '{wanted}' in this account")
     if not create:
         return None, False
-    created = call(service.calendars().insert(body={"summary": wanted, "timeZone": zone}), retry)
+
+    # calendars.insert is not idempotent (Google picks the id): after a lost answer
+    # the calendar may exist all the same, so look for it before inserting again.
+    def landed() -> dict[str, Any] | None:
+        found = _calendars_matching(service, wanted, retry)
+        return {"id": _in_use(service, found, retry)} if found else None
+
+    body = {"summary": wanted, "timeZone": zone}
+    created = call(service.calendars().insert(body=body), retry, landed)
     return created["id"], True
+
+
+def _calendars_matching(service: Any, wanted: str, retry: Retry) -> list[str]:
+    """The calendar with that id, or every calendar with that name, in list order."""
+    named: list[str] = []
+    token = None
+    while True:
+        page = call(service.calendarList().list(pageToken=token, maxResults=250), retry)
+        for entry in page.get("items", []):
+            if entry.get("id") == wanted:
+                return [entry["id"]]
+            if wanted in (entry.get("summaryOverride"), entry.get("summary")):
+                named.append(entry["id"])
+        token = page.get("nextPageToken")
+        if not token:
+            return named
+
+
+def _in_use(service: Any, ids: list[str], retry: Retry) -> str:
+    """Of calendars sharing a name, the first that holds events (else the first).
+
+    httplib2 silently resends a request whose answer was lost, so a run cut off
+    while creating its calendar can leave two by that name, only one of which
+    it filled. Taking the empty twin would copy the whole plan into it, every
+    session twice in the user's view. One look per calendar, only when a name
+    is shared, keeps every run on the calendar that holds the events.
+    """
+    if len(ids) > 1:
+        for calendar_id in ids:
+            request = service.events().list(calendarId=calendar_id, maxResults=1, showDeleted=True)
+            if call(request, retry).get("items"):
+                return calendar_id
+    return ids[0]
