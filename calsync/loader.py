@@ -204,11 +204,17 @@ def parse_plan(data: bytes | str, source: str = "plan.yaml") -> Plan:
 
 
 def _yaml_problem(source: str, err: yaml.YAMLError) -> Problem:
-    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-    line = mark.line + 1 if mark is not None else 1
+    # The context mark is where the broken construct began (an unclosed '['),
+    # which is where the user's mistake is; the problem mark is where the parser
+    # gave up, often a line later.
+    found = getattr(err, "problem_mark", None)
+    began = getattr(err, "context_mark", None) or found
+    line = began.line + 1 if began is not None else 1
     problem = getattr(err, "problem", None) or str(err).splitlines()[0]
     if isinstance(err, yaml.reader.ReaderError):
         problem = f"unexpected character {err.character!r}"
+    if found is not None and found.line + 1 != line:
+        problem += f" (noticed on line {found.line + 1})"
     return Problem(source, line, "", f"invalid YAML: {problem}")
 
 
@@ -220,6 +226,7 @@ class _PlanReader:
         self.source = source
         self.windows: dict[str, Window] = {}
         self.sessions: dict[str, Session] = {}
+        self.broken: set[str] = set()  # reported once where defined, not again where used
 
     def read(self, root: Node) -> Plan | None:
         top = self.r.mapping(
@@ -292,7 +299,7 @@ class _PlanReader:
             return None
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # 'Europe' is a folder of zones
             self.r.fail(
                 node,
                 "timezone",
@@ -338,6 +345,7 @@ class _PlanReader:
                     path,
                     f"'{name}' cannot name a session (expected letters, digits, - or _; not 'rest')",
                 )
+                self.broken.add(name)
                 continue
             fields = self.r.mapping(
                 value,
@@ -346,10 +354,13 @@ class _PlanReader:
                 optional=("focus", "notes", "location", "reminder"),
             )
             if fields is None:
+                self.broken.add(name)
                 continue
             session = self._session_fields(name, fields, path, reminder)
             if session is not None:
                 self.sessions[name] = session
+            else:
+                self.broken.add(name)
 
     def _session_fields(
         self, name: str, fields: dict[str, Node], path: str, reminder: int | None
@@ -451,6 +462,8 @@ class _PlanReader:
     def _known_session(self, node: Node, path: str, name: str) -> Session | None:
         if name in self.sessions:
             return self.sessions[name]
+        if name in self.broken:
+            return None
         known = ", ".join(sorted(self.sessions)) or "none"
         self.r.fail(node, path, f"unknown session '{name}' (known: {known})")
         return None
