@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, Timezone
 
 from .content import EventContent, event_content
 from .model import Schedule
@@ -84,36 +84,58 @@ class Export:
 
 
 def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> tuple[bytes, Export]:
+    """Serialise event by event, so a ten-year file never holds every event object at once."""
     plan = schedule.plan
-    calendar = Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    calendar.add("CALSCALE", "GREGORIAN")
-    calendar.add("METHOD", "PUBLISH")
-    calendar.add("NAME", plan.title)
-    calendar.add("X-WR-CALNAME", plan.title)
-    calendar.add("X-WR-TIMEZONE", plan.timezone)
-    calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("X-PUBLISHED-TTL", "PT12H")  # a text property, not a typed duration
     stamps = previous.stamps if previous else {}
+    chunks: list[bytes] = []
+    years: set[int] = set()
+    zones: set[str] = set()
     for event in previous.past if previous else ():
-        calendar.add_component(event)
+        chunks.append(event.to_ical())
+        years.add(event.decoded("DTSTART").year)
+        zones.update(_zones_of(event))
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for occurrence in schedule.occurrences:
         content = event_content(occurrence, schedule.conflicts_for(occurrence.key))
         before = stamps.get(content.uid)
-        calendar.add_component(_event(content, before, now))
+        chunks.append(_event(content, before, now).to_ical())
+        years.add(occurrence.start.year)
+        zones.add(content.timezone)
         if before is None:
             counts["created"] += 1
         else:
             counts["updated" if before.fingerprint != content.fingerprint else "unchanged"] += 1
     # Whole years of transitions, so a client moving an event a few weeks still
     # finds the right offset; derived from the events, so the output stays stable.
-    years = [e.decoded("DTSTART").year for e in calendar.walk("VEVENT")] or [schedule.start.year]
-    calendar.add_missing_timezones(
-        first_date=date(min(years), 1, 1), last_date=date(max(years) + 2, 1, 1)
-    )
-    return calendar.to_ical(), Export(**counts)
+    first, last = date(min(years, default=2000), 1, 1), date(max(years, default=2000) + 2, 1, 1)
+    timezones = [
+        Timezone.from_tzid(z, first_date=first, last_date=last).to_ical() for z in sorted(zones)
+    ]
+    end = b"END:VCALENDAR\r\n"
+    head = _header(plan.title, plan.timezone).to_ical().removesuffix(end)
+    return head + b"".join(timezones) + b"".join(chunks) + end, Export(**counts)
+
+
+def _header(title: str, timezone: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", "PUBLISH")
+    calendar.add("NAME", title)
+    calendar.add("X-WR-CALNAME", title)
+    calendar.add("X-WR-TIMEZONE", timezone)
+    calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", "PT12H")  # a text property, not a typed duration
+    return calendar
+
+
+def _zones_of(event: Event) -> set[str]:
+    return {
+        str(event[name].params["TZID"])
+        for name in ("DTSTART", "DTEND")
+        if name in event and "TZID" in event[name].params
+    }
 
 
 def _event(content: EventContent, before: Stamp | None, now: datetime) -> Event:
