@@ -938,7 +938,7 @@ def resolve_password(
     given wins); None when none is given. Never from the command line itself."""
     if password_file is not None:
         try:
-            text = Path(password_file).read_text(encoding="utf-8")
+            text = Path(password_file).expanduser().read_text(encoding="utf-8")
         except OSError as err:
             raise PasswordError(
                 f"cannot read the password file {password_file}: {err.strerror or err}"
@@ -1003,7 +1003,7 @@ def _warn(message: str) -> None:
 
 
 def _check_url(url: str) -> None:
-    from .cli import BadInput
+    from .errors import BadInput
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -1033,7 +1033,8 @@ def caldav_target(
 ) -> SyncReport:
     """One CalDAV sync; shared by `sync caldav` and `refresh`. `state_path` and `client`
     are for tests (a counting or failing client); the defaults are the real ones."""
-    from .cli import Failure, progress_bar
+    from .cli import progress_bar
+    from .errors import Failure
     from .engine import run_sync
     from .expand import expand
 

@@ -152,7 +152,7 @@ def run_target(
     target: Target, plan: Plan, schedule: Schedule, today: date, now: datetime, weeks: int
 ) -> TargetRun:
     """One target; whatever goes wrong becomes a failed TargetRun so the others still run."""
-    from .cli import Failure
+    from .errors import Failure
     from .ics import NotOurFile
 
     name = target_label(target, plan)
@@ -203,7 +203,7 @@ def sync_run(
     schedule: Schedule,
     request: SyncRequest,
 ) -> TargetRun:
-    from .report import sync_counts, sync_json, sync_line
+    from .sync_report import sync_counts, sync_json, sync_line
 
     if isinstance(target, GoogleTarget):
         from .cli import google_target
@@ -233,7 +233,7 @@ def sync_run(
 
 
 def caldav_run(target: CalDAVTarget, plan: Plan, request: SyncRequest) -> Any:
-    from .cli import Failure
+    from .errors import Failure
 
     try:
         from . import caldav_sync

@@ -157,7 +157,7 @@ def _week_block(
         if not sessions:
             lines.append(f"  {label}  " + click.style("rest", dim=True))
         for i, o in enumerate(sessions):
-            lines.append(f"  {label if i == 0 else '':<6}  {_session_cell(o, conflicts)}")
+            lines.append(f"  {label if i == 0 else '':<6}  {_session_cell(o, schedule.conflicts)}")
         day += timedelta(days=1)
     if conflicts:
         lines += ["  " + line for line in conflict_lines(conflicts)]
