@@ -591,3 +591,15 @@ def init(name: str, path: Path | None, force: bool) -> None:
 
 def main() -> None:
     cli(prog_name="calsync")
+
+
+def _register_refresh() -> None:
+    # The refresh module defines its commands on top of this one's helpers, so it
+    # is imported after them; it imports nothing heavy at the top.
+    from .refresh import cron_command, refresh_command
+
+    cli.add_command(refresh_command)
+    cli.add_command(cron_command)
+
+
+_register_refresh()

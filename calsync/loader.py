@@ -92,6 +92,8 @@ class _Reader:
         self, node: Node, path: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()
     ) -> dict[str, Node] | None:
         """Keys to nodes, or None; unknown and duplicate keys are problems."""
+        if isinstance(node, ScalarNode) and node.tag.endswith(":null") and not required:
+            return {}  # `rules:` with nothing under it: no overrides
         if not isinstance(node, MappingNode):
             self.fail(node, path, f"expected a mapping, found {_describe(node)}")
             return None
@@ -190,7 +192,7 @@ def parse_plan(data: bytes | str, source: str = "plan.yaml") -> Plan:
         try:
             root = yaml.compose(data, Loader=yaml.SafeLoader)
         except yaml.YAMLError as err:
-            raise PlanError([_yaml_problem(source, err)]) from None
+            raise PlanError([_yaml_problem(source, data, err)]) from None
     except RecursionError:
         raise PlanError([Problem(source, 1, "", "invalid YAML: nested too deeply")]) from None
     reader = _Reader(source)
@@ -203,17 +205,21 @@ def parse_plan(data: bytes | str, source: str = "plan.yaml") -> Plan:
     return plan
 
 
-def _yaml_problem(source: str, err: yaml.YAMLError) -> Problem:
-    # The context mark is where the broken construct began (an unclosed '['),
-    # which is where the user's mistake is; the problem mark is where the parser
-    # gave up, often a line later.
+def _yaml_problem(source: str, text: str, err: yaml.YAMLError) -> Problem:
     found = getattr(err, "problem_mark", None)
-    began = getattr(err, "context_mark", None) or found
-    line = began.line + 1 if began is not None else 1
+    context = getattr(err, "context", None) or ""
+    # An unclosed '[', '{' or quote is noticed lines later, at the next token that
+    # cannot belong to it: the line where it began is where the mistake is.
+    began = (
+        getattr(err, "context_mark", None) if ("flow" in context or "quoted" in context) else None
+    )
+    mark = began or found
+    line = mark.line + 1 if mark is not None else 1
     problem = getattr(err, "problem", None) or str(err).splitlines()[0]
     if isinstance(err, yaml.reader.ReaderError):
-        problem = f"unexpected character {err.character!r}"
-    if found is not None and found.line + 1 != line:
+        line = text[: err.position].count("\n") + 1
+        problem = f"unexpected control character {chr(err.character)!r}"
+    if began is not None and found is not None and found.line != began.line:
         problem += f" (noticed on line {found.line + 1})"
     return Problem(source, line, "", f"invalid YAML: {problem}")
 

@@ -655,58 +655,32 @@ MALFORMED = [
         ["invalid YAML", "escape"],
     ),
     *(
-        pytest.param(name, text, line, "", ["invalid YAML"], marks=mark, id=name)
-        for name, text, line, mark in [
+        pytest.param(name, text, line, "", ["invalid YAML"], id=name)
+        for name, text, line in [
             (
                 "yaml-over-indented-key",
                 edit(("  wed: [z2 18:00]", "    wed: [z2 18:00]")),
                 13,
-                pytest.mark.xfail(
-                    reason="BUG: a block-mapping parse error is reported at the line where the "
-                    "enclosing mapping began (12, 'mon:'), not where the mistake is (13)",
-                    strict=True,
-                ),
             ),
             (
                 "yaml-under-indented-key",
                 edit(("  z2: {kind", " z2: {kind")),
                 10,
-                pytest.mark.xfail(
-                    reason="BUG: a mis-indented key on line 10 is reported at line 1 (the "
-                    "start of the top-level mapping, the YAML error's context mark)",
-                    strict=True,
-                ),
             ),
             (
                 "yaml-stray-closing-bracket",
                 edit(("[z2 18:00]", "[z2 18:00]]")),
                 13,
-                pytest.mark.xfail(
-                    reason="BUG: a stray ']' on line 13 is reported at line 12 (context mark "
-                    "of the enclosing block mapping)",
-                    strict=True,
-                ),
             ),
             (
                 "yaml-second-document",
                 BASE + "---\nplan: other\n",
                 21,
-                pytest.mark.xfail(
-                    reason="BUG: a second YAML document starting on line 21 is reported at "
-                    "line 1, with the message 'but found another document'",
-                    strict=True,
-                ),
             ),
             (
                 "yaml-control-character",
                 edit(("title: Zone 2 ride", "title: Zone \x07 ride")),
                 10,
-                pytest.mark.xfail(
-                    reason="BUG: a control character on line 10 (a yaml ReaderError, which has "
-                    "no marks, only a position) is reported at line 1, as "
-                    "'unexpected character 7'",
-                    strict=True,
-                ),
             ),
         ]
     ),
