@@ -6,8 +6,8 @@ calendar-multiget REPORTs, free-busy-query, MKCALENDAR, one VEVENT per
 resource) and RFC 9110 preconditions (If-None-Match: * to create without
 overwriting, If-Match: ETag to change only what was read).
 
-The events are the ones `calsync ics` writes, byte for byte in their VEVENT
-(same UID, X-CALSYNC-PLAN/KEY/HASH, VALARM, and the VTIMEZONE), so moving
+The events are the ones `calsync ics` writes, rendered by its code (same UID,
+X-CALSYNC-PLAN/KEY/HASH, VALARM, and the VTIMEZONE), so moving
 from a subscribed feed to CalDAV leaves no duplicates. CalDAV keeps no
 tombstones, so a small local state file remembers which keys calsync has put
 into each calendar: a key that was there and is gone was deleted by the user.
@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -34,11 +35,12 @@ from xml.sax.saxutils import escape
 from caldav import DAVClient
 from caldav.lib import error as dav_error
 from caldav.lib.http_sync import requests as http
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
+from lxml import etree
 
 from .content import EventContent, fingerprint
 from .engine import Action, Change, Outcome, Progress, Remote, Result
-from .ics import PRODID, Stamp, _event, write_atomic
+from .ics import PRODID, Stamp, _event, _zones_of, write_atomic
 from .model import Busy
 
 if TYPE_CHECKING:
@@ -81,15 +83,29 @@ def render_event(content: EventContent, now: datetime, sequence: int | None = No
     """
     # A fingerprint of "" never matches, so `_event` bumps SEQUENCE and DTSTAMP.
     before = None if sequence is None else Stamp("", sequence, now)
+    event = _event(content, before, now)
+    zones = b"".join(_vtimezone(zone, content.start.year) for zone in sorted(_zones_of(event)))
+    return _RESOURCE_HEAD + zones + event.to_ical() + _END
+
+
+def _resource_head() -> bytes:
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
     calendar.add("CALSCALE", "GREGORIAN")  # no METHOD: RFC 4791 4.1 forbids it in a resource
-    calendar.add_component(_event(content, before, now))
-    # The same span rule as the .ics writer, from this one event's year.
-    year = content.start.year
-    calendar.add_missing_timezones(first_date=date(year, 1, 1), last_date=date(year + 2, 1, 1))
-    return calendar.to_ical()
+    return calendar.to_ical().removesuffix(_END)
+
+
+_END = b"END:VCALENDAR\r\n"
+_RESOURCE_HEAD = _resource_head()
+
+
+@lru_cache(maxsize=32)
+def _vtimezone(zone: str, year: int) -> bytes:
+    """The .ics writer's VTIMEZONE (whole years, two ahead), built once per zone and year."""
+    return Timezone.from_tzid(
+        zone, first_date=date(year, 1, 1), last_date=date(year + 2, 1, 1)
+    ).to_ical()
 
 
 # --- reading remote events -----------------------------------------------------------
@@ -301,7 +317,8 @@ class Transport:
                 # so a write that landed answers 412 the second time, not a duplicate.
                 if last:
                     raise CalDAVFailure(_connection_message(url, err)) from None
-            except Exception as err:  # lxml on a body that claims XML and is not
+            except (etree.XMLSyntaxError, dav_error.DAVError) as err:
+                # A body that claims to be XML and is not, or a reply caldav cannot parse.
                 raise CalDAVFailure(
                     f"the server at {_server(url)} sent an answer to {method} that is not "
                     f"CalDAV ({type(err).__name__})"
@@ -483,7 +500,8 @@ class CalDAVBackend:
         self.home_url = home_url
         self.fresh = False  # a calendar created in this run holds nothing yet
         self.plan_id = ""
-        self._seen: dict[str, Seen] = {}
+        self._seen: dict[str, Seen] = {}  # by href: what a write needs beyond `Remote`
+        self._listed: list[Listed] | None = None  # the home's calendars, for --busy names
 
     @property
     def client(self) -> DAVClient:
@@ -690,9 +708,11 @@ class CalDAVBackend:
     def _calendar_by_name(self, name: str) -> str:
         if "://" in name or name.startswith("/"):
             return self.transport.url(name)
-        if self.home_url is None:
-            self.home_url = find_home(self.transport, self.calendar_url)
-        match = pick_calendar(list_calendars(self.transport, self.home_url), name)
+        if self._listed is None:
+            if self.home_url is None:
+                self.home_url = find_home(self.transport, self.calendar_url)
+            self._listed = list_calendars(self.transport, self.home_url)
+        match = pick_calendar(self._listed, name)
         if match is None:
             raise CalDAVFailure(f"no calendar named '{name}' for --busy on this server")
         return match
@@ -741,9 +761,14 @@ def freebusy_periods(data: str, zone: tzinfo) -> list[tuple[datetime, datetime]]
         for prop in values if isinstance(values, list) else [values]:
             if str(prop.params.get("FBTYPE", "BUSY")).upper() == "FREE":
                 continue
-            for period in _periods(prop):
-                periods.append(period)
+            periods += [
+                (_aware(a).astimezone(zone), _aware(b).astimezone(zone)) for a, b in _periods(prop)
+            ]
     return periods
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # FREEBUSY is UTC (RFC 5545)
 
 
 def _periods(prop: Any) -> list[tuple[datetime, datetime]]:
@@ -1028,14 +1053,16 @@ def caldav_target(
     password: str | None,
     busy_calendars: tuple[str, ...],
     insecure: bool,
+    *,
     state_path: Path | None = None,
     client: DAVClient | None = None,
+    retry: Retry = Retry(),
 ) -> SyncReport:
-    """One CalDAV sync; shared by `sync caldav` and `refresh`. `state_path` and `client`
-    are for tests (a counting or failing client); the defaults are the real ones."""
+    """One CalDAV sync; shared by `sync caldav` and `refresh`. The keyword-only arguments
+    are for tests (a state file, a counting or failing client, no waits between retries)."""
     from .cli import progress_bar
-    from .errors import Failure
     from .engine import run_sync
+    from .errors import Failure
     from .expand import expand
 
     _check_url(url)
@@ -1052,7 +1079,7 @@ def caldav_target(
     ):
         _warn(f"the password goes to {_server(url)} unencrypted (http://, not https://)")
     try:
-        transport = Transport(client or make_client(url, username, password, insecure))
+        transport = Transport(client or make_client(url, username, password, insecure), retry)
         located = locate_calendar(transport, url, calendar, plan.title, create=not request.dry_run)
         backend = CalDAVBackend(
             transport.client,

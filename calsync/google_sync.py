@@ -369,33 +369,36 @@ class GoogleBackend:
         if error is None:
             return Result(change, Outcome.DONE)
         status = error.resp.status if isinstance(error, HttpError) else None
-        if change.action is Action.CREATE and status == 409:
-            # Our id exists already: an earlier answer was lost after the insert landed.
-            return Result(change, Outcome.DONE)
         if change.action is Action.DELETE and status in (404, 410):
             return Result(change, Outcome.DONE)
-        if change.action in (Action.UPDATE, Action.DELETE) and status == 412:
+        if (change.action is Action.CREATE and status == 409) or (
+            change.action in (Action.UPDATE, Action.DELETE) and status == 412
+        ):
             return self._recheck(change)
         return Result(change, Outcome.FAILED, describe(error))
 
     def _recheck(self, change: Change) -> Result:
-        """412 on a patch or delete: our own earlier (unanswered) write, or the owner's edit?
+        """409 on an insert, 412 on a patch or delete: our own earlier write whose answer
+        was lost, or the owner's change?
 
-        A delete whose answer was lost is sent again (by httplib2 itself, or by the
-        retry) with the etag the event had before, so it meets 412, not 410.
+        An insert meets 409 when its id is taken: by our own insert whose answer was
+        lost, or by the event the owner moved out of the range that was listed (it is
+        theirs now: kept, not counted as created). A delete whose answer was lost is
+        sent again (by httplib2 itself, or by the retry) with the etag the event had
+        before, so it meets 412, not 410.
         """
-        assert change.remote is not None
-        event = call(
-            self.events.get(calendarId=self.calendar_id, eventId=change.remote.ref),
-            self.retry,
-        )
+        ref = change.remote.ref if change.remote else event_id(change.key)
+        event = call(self.events.get(calendarId=self.calendar_id, eventId=ref), self.retry)
         if change.action is Action.DELETE:
             done = event.get("status") == "cancelled"
         else:
             assert change.content is not None
             remote = to_remote(event)
             done = bool(
-                remote and remote.stored == change.content.fingerprint and not remote.edited
+                remote
+                and not remote.cancelled
+                and not remote.edited
+                and remote.stored == change.content.fingerprint
             )
         return Result(change, Outcome.DONE if done else Outcome.EDITED)
 
