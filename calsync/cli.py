@@ -462,7 +462,9 @@ def google_target(
         backend.fresh = created or calendar_id is None
         span = request.span
         busy = (
-            backend.busy(busy_calendars, _midnight(span.start, plan), _midnight(span.end, plan))
+            backend.busy(
+                busy_calendars, _midnight(span.start, plan), _midnight(span.end, plan), plan.id
+            )
             if busy_calendars
             else ()
         )

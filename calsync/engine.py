@@ -194,17 +194,21 @@ class SyncReport:
 
 def sync_conflicts(changes: ChangeSet, results: Sequence[Result]) -> tuple[Conflict, ...]:
     """Edits and deletions by the calendar's owner, reported like rule conflicts."""
-    raced = [r.change.remote for r in results if r.outcome is Outcome.EDITED and r.change.remote]
+    # A write refused because the owner changed (or moved) the event since it was read.
+    raced = [r.change for r in results if r.outcome is Outcome.EDITED]
+    kept = [(r.start, r.summary) for r in changes.kept_edited] + [
+        (c.start, c.summary) for c in raced
+    ]
     found = [
         Conflict(
             "edited",
             Level.WARN,
-            remote.start.date(),
-            f"'{remote.summary}' at {remote.start:%Y-%m-%d %H:%M} was changed in the calendar; "
+            start.date(),
+            f"'{summary}' at {start:%Y-%m-%d %H:%M} was changed in the calendar; "
             "calsync left it as it is",
             hint="run with --overwrite-edits to put the plan's version back",
         )
-        for remote in (*changes.kept_edited, *raced)
+        for start, summary in kept
     ]
     found += [
         Conflict(

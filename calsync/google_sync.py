@@ -283,7 +283,23 @@ class GoogleBackend:
             if not token:
                 return remotes
 
-    def busy(self, calendars: Sequence[str], start: datetime, end: datetime) -> tuple[Busy, ...]:
+    def busy(
+        self, calendars: Sequence[str], start: datetime, end: datetime, plan_id: str
+    ) -> tuple[Busy, ...]:
+        """Busy time of other calendars from freebusy; of the target calendar, from its events.
+
+        Freebusy cannot tell calsync's own sessions from the owner's meetings, so
+        the target calendar (`--calendar primary --busy primary`) is read as
+        events, leaving this plan's sessions out; otherwise each session would be
+        busy time for itself on the next run.
+        """
+        others = [c for c in calendars if c != self.calendar_id]
+        found = list(self._freebusy(others, start, end)) if others else []
+        if len(others) < len(calendars):
+            found += self._event_busy(start, end, plan_id)
+        return tuple(sorted(found, key=lambda b: (b.start, b.end)))
+
+    def _freebusy(self, calendars: Sequence[str], start: datetime, end: datetime) -> list[Busy]:
         body = {
             "timeMin": start.astimezone(UTC).isoformat(),
             "timeMax": end.astimezone(UTC).isoformat(),
@@ -304,7 +320,32 @@ class GoogleBackend:
                 )
                 for b in entry.get("busy", [])
             ]
-        return tuple(sorted(found, key=lambda b: (b.start, b.end)))
+        return found
+
+    def _event_busy(self, start: datetime, end: datetime, plan_id: str) -> list[Busy]:
+        found: list[Busy] = []
+        token = None
+        while True:
+            request = self.events.list(
+                calendarId=self.calendar_id,
+                timeMin=start.astimezone(UTC).isoformat(),
+                timeMax=end.astimezone(UTC).isoformat(),
+                singleEvents=True,
+                maxResults=PAGE_SIZE,
+                pageToken=token,
+            )
+            page = call(request, self.retry)
+            for event in page.get("items", []):
+                private = (event.get("extendedProperties") or {}).get("private") or {}
+                ours = private.get(PLAN) == plan_id
+                free = event.get("transparency") == "transparent"
+                if ours or free or event.get("status") == "cancelled" or "start" not in event:
+                    continue
+                title = event.get("summary") or "busy"
+                found.append(Busy(_instant(event["start"]), _instant(event["end"]), title))
+            token = page.get("nextPageToken")
+            if not token:
+                return found
 
     # --- writing ---
 
