@@ -26,7 +26,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -35,12 +34,13 @@ from xml.sax.saxutils import escape
 from caldav import DAVClient
 from caldav.lib import error as dav_error
 from caldav.lib.http_sync import requests as http
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event
 from lxml import etree
 
 from .content import EventContent, fingerprint
 from .engine import Action, Change, Outcome, Progress, Remote, Result
-from .ics import PRODID, Stamp, _event, _zones_of, write_atomic
+from .errors import BadInput
+from .ics import render_event, write_atomic
 from .model import Busy
 
 if TYPE_CHECKING:
@@ -68,44 +68,8 @@ class CalDAVFailure(Exception):
     """The server could not be reached or refused: one clear sentence, never a password."""
 
 
-class PasswordError(Exception):
+class PasswordError(BadInput):
     """The password could not be read from where the user said it is (bad input)."""
-
-
-# --- rendering: the same event `calsync ics` writes ----------------------------------
-
-
-def render_event(content: EventContent, now: datetime, sequence: int | None = None) -> bytes:
-    """One session as a standalone VCALENDAR: its VEVENT and the VTIMEZONE it needs.
-
-    `sequence` is the remote event's SEQUENCE on an update; the new one is one
-    more (an update always changes what a client should show). None: a new event.
-    """
-    # A fingerprint of "" never matches, so `_event` bumps SEQUENCE and DTSTAMP.
-    before = None if sequence is None else Stamp("", sequence, now)
-    event = _event(content, before, now)
-    zones = b"".join(_vtimezone(zone, content.start.year) for zone in sorted(_zones_of(event)))
-    return _RESOURCE_HEAD + zones + event.to_ical() + _END
-
-
-def _resource_head() -> bytes:
-    calendar = Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    calendar.add("CALSCALE", "GREGORIAN")  # no METHOD: RFC 4791 4.1 forbids it in a resource
-    return calendar.to_ical().removesuffix(_END)
-
-
-_END = b"END:VCALENDAR\r\n"
-_RESOURCE_HEAD = _resource_head()
-
-
-@lru_cache(maxsize=32)
-def _vtimezone(zone: str, year: int) -> bytes:
-    """The .ics writer's VTIMEZONE (whole years, two ahead), built once per zone and year."""
-    return Timezone.from_tzid(
-        zone, first_date=date(year, 1, 1), last_date=date(year + 2, 1, 1)
-    ).to_ical()
 
 
 # --- reading remote events -----------------------------------------------------------
@@ -696,13 +660,21 @@ class CalDAVBackend:
     # --- busy time from other calendars on the same server ---
 
     def busy(
-        self, calendar_names: Sequence[str], start: datetime, end: datetime
+        self, calendar_names: Sequence[str], start: datetime, end: datetime, plan_id: str = ""
     ) -> tuple[Busy, ...]:
-        """Busy time of other calendars, by name or URL, for placement and the overlap rule."""
+        """Busy time of other calendars, by name or URL, for placement and the overlap rule.
+
+        The target calendar itself is read as events, leaving this plan's sessions
+        out: free-busy cannot tell them from the owner's appointments, and each
+        session would otherwise be busy time for itself on the next run.
+        """
         found: list[Busy] = []
         for name in calendar_names:
             url = self._calendar_by_name(name)
-            found += self._busy_of(url, name, start, end)
+            if _same_path(url, self.calendar_url):
+                found += self._busy_from_events(url, name, start, end, skip_plan=plan_id)
+            else:
+                found += self._busy_of(url, name, start, end)
         return tuple(sorted(set(found), key=lambda b: (b.start, b.end, b.title)))
 
     def _calendar_by_name(self, name: str) -> str:
@@ -726,7 +698,9 @@ class CalDAVBackend:
         # No free-busy REPORT here: read the events and expand them ourselves.
         return self._busy_from_events(url, name, start, end)
 
-    def _busy_from_events(self, url: str, name: str, start: datetime, end: datetime) -> list[Busy]:
+    def _busy_from_events(
+        self, url: str, name: str, start: datetime, end: datetime, skip_plan: str = ""
+    ) -> list[Busy]:
         from zoneinfo import ZoneInfo
 
         from .busy import BusyFileError, parse_busy
@@ -737,7 +711,11 @@ class CalDAVBackend:
         zone = start.tzinfo if isinstance(start.tzinfo, ZoneInfo) else ZoneInfo("UTC")
         found: list[Busy] = []
         for result in answer.parse_calendar_query():
-            if not result.calendar_data:
+            data = result.calendar_data
+            ours = skip_plan and re.search(
+                rf"^X-CALSYNC-PLAN:{re.escape(skip_plan)}\r?$", data or "", re.M
+            )
+            if not data or ours:
                 continue
             try:
                 found += parse_busy(result.calendar_data, f"{name}:{result.href}", start, end, zone)
@@ -1095,7 +1073,7 @@ def caldav_target(
             backend.known.clear()  # a new calendar under an old URL holds none of the old keys
         span = request.span
         start, end = _midnight(span.start, plan), _midnight(span.end, plan)
-        busy = backend.busy(busy_calendars, start, end) if busy_calendars else ()
+        busy = backend.busy(busy_calendars, start, end, plan.id) if busy_calendars else ()
         schedule = expand(plan, span.start, span.end, busy)
         with progress_bar(len(schedule.occurrences)) as bar:
             return run_sync(

@@ -487,6 +487,68 @@ def _midnight(day: date, plan: Plan) -> datetime:
     return datetime.combine(day, time(), tzinfo=plan.zone)
 
 
+@sync.command("caldav")
+@plan_argument
+@click.option(
+    "--url", required=True, help="A calendar URL, or a principal/home URL with --calendar."
+)
+@click.option(
+    "--calendar",
+    default=None,
+    help="Calendar name (default: the plan's title; created if missing).",
+)
+@click.option("--username", default=None, help="The account's user name.")
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A file whose first line is the password (an app password for iCloud/Fastmail).",
+)
+@click.option(
+    "--password-env",
+    metavar="NAME",
+    default=None,
+    help="An environment variable holding the password.",
+)
+@click.option(
+    "--keyring", "use_keyring", is_flag=True, help="Read the password from the system keyring."
+)
+@click.option(
+    "--busy",
+    "busy_calendars",
+    multiple=True,
+    help="A calendar on the same server whose busy time sessions avoid (repeatable).",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Do NOT verify the server's TLS certificate (loud; never the default).",
+)
+@sync_options
+def sync_caldav(
+    plan_path: Path,
+    url: str,
+    calendar: str | None,
+    username: str | None,
+    password_file: Path | None,
+    password_env: str | None,
+    use_keyring: bool,
+    busy_calendars: tuple[str, ...],
+    insecure: bool,
+    **options: Any,
+) -> None:
+    """Put the plan's sessions into a CalDAV calendar (iCloud, Fastmail, Nextcloud...)."""
+    from .caldav_sync import caldav_target, resolve_password
+
+    plan = load_plan(plan_path)
+    request = SyncRequest.from_options(options, plan)
+    password = resolve_password(password_file, password_env, use_keyring, username, url)
+    report = caldav_target(
+        plan, request, url, calendar, username, password, busy_calendars, insecure
+    )
+    finish_sync(report, options["as_json"], options["fail_on"])
+
+
 # --- auth -------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from icalendar import Alarm, Calendar, Event, Timezone
@@ -111,9 +112,8 @@ def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> tupl
     timezones = [
         Timezone.from_tzid(z, first_date=first, last_date=last).to_ical() for z in sorted(zones)
     ]
-    end = b"END:VCALENDAR\r\n"
-    head = _header(plan.title, plan.timezone).to_ical().removesuffix(end)
-    return head + b"".join(timezones) + b"".join(chunks) + end, Export(**counts)
+    head = _header(plan.title, plan.timezone).to_ical().removesuffix(_END)
+    return head + b"".join(timezones) + b"".join(chunks) + _END, Export(**counts)
 
 
 def _header(title: str, timezone: str) -> Calendar:
@@ -176,6 +176,39 @@ def export(schedule: Schedule, path: Path, now: datetime) -> Export:
     data, counts = _build(schedule, now, previous)
     write_atomic(path, data)
     return counts
+
+
+def render_event(content: EventContent, now: datetime, sequence: int | None = None) -> bytes:
+    """One session as a standalone VCALENDAR (a CalDAV resource): its VEVENT and VTIMEZONE.
+
+    `sequence` is the remote event's SEQUENCE on an update; the new one is one
+    more (an update always changes what a client should show). None: a new event.
+    """
+    # A fingerprint of "" never matches, so `_event` bumps SEQUENCE and DTSTAMP.
+    before = None if sequence is None else Stamp("", sequence, now)
+    event = _event(content, before, now)
+    zones = b"".join(_vtimezone(zone, content.start.year) for zone in sorted(_zones_of(event)))
+    return _RESOURCE_HEAD + zones + event.to_ical() + _END
+
+
+def _resource_head() -> bytes:
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")  # no METHOD: RFC 4791 4.1 forbids it in a resource
+    return calendar.to_ical().removesuffix(_END)
+
+
+_END = b"END:VCALENDAR\r\n"
+_RESOURCE_HEAD = _resource_head()
+
+
+@lru_cache(maxsize=32)
+def _vtimezone(zone: str, year: int) -> bytes:
+    """The same VTIMEZONE as in a whole file (whole years, two ahead), built once per year."""
+    return Timezone.from_tzid(
+        zone, first_date=date(year, 1, 1), last_date=date(year + 2, 1, 1)
+    ).to_ical()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

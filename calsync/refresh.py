@@ -233,19 +233,15 @@ def sync_run(
 
 
 def caldav_run(target: CalDAVTarget, plan: Plan, request: SyncRequest) -> Any:
+    from .caldav_sync import PasswordError, caldav_target, resolve_password
     from .errors import Failure
 
-    try:
-        from . import caldav_sync
-        from .caldav_sync import caldav_target, resolve_password
-    except ImportError as err:
-        raise Failure(f"CalDAV sync is not available in this calsync ({err})") from None
     try:
         password = resolve_password(
             target.password_file, target.password_env, target.keyring, target.username, target.url
         )
-    except getattr(caldav_sync, "PasswordError", Failure) as err:
-        raise Failure(str(err)) from None  # the user's to fix, said plainly
+    except PasswordError as err:
+        raise Failure(str(err)) from None  # reported as this target's failure; the others run
     return caldav_target(
         plan,
         request,

@@ -1,0 +1,713 @@
+"""The CalDAV sync against a real Radicale on 127.0.0.1: no mock of the protocol.
+
+One server for the module (see tests/radicale_server.py), a fresh calendar per
+test. User edits, deletions and unmanaged events come through a second,
+independent client (the `caldav` library's own high-level API), the way a
+phone or a desktop calendar would make them. Writes are counted in
+Radicale's log, not by the client under test.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import caldav
+import pytest
+from icalendar import Calendar, Event
+
+from calsync import caldav_sync as cs
+from calsync.caldav_sync import CalDAVBackend, Retry, make_client
+from calsync.cli import Range, SyncRequest
+from calsync.engine import Outcome, Policy, SyncReport, plan_changes, run_sync
+from calsync.errors import BadInput, Failure
+from calsync.expand import expand
+from calsync.ics import render
+from calsync.loader import load_plan
+from calsync.model import Plan
+from tests.radicale_server import RadicaleServer, free_port, radicale  # noqa: F401
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
+START = date(2026, 11, 30)  # the template's first Monday
+WEEKS = 4  # covers the 24 and 25 December exceptions, and stays fast
+NO_RETRY_WAIT = Retry(sleep=lambda seconds: None)
+
+
+# --- fixtures and helpers ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return load_plan(TEMPLATE)
+
+
+def not_before(plan: Plan) -> datetime:
+    return datetime.combine(START, datetime.min.time(), tzinfo=plan.zone)
+
+
+@pytest.fixture
+def other(radicale: RadicaleServer) -> caldav.DAVClient:  # noqa: F811
+    """The user's other CalDAV client (a phone, a desktop app)."""
+    return caldav.DAVClient(url=radicale.home, username=radicale.user, password=radicale.password)
+
+
+@pytest.fixture
+def calendar(radicale: RadicaleServer, other: caldav.DAVClient) -> str:  # noqa: F811
+    """A fresh, empty calendar for this test."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    other.principal().make_calendar(name=f"Test {name}", cal_id=name)
+    return f"{radicale.home}{name}/"
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "known.json"
+
+
+def variant(tmp_path: Path, *edits: tuple[str, str]) -> Plan:
+    """The template with some text replaced: a plan change, as its owner would make it."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / f"plan-{uuid.uuid4().hex[:6]}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_plan(path)
+
+
+def sync(
+    server: RadicaleServer,
+    plan: Plan,
+    url: str,
+    state: Path,
+    policy: Policy | None = None,
+    weeks: int = WEEKS,
+    client: Any = None,
+) -> SyncReport:
+    client = client or make_client(url, server.user, server.password, insecure=False)
+    backend = CalDAVBackend(client, url, state, zone=plan.zone, retry=NO_RETRY_WAIT)
+    schedule = expand(plan, START, START + timedelta(weeks=weeks))
+    return run_sync(schedule, backend, "caldav:test", not_before(plan), policy or Policy())
+
+
+def counts(report: SyncReport) -> dict[str, int]:
+    from calsync.sync_report import sync_counts
+
+    return {k: v for k, v in sync_counts(report).items() if v}
+
+
+def stored(other: caldav.DAVClient, url: str) -> dict[str, tuple[str, Event]]:
+    """Every event in the calendar, by UID: (ETag, VEVENT), read by the other client."""
+    found: dict[str, tuple[str, Event]] = {}
+    for item in caldav.Calendar(client=other, url=url).search(event=True):
+        for event in Calendar.from_ical(item.data).walk("VEVENT"):
+            uid = str(event["UID"])
+            assert uid not in found, f"duplicate UID {uid}"
+            found[uid] = (str(item.props.get("{DAV:}getetag", "")), event)
+    return found
+
+
+def etags(url: str, server: RadicaleServer) -> dict[str, str]:
+    """href -> ETag straight from the server, to prove an event was not rewritten."""
+    client = make_client(url, server.user, server.password, insecure=False)
+    answer = client.report(url, cs.query_body(datetime(2000, 1, 1), datetime(2100, 1, 1)), 1)
+    return {r.href: str(r.etag) for r in answer.parse_calendar_query()}
+
+
+def first_uid(report: SyncReport, title: str) -> str:
+    for change in report.changes.changes:
+        if title in change.summary:
+            assert change.content is not None
+            return change.content.uid
+    raise AssertionError(title)
+
+
+def edit(other: caldav.DAVClient, url: str, uid: str, **fields: Any) -> None:
+    event = caldav.Calendar(client=other, url=url).get_event_by_uid(uid)
+    with event.edit_icalendar_component() as component:
+        for name, value in fields.items():
+            component.pop(name.upper(), None)
+            component.add(name.upper(), value)
+    event.save()
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=cs.UTC)
+
+
+def foreign_event(uid: str, day: date, hour: int, extra: str = "") -> str:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//other//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:20261101T000000Z\r\n"
+        f"DTSTART:{day:%Y%m%d}T{hour:02d}0000Z\r\nDTEND:{day:%Y%m%d}T{hour + 1:02d}0000Z\r\n"
+        f"SUMMARY:Dentist {uid}\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+
+
+# --- the scenarios the Google sync has ---------------------------------------------
+
+
+def test_first_sync_then_a_rerun_writes_nothing(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    expected = len(expand(plan, START, START + timedelta(weeks=WEEKS)).occurrences)
+    first = sync(radicale, plan, calendar, state)
+    assert counts(first) == {"created": expected}
+    assert len(stored(other, calendar)) == expected
+    assert json.loads(state.read_text())["events"].keys() == {c.key for c in first.changes.changes}
+
+    writes = radicale.writes()
+    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+    again = sync(radicale, plan, calendar, state, client=client)
+    assert counts(again) == {"unchanged": expected}
+    assert radicale.writes() == writes  # counted by the server, not by us
+    # One REPORT lists the range; a new client's first try is answered 401 (credentials
+    # asked), then repeated with them: two exchanges, one of them useful.
+    assert client.counts == {"REPORT": 2}
+
+
+def test_events_are_the_ones_calsync_ics_writes(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    weeks = 6
+    sync(radicale, plan, calendar, state, weeks=weeks)
+    schedule = expand(plan, START, START + timedelta(weeks=weeks))
+    feed = Calendar.from_ical(render(schedule, datetime(2026, 11, 1)))
+    from_ics = {str(e["UID"]): e for e in feed.walk("VEVENT")}
+    on_server = {uid: event for uid, (_, event) in stored(other, calendar).items()}
+    assert on_server.keys() == from_ics.keys()
+    for uid, event in on_server.items():
+        mine = from_ics[uid]
+        for name in ("X-CALSYNC-PLAN", "X-CALSYNC-KEY", "X-CALSYNC-HASH", "SUMMARY", "DESCRIPTION"):
+            assert str(event[name]) == str(mine[name]), (uid, name)
+        for name in ("DTSTART", "DTEND"):
+            assert event.decoded(name) == mine.decoded(name)
+            assert event[name].params["TZID"] == "Europe/Brussels"
+        assert [a.decoded("TRIGGER") for a in event.walk("VALARM")] == [
+            a.decoded("TRIGGER") for a in mine.walk("VALARM")
+        ]
+        assert cs.current_fingerprint(event) == str(event["X-CALSYNC-HASH"])
+    # Each resource carries its VTIMEZONE, as the feed does.
+    for item in caldav.Calendar(client=other, url=calendar).search(event=True):
+        zones = Calendar.from_ical(item.data).walk("VTIMEZONE")
+        assert [str(z["TZID"]) for z in zones] == ["Europe/Brussels"]
+
+
+def test_a_plan_change_updates_and_bumps_sequence(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+    tmp_path: Path,
+) -> None:
+    sync(radicale, plan, calendar, state)
+    changed = variant(tmp_path, ("title: Zone 2 ride", "title: Zone 2 spin"))
+    report = sync(radicale, changed, calendar, state)
+    events = [e for _, e in stored(other, calendar).values()]
+    spins = [e for e in events if "Zone 2 spin" in str(e["SUMMARY"])]
+    bumped = [e for e in events if int(e["SEQUENCE"]) == 1]
+    # The renamed rides, and the events whose conflict notes name them.
+    assert spins and all(e in bumped for e in spins)
+    assert counts(report) == {"updated": len(bumped), "unchanged": len(events) - len(bumped)}
+    assert counts(sync(radicale, changed, calendar, state)) == {
+        "unchanged": len(report.changes.changes) + report.changes.unchanged
+    }
+
+
+def test_a_removed_session_is_deleted_and_unmanaged_events_are_untouched(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+    tmp_path: Path,
+) -> None:
+    sync(radicale, plan, calendar, state)
+    mine = caldav.Calendar(client=other, url=calendar)
+    mine.save_event(foreign_event("dentist-1", date(2026, 12, 1), 9))
+    # Another plan's event, and one that only looks like ours by its summary.
+    mine.save_event(
+        foreign_event("other-plan", date(2026, 12, 2), 9, "X-CALSYNC-PLAN:another-plan\r\n")
+    )
+    mine.save_event(foreign_event("lookalike", date(2026, 12, 3), 9))
+    before = {h: e for h, e in etags(calendar, radicale).items() if "@calsync" not in h}
+
+    fewer = variant(tmp_path, ("tue: [core 10:00, z2 20:00]", "tue: [z2 20:00]"))
+    report = sync(radicale, fewer, calendar, state)
+    cores = [c for c in report.changes.changes if c.key.endswith("/core")]
+    assert counts(report)["deleted"] == len(cores) == WEEKS  # one Tuesday core a week
+    after = etags(calendar, radicale)
+    assert {h: e for h, e in after.items() if "@calsync" not in h} == before
+    assert not [uid for uid in stored(other, calendar) if uid.endswith("-core@calsync")]
+    assert counts(sync(radicale, fewer, calendar, state)).keys() == {"unchanged"}
+
+
+def test_a_user_edit_is_kept_and_reported_until_overwrite_is_asked(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    first = sync(radicale, plan, calendar, state)
+    uid = first_uid(first, "Intervals")
+    edit(other, calendar, uid, summary="Intervals with Anna", location="Velodrome")
+    writes = radicale.writes()
+
+    report = sync(radicale, plan, calendar, state)
+    assert counts(report)["kept_edited"] == 1 and "updated" not in counts(report)
+    assert radicale.writes() == writes
+    [conflict] = [c for c in report.conflicts if c.rule == "edited"]
+    assert "Intervals" in conflict.message and "--overwrite-edits" in (conflict.hint or "")
+    assert str(stored(other, calendar)[uid][1]["SUMMARY"]) == "Intervals with Anna"
+
+    back = sync(radicale, plan, calendar, state, Policy(overwrite_edits=True))
+    assert counts(back)["updated"] == 1
+    event = stored(other, calendar)[uid][1]
+    assert "LOCATION" not in event and "Intervals with Anna" not in str(event["SUMMARY"])
+    assert counts(sync(radicale, plan, calendar, state)).keys() == {"unchanged"}
+
+
+def test_a_user_delete_is_not_recreated_unless_asked(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    first = sync(radicale, plan, calendar, state)
+    uid = first_uid(first, "Upper body")
+    caldav.Calendar(client=other, url=calendar).get_event_by_uid(uid).delete()
+    writes = radicale.writes()
+
+    for _ in range(2):  # and it stays that way
+        report = sync(radicale, plan, calendar, state)
+        assert counts(report)["kept_deleted"] == 1 and "created" not in counts(report)
+        assert [c.rule for c in report.conflicts if c.rule == "deleted"] == ["deleted"]
+    assert radicale.writes() == writes and uid not in stored(other, calendar)
+
+    back = sync(radicale, plan, calendar, state, Policy(restore_deleted=True))
+    assert counts(back)["updated"] == 1  # the engine restores a deleted event as an update
+    assert uid in stored(other, calendar)
+    assert counts(sync(radicale, plan, calendar, state)).keys() == {"unchanged"}
+
+
+def test_an_event_moved_out_of_the_range_is_edited_not_deleted(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    first = sync(radicale, plan, calendar, state)
+    uid = first_uid(first, "Legs")
+    later = datetime(2027, 6, 1, 10, 0, tzinfo=plan.zone)
+    edit(other, calendar, uid, dtstart=later, dtend=later + timedelta(hours=1))
+    report = sync(radicale, plan, calendar, state)
+    assert counts(report) == {"unchanged": len(first.changes.changes) - 1, "kept_edited": 1}
+
+
+def test_an_edit_between_read_and_write_is_reported_not_overwritten(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+    tmp_path: Path,
+) -> None:
+    sync(radicale, plan, calendar, state)
+    changed = variant(tmp_path, ("title: Core", "title: Core and carries"))
+    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+    backend = CalDAVBackend(client, calendar, state, zone=plan.zone, retry=NO_RETRY_WAIT)
+    schedule = expand(changed, START, START + timedelta(weeks=WEEKS))
+    from calsync.engine import desired_events
+
+    present = backend.list_managed(
+        changed.id, not_before(plan), not_before(plan) + timedelta(weeks=WEEKS)
+    )
+    planned = plan_changes(desired_events(schedule, True), present, not_before(plan))
+    target = planned.changes[0]
+    assert target.content is not None
+    edit(other, calendar, target.content.uid, summary="Core, moved to the gym")  # the race
+
+    results = backend.apply(planned.changes, lambda n: None)
+    outcomes = {r.change.key: r.outcome for r in results}
+    assert outcomes.pop(target.key) is Outcome.EDITED
+    assert set(outcomes.values()) == {Outcome.DONE}
+    assert (
+        str(stored(other, calendar)[target.content.uid][1]["SUMMARY"]) == "Core, moved to the gym"
+    )
+
+
+# --- failures ----------------------------------------------------------------------
+
+
+class Flaky:
+    """Wraps a client's `request`: the n-th call and all later ones fail like a dead link;
+    with `lose_answer`, the call goes through but its answer is lost (once)."""
+
+    def __init__(self, client: Any, fail_from: int, lose_answer: bool = False) -> None:
+        self.inner = client.request
+        self.calls = 0
+        self.fail_from = fail_from
+        self.lose_answer = lose_answer
+        client.request = self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from caldav.lib.http_sync import requests as http
+
+        self.calls += 1
+        if self.calls < self.fail_from:
+            return self.inner(*args, **kwargs)
+        if self.lose_answer:
+            if self.calls == self.fail_from:
+                self.inner(*args, **kwargs)  # it lands on the server...
+                raise http.exceptions.ConnectionError("connection reset")  # ...we never hear
+            return self.inner(*args, **kwargs)
+        raise http.exceptions.ConnectionError("connection refused")
+
+
+def test_a_failure_in_the_middle_then_a_clean_rerun_converges(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    expected = {o.uid for o in expand(plan, START, START + timedelta(weeks=WEEKS)).occurrences}
+    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+    client.request(calendar, "PROPFIND", "", {"Depth": "0"})  # settle auth first
+    Flaky(client, fail_from=12)  # the REPORT, then ten PUTs, then the link dies
+    broken = sync(radicale, plan, calendar, state, client=client)
+    assert counts(broken)["created"] == 10
+    assert counts(broken)["failed"] == len(expected) - 10
+    assert "cannot reach the CalDAV server" in (broken.failures[0].error or "")
+    assert "not tried" in (broken.failures[-1].error or "")
+    assert len(json.loads(state.read_text())["events"]) == 10  # only what landed
+
+    healed = sync(radicale, plan, calendar, state)
+    assert counts(healed) == {"created": len(expected) - 10, "unchanged": 10}
+    assert set(stored(other, calendar)) == expected
+    assert counts(sync(radicale, plan, calendar, state)).keys() == {"unchanged"}
+
+
+def test_a_lost_answer_is_retried_without_duplicates(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+    tmp_path: Path,
+) -> None:
+    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+    client.request(calendar, "PROPFIND", "", {"Depth": "0"})
+    Flaky(client, fail_from=3, lose_answer=True)  # the second PUT lands, its answer is lost
+    report = sync(radicale, plan, calendar, state, client=client)
+    assert not report.failures
+    total = len(report.changes.changes)
+    assert len(stored(other, calendar)) == total
+
+    changed = variant(tmp_path, ("title: Upper body", "title: Upper body heavy"))
+    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+    client.request(calendar, "PROPFIND", "", {"Depth": "0"})
+    Flaky(client, fail_from=3, lose_answer=True)  # an update lands, its answer is lost
+    report = sync(radicale, changed, calendar, state, client=client)
+    assert not report.failures and not [r for r in report.results if r.outcome is Outcome.EDITED]
+    assert counts(sync(radicale, changed, calendar, state)).keys() == {"unchanged"}
+
+
+def test_radicale_killed_mid_run_then_restarted_converges(
+    tmp_path: Path, plan: Plan, state: Path
+) -> None:
+    server = RadicaleServer(tmp_path / "own")
+    server.folder.mkdir()
+    server.start()
+    try:
+        url = f"{server.home}training/"
+        client = make_client(server.home, server.user, server.password, insecure=False)
+        client.mkcalendar(url)
+        inner = client.request
+        puts = 0
+
+        def stop_after_five_puts(url: str, method: str = "GET", *args: Any) -> Any:
+            nonlocal puts
+            if method == "PUT":
+                puts += 1
+                if puts == 6:
+                    server.stop()  # the server dies under us
+            return inner(url, method, *args)
+
+        client.request = stop_after_five_puts  # type: ignore[method-assign]
+        broken = sync(server, plan, url, state, client=client)
+        assert counts(broken)["created"] == 5 and broken.failures
+
+        server.start()
+        healed = sync(server, plan, url, state)
+        expected = len(expand(plan, START, START + timedelta(weeks=WEEKS)).occurrences)
+        assert counts(healed) == {"created": expected - 5, "unchanged": 5}
+    finally:
+        server.stop()
+
+
+# --- the command-line entry: discovery, messages -----------------------------------
+
+
+def request(plan: Plan, dry_run: bool = False, weeks: int = WEEKS) -> SyncRequest:
+    return SyncRequest(
+        span=Range(START, weeks),
+        not_before=not_before(plan),
+        overwrite_edits=False,
+        restore_deleted=False,
+        annotate=True,
+        dry_run=dry_run,
+    )
+
+
+def target(server: RadicaleServer, plan: Plan, url: str, state: Path, **options: Any) -> SyncReport:
+    values: dict[str, Any] = {
+        "calendar": None,
+        "username": server.user,
+        "password": server.password,
+        "busy_calendars": (),
+        "insecure": False,
+    } | options
+    dry_run = values.pop("dry_run", False)
+    return cs.caldav_target(
+        plan, request(plan, dry_run), url, state_path=state, retry=NO_RETRY_WAIT, **values
+    )
+
+
+def test_home_url_and_calendar_name_find_or_create_the_calendar(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    name = f"Plan {uuid.uuid4().hex[:8]}"
+    dry = target(radicale, plan, radicale.home, state, calendar=name, dry_run=True)
+    assert dry.dry_run and dry.changes.changes and not state.exists()
+    names = [c.get_display_name() for c in other.principal().calendars()]
+    assert name not in names  # a dry run creates nothing, not even the calendar
+
+    first = target(radicale, plan, radicale.home, state, calendar=name)
+    assert first.target == f"caldav:{name}" and counts(first).keys() == {"created"}
+    [made] = [c for c in other.principal().calendars() if c.get_display_name() == name]
+    writes = radicale.writes()
+    again = target(radicale, plan, str(made.url), state)  # the calendar's own URL now
+    assert counts(again).keys() == {"unchanged"} and radicale.writes() == writes
+
+
+def test_missing_calendar_is_named_after_the_plan_title(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    titled = Plan(**{**plan.__dict__, "title": f"Training {uuid.uuid4().hex[:6]}"})
+    target(radicale, titled, radicale.root, state)  # the server root leads to the home
+    assert titled.title in [c.get_display_name() for c in other.principal().calendars()]
+
+
+def test_unreachable_server_is_one_clear_failure(plan: Plan, state: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/athlete/"
+    with pytest.raises(Failure) as caught:
+        target(RadicaleServer(Path("/nonexistent")), plan, url, state, password="s3cret-pw")
+    message = str(caught.value)
+    assert message.startswith("cannot reach the CalDAV server at http://127.0.0.1:")
+    assert "s3cret-pw" not in message and not state.exists()
+
+
+def test_wrong_password_is_one_clear_failure(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    with pytest.raises(Failure) as caught:
+        target(radicale, plan, calendar, state, password="not-the-password")
+    message = str(caught.value)
+    assert "refused the username or password (HTTP 401)" in message
+    assert "not-the-password" not in message and radicale.password not in message
+    assert not state.exists() and stored(other, calendar) == {}
+
+
+@pytest.mark.parametrize("where", ["missing/", "event"])
+def test_a_url_that_is_not_a_calendar_is_one_clear_failure(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+    where: str,
+) -> None:
+    if where == "event":
+        caldav.Calendar(client=other, url=calendar).save_event(
+            foreign_event("lunch", date(2026, 12, 1), 12)
+        )
+        url = calendar + "lunch.ics"
+        expected = "is not a CalDAV calendar, principal or calendar home"
+    else:
+        url = calendar + where
+        expected = "there is nothing at"
+    writes = radicale.writes()
+    with pytest.raises(Failure, match=expected):
+        target(radicale, plan, url, state)
+    assert radicale.writes() == writes and not state.exists()
+
+
+def test_a_password_in_the_url_is_refused(plan: Plan, state: Path) -> None:
+    with pytest.raises(BadInput) as caught:
+        target(RadicaleServer(Path("/nonexistent")), plan, "https://me:hunter2@cal.example/", state)
+    assert "hunter2" not in str(caught.value)
+
+
+# --- busy time from other calendars ------------------------------------------------
+
+
+def test_busy_calendars_feed_placement_and_the_overlap_rule(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    name = f"Work {uuid.uuid4().hex[:6]}"
+    work = other.principal().make_calendar(name=name, cal_id=name.replace(" ", "-").lower())
+    # Friday 4 December: the window-placed Zone 2 ride would go at 17:00 (UTC+1).
+    work.save_event(foreign_event("late-meeting", date(2026, 12, 4), 16))
+    work.save_event(foreign_event("free-time", date(2026, 12, 4), 18, "TRANSP:TRANSPARENT\r\n"))
+    work.save_event(foreign_event("cancelled", date(2026, 12, 4), 19, "STATUS:CANCELLED\r\n"))
+    # Monday 30 November 10:00 local: the fixed Legs session overlaps this one.
+    work.save_event(foreign_event("standup", date(2026, 11, 30), 9))
+
+    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+    backend = CalDAVBackend(client, calendar, state, zone=plan.zone)
+    start, end = not_before(plan), not_before(plan) + timedelta(weeks=1)
+    busy = backend.busy((name,), start, end)
+    assert [(b.start, b.end, b.title) for b in busy] == [
+        (utc(2026, 11, 30, 9), utc(2026, 11, 30, 10), f"busy in {name}"),
+        (utc(2026, 12, 4, 16), utc(2026, 12, 4, 17), f"busy in {name}"),
+    ]
+    # The fallback for servers without free-busy-query reads the events: same answer.
+    fallback = backend._busy_from_events(str(work.url), name, start, end)
+    assert sorted((b.start, b.end) for b in fallback) == [(b.start, b.end) for b in busy]
+
+    report = target(radicale, plan, calendar, state, busy_calendars=(name,))
+    assert any(c.busy for c in report.conflicts)  # the Monday overlap is reported
+    ride = [
+        c.start
+        for c in report.changes.changes
+        if c.start.date() == date(2026, 12, 4) and "Zone 2" in c.summary
+    ]
+    assert ride and ride[0].astimezone(cs.UTC).hour >= 17  # placed after the meeting
+
+
+# --- passwords ---------------------------------------------------------------------
+
+
+def test_password_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("from-file\n", encoding="utf-8")
+    url = "https://cal.example/"
+    assert cs.resolve_password(secret, None, False, "me", url) == "from-file"
+    monkeypatch.setenv("CALSYNC_TEST_PW", "from-env")
+    assert cs.resolve_password(None, "CALSYNC_TEST_PW", False, "me", url) == "from-env"
+    assert cs.resolve_password(None, None, False, "me", url) is None
+    with pytest.raises(cs.PasswordError, match="CALSYNC_UNSET_PW is not set"):
+        cs.resolve_password(None, "CALSYNC_UNSET_PW", False, "me", url)
+    with pytest.raises(cs.PasswordError, match="cannot read the password file"):
+        cs.resolve_password(tmp_path / "none", None, False, "me", url)
+    monkeypatch.setitem(__import__("sys").modules, "keyring", None)  # not installed
+    with pytest.raises(cs.PasswordError, match="pip install keyring"):
+        cs.resolve_password(None, None, True, "me", url)
+
+
+def test_keyring_is_asked_for_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    asked: list[tuple[str, str]] = []
+    fake = types.ModuleType("keyring")
+    fake.get_password = lambda service, user: asked.append((service, user)) or "from-keyring"  # type: ignore[attr-defined]
+    errors = types.ModuleType("keyring.errors")
+    errors.KeyringError = RuntimeError  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "keyring", fake)
+    monkeypatch.setitem(sys.modules, "keyring.errors", errors)
+    assert cs.resolve_password(None, None, True, "me", "https://cal.example/dav/") == "from-keyring"
+    assert asked == [("calsync:cal.example", "me")]
+
+
+# --- the same guarantees as the Google sync ----------------------------------------
+
+
+def test_same_plan_same_sessions_and_conflicts_as_google(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    from calsync import google_sync as g
+    from tests.fakegoogle import FakeGoogleCalendar, build_service
+
+    schedule = expand(plan, START, START + timedelta(weeks=WEEKS))
+    with FakeGoogleCalendar(time_zone="Europe/Brussels") as fake:
+        google = g.GoogleBackend(
+            build_service(fake), "primary", fake.batch_uri, g.Retry(sleep=lambda s: None)
+        )
+        dav_client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+        dav = CalDAVBackend(dav_client, calendar, state, zone=plan.zone, retry=NO_RETRY_WAIT)
+
+        def both() -> tuple[SyncReport, SyncReport]:
+            return (
+                run_sync(schedule, google, "t", not_before(plan)),
+                run_sync(schedule, dav, "t", not_before(plan)),
+            )
+
+        def same(a: SyncReport, b: SyncReport) -> None:
+            assert counts(a) == counts(b)
+            assert [c.message for c in a.conflicts] == [c.message for c in b.conflicts]
+
+        same(*both())
+        # The same user edit and the same user delete on both sides.
+        g_events = {
+            e["extendedProperties"]["private"]["calsyncKey"]: e for e in fake.events("primary")
+        }
+        keys = sorted(g_events)
+        edited, deleted = keys[3], keys[5]
+        gservice = build_service(fake)
+        gservice.events().patch(
+            calendarId="primary", eventId=g_events[edited]["id"], body={"summary": "Moved"}
+        ).execute()
+        gservice.events().delete(calendarId="primary", eventId=g_events[deleted]["id"]).execute()
+        uid = {o.key: o.uid for o in schedule.occurrences}
+        edit(other, calendar, uid[edited], summary="Moved")
+        caldav.Calendar(client=other, url=calendar).get_event_by_uid(uid[deleted]).delete()
+        a, b = both()
+        same(a, b)
+        assert counts(b) == {"unchanged": len(keys) - 2, "kept_edited": 1, "kept_deleted": 1}
+
+
+def test_insecure_is_loud(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target(radicale, plan, calendar, state, insecure=True, dry_run=True)
+    err = capsys.readouterr().err
+    assert "WARNING: --insecure" in err and radicale.password not in err
