@@ -578,6 +578,8 @@ def auth() -> None:
 def auth_google(client_secrets: Path | None, no_browser: bool, token: Path | None) -> None:
     """Sign in to Google once; the token is saved with mode 0600 and refreshed automatically."""
     from google_auth_oauthlib.flow import InstalledAppFlow
+    from oauthlib.oauth2 import OAuth2Error
+    from requests import RequestException
 
     from .google_sync import SCOPES, save_token
     from .places import google_client_secrets, google_token
@@ -588,24 +590,37 @@ def auth_google(client_secrets: Path | None, no_browser: bool, token: Path | Non
             f"no OAuth client file at {secrets}: create a 'Desktop app' OAuth client in the Google Cloud "
             "console, download its JSON and pass it with --client-secrets"
         )
-    flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=SCOPES)
-    if no_browser:
-        flow.redirect_uri = "http://localhost:1"
-        url, _ = flow.authorization_url(prompt="consent", access_type="offline")
-        click.echo(f"Open this URL in a browser on any machine and allow access:\n\n  {url}\n")
-        answer = click.prompt(
-            "Then paste the address the browser was sent to (it starts with http://localhost:1)"
-        )
-        os.environ.setdefault(
-            "OAUTHLIB_INSECURE_TRANSPORT", "1"
-        )  # the redirect is to localhost only
-        flow.fetch_token(authorization_response=answer.strip())
-        credentials = flow.credentials
-    else:
-        credentials = flow.run_local_server(port=0, prompt="consent", access_type="offline")
+    try:
+        flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=SCOPES)
+    except (ValueError, KeyError, OSError) as err:
+        raise BadInput(f"{secrets} is not an OAuth client file ({err})") from None
+    try:
+        credentials = _sign_in_by_hand(flow) if no_browser else _sign_in_with_browser(flow)
+    except OAuth2Error as err:
+        raise Failure(f"Google refused the sign-in: {err.description or err.error}") from None
+    except (RequestException, OSError) as err:
+        raise Failure(f"cannot reach Google to sign in: {type(err).__name__}") from None
     target = token or google_token()
     save_token(target, credentials.to_json())
     click.echo(f"saved the Google token to {target} (readable by you only)")
+
+
+def _sign_in_by_hand(flow: Any) -> Any:
+    """For a machine without a browser: the URL is opened elsewhere, the answer pasted back."""
+    flow.redirect_uri = "http://localhost:1"
+    url, _ = flow.authorization_url(prompt="consent", access_type="offline")
+    click.echo(f"Open this URL in a browser on any machine and allow access:\n\n  {url}\n")
+    answer = click.prompt(
+        "Then paste the address the browser was sent to (it starts with http://localhost:1)"
+    )
+    # The redirect goes to localhost, never over a network, so plain http is fine there.
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    flow.fetch_token(authorization_response=answer.strip())
+    return flow.credentials
+
+
+def _sign_in_with_browser(flow: Any) -> Any:
+    return flow.run_local_server(port=0, prompt="consent", access_type="offline")
 
 
 # --- templates --------------------------------------------------------------------
@@ -667,3 +682,7 @@ def _register_refresh() -> None:
 
 
 _register_refresh()
+
+
+if __name__ == "__main__":
+    main()
