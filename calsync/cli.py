@@ -7,6 +7,7 @@ run holds the lock.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -14,7 +15,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,22 @@ EXIT_FAILURE, EXIT_USAGE, EXIT_CONFLICTS, EXIT_LOCKED = 1, 2, 3, 75
 
 
 class CalsyncGroup(click.Group):
-    """Turns the project's own errors into one clear message and an exit status."""
+    """Turns the project's own errors into one clear message and an exit status.
+
+    Commands that live in other modules are imported only when they are run (or
+    listed in --help), so every other command starts without them.
+    """
+
+    LAZY = {"refresh": "calsync.refresh:refresh_command", "cron": "calsync.refresh:cron_command"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY and name not in self.commands:
+            module, attribute = self.LAZY[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -627,6 +642,8 @@ def _sign_in_with_browser(flow: Any) -> Any:
 
 
 def shipped_templates() -> dict[str, Any]:
+    from importlib import resources
+
     folder = resources.files("calsync") / "templates"
     return {
         entry.name.removesuffix(".yaml"): entry
@@ -663,6 +680,8 @@ def init(name: str, path: Path | None, force: bool) -> None:
         target = target / f"{name}.yaml"
     if target.exists() and not force:
         raise BadInput(f"{target} exists; use --force to overwrite it")
+    from importlib import resources
+
     with resources.as_file(found[name]) as source:
         shutil.copyfile(source, target)
     click.echo(f"wrote {target}; check it with: calsync validate {target}")
@@ -670,18 +689,6 @@ def init(name: str, path: Path | None, force: bool) -> None:
 
 def main() -> None:
     cli(prog_name="calsync")
-
-
-def _register_refresh() -> None:
-    # The refresh module defines its commands on top of this one's helpers, so it
-    # is imported after them; it imports nothing heavy at the top.
-    from .refresh import cron_command, refresh_command
-
-    cli.add_command(refresh_command)
-    cli.add_command(cron_command)
-
-
-_register_refresh()
 
 
 if __name__ == "__main__":
