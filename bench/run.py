@@ -200,6 +200,7 @@ def export_scaling(reps: int, sizes: Sequence[tuple[str, int]]) -> list[Row]:
 def google_cost(weeks: int, latency: float) -> list[Row]:
     from click.testing import CliRunner
 
+    import calsync.google_sync  # noqa: F401 - module import is start-up (section 1), for both sides
     from calsync.cli import cli
     from tests.fakegoogle import FakeGoogleCalendar, build_service
 
