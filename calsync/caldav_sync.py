@@ -18,9 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import re
-import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,6 +40,7 @@ from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .errors import BadInput
 from .ics import render_event, write_atomic
 from .model import Busy
+from .retry import Retry
 
 if TYPE_CHECKING:
     from caldav.davclient import DAVResponse
@@ -62,6 +61,8 @@ ICALENDAR = {"Content-Type": "text/calendar; charset=utf-8"}
 # RFC 3986 pchar: what may stay unescaped in a path segment (hrefs arrive decoded).
 PATH_SAFE = "/:@!$&'()*+,;=~"
 KEYRING_SERVICE = "calsync:{host}"
+# A CalDAV server answers or it does not: fewer, shorter waits than for Google's quotas.
+CALDAV_RETRY = Retry(attempts=4, cap=16.0)
 
 
 class CalDAVFailure(Exception):
@@ -197,18 +198,6 @@ class CountingClient(DAVClient):
         return sum(self.counts.values())
 
 
-@dataclass(frozen=True)
-class Retry:
-    attempts: int = 4
-    base: float = 0.5  # seconds; doubled each attempt, with jitter
-    cap: float = 16.0
-    sleep: Callable[[float], None] | None = None  # None: time.sleep, looked up when used
-
-    def wait(self, attempt: int) -> None:
-        delay = min(self.cap, self.base * 2**attempt) * (0.5 + random.random() / 2)
-        (self.sleep or time.sleep)(delay)
-
-
 def public_url(url: str) -> str:
     """The URL without any user:password@ part, for messages."""
     parts = urlsplit(url)
@@ -252,7 +241,7 @@ class Transport:
     """Every request goes through here: retried when the server says so, fatal errors as
     `CalDAVFailure` with one sentence, and nothing else escapes."""
 
-    def __init__(self, client: DAVClient, retry: Retry = Retry()) -> None:
+    def __init__(self, client: DAVClient, retry: Retry = CALDAV_RETRY) -> None:
         self.client = client
         self.retry = retry
 
@@ -452,7 +441,7 @@ class CalDAVBackend:
         state_path: Path | None = None,
         *,
         zone: tzinfo = UTC,
-        retry: Retry = Retry(),
+        retry: Retry = CALDAV_RETRY,
         clock: Callable[[], datetime] | None = None,
         home_url: str | None = None,
     ) -> None:
@@ -1034,7 +1023,7 @@ def caldav_target(
     *,
     state_path: Path | None = None,
     client: DAVClient | None = None,
-    retry: Retry = Retry(),
+    retry: Retry = CALDAV_RETRY,
 ) -> SyncReport:
     """One CalDAV sync; shared by `sync caldav` and `refresh`. The keyword-only arguments
     are for tests (a state file, a counting or failing client, no waits between retries)."""

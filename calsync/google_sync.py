@@ -12,10 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ from googleapiclient.http import BatchHttpRequest
 from .content import EventContent, fingerprint
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .model import Busy
+from .retry import Retry
 
 ENDPOINT_VARIABLE = "CALSYNC_GOOGLE_ENDPOINT"
 GOOGLE_ROOT = "https://www.googleapis.com/"
@@ -43,6 +41,7 @@ SCOPES = [
     "https://www.googleapis.com/auth/calendar.freebusy",
 ]
 BATCH_LIMIT = 50
+DEFAULT_RETRY = Retry()
 PAGE_SIZE = 2500
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
@@ -126,18 +125,6 @@ def batch_uri(root: str) -> str:
 
 
 # --- calls, retries --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Retry:
-    attempts: int = 6
-    base: float = 0.5  # seconds; doubled each attempt, with jitter
-    cap: float = 32.0
-    sleep: Callable[[float], None] | None = None  # None: time.sleep, looked up when used
-
-    def wait(self, attempt: int, retry_after: float | None) -> None:
-        delay = min(self.cap, self.base * 2**attempt) * (0.5 + random.random() / 2)
-        (self.sleep or time.sleep)(max(delay, retry_after or 0))
 
 
 def _reason(error: HttpError) -> str:
@@ -251,7 +238,7 @@ def to_remote(event: dict[str, Any]) -> Remote | None:
 
 
 class GoogleBackend:
-    def __init__(self, service: Any, calendar_id: str, batch: str, retry: Retry = Retry()):
+    def __init__(self, service: Any, calendar_id: str, batch: str, retry: Retry = DEFAULT_RETRY):
         self.service = service
         # Building a resource object parses the discovery document's methods (about
         # 10 ms each time), so the events resource is made once, not once a request.

@@ -25,6 +25,7 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 import calsync.google_sync as g
+import calsync.retry as retry
 from calsync.engine import Policy, run_sync
 from calsync.expand import expand
 from calsync.loader import load_plan
@@ -79,9 +80,9 @@ def plan(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff waits are recorded, never slept (only calsync.google_sync's `time` is replaced)."""
+    """Backoff waits are recorded, never slept (only calsync.retry's `time` is replaced)."""
     waited: list[float] = []
-    monkeypatch.setattr(g, "time", SimpleNamespace(sleep=waited.append))
+    monkeypatch.setattr(retry, "time", SimpleNamespace(sleep=waited.append))
     return waited
 
 
