@@ -1007,10 +1007,6 @@ def _check_url(url: str) -> None:
         )
 
 
-def _midnight(day: date, plan: Plan) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=plan.zone)
-
-
 def caldav_target(
     plan: Plan,
     request: SyncRequest,
@@ -1061,7 +1057,7 @@ def caldav_target(
             backend.fresh = True
             backend.known.clear()  # a new calendar under an old URL holds none of the old keys
         span = request.span
-        start, end = _midnight(span.start, plan), _midnight(span.end, plan)
+        start, end = plan.midnight(span.start), plan.midnight(span.end)
         busy = backend.busy(busy_calendars, start, end, plan.id) if busy_calendars else ()
         schedule = expand(plan, span.start, span.end, busy)
         with progress_bar(len(schedule.occurrences)) as bar:

@@ -14,7 +14,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +134,8 @@ def read_busy_files(paths: tuple[Path, ...], plan: Plan, span: Range) -> tuple[B
         return ()
     from .busy import read_busy
 
-    zone = plan.zone
-    start = datetime.combine(span.start, time(), tzinfo=zone)
-    end = datetime.combine(span.end, time(), tzinfo=zone)
-    return tuple(b for path in paths for b in read_busy(path, start, end, zone))
+    start, end = plan.midnight(span.start), plan.midnight(span.end)
+    return tuple(b for path in paths for b in read_busy(path, start, end, plan.zone))
 
 
 def schedule_for(plan_path: Path, span: Range, busy_files: tuple[Path, ...] = ()) -> Schedule:
@@ -361,7 +359,7 @@ class SyncRequest:
         day = options["from_"].date() if options["from_"] else (today or now.date())
         return cls(
             span=Range(day, options["weeks"]),
-            not_before=max(now, datetime.combine(day, time(), tzinfo=plan.zone)),
+            not_before=max(now, plan.midnight(day)),
             overwrite_edits=options["overwrite_edits"],
             restore_deleted=options["restore_deleted"],
             annotate=not options["no_annotate"],
@@ -478,7 +476,7 @@ def google_target(
         span = request.span
         busy = (
             backend.busy(
-                busy_calendars, _midnight(span.start, plan), _midnight(span.end, plan), plan.id
+                busy_calendars, plan.midnight(span.start), plan.midnight(span.end), plan.id
             )
             if busy_calendars
             else ()
@@ -496,10 +494,6 @@ def google_target(
             )
     except g.GoogleFailure as err:
         raise Failure(str(err)) from None
-
-
-def _midnight(day: date, plan: Plan) -> datetime:
-    return datetime.combine(day, time(), tzinfo=plan.zone)
 
 
 @sync.command("caldav")

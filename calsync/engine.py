@@ -234,9 +234,7 @@ def run_sync(
     progress: Progress = lambda done: None,
 ) -> SyncReport:
     """List, decide, apply: one sync of one schedule to one target."""
-    zone = schedule.plan.zone
-    start = datetime.combine(schedule.start, datetime.min.time(), tzinfo=zone)
-    end = datetime.combine(schedule.end, datetime.min.time(), tzinfo=zone)
+    start, end = schedule.plan.midnight(schedule.start), schedule.plan.midnight(schedule.end)
     present = backend.list_managed(schedule.plan.id, start, end)
     desired = desired_events(schedule, policy.annotate)
     changes = plan_changes(desired, present, not_before, policy)

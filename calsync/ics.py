@@ -170,8 +170,7 @@ def export(schedule: Schedule, path: Path, now: datetime) -> Export:
     """Render over the previous file at `path` (if calsync wrote it) and replace it atomically."""
     previous = None
     if path.exists():
-        zone = schedule.plan.zone
-        first = datetime.combine(schedule.start, datetime.min.time(), tzinfo=zone)
+        first = schedule.plan.midnight(schedule.start)
         previous = read_previous(path.read_bytes(), schedule.plan.id, first, str(path))
     data, counts = _build(schedule, now, previous)
     write_atomic(path, data)

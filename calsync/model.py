@@ -124,6 +124,10 @@ class Plan:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def midnight(self, day: date) -> datetime:
+        """The start of a local day in the plan's zone: where ranges begin and end."""
+        return datetime.combine(day, time(), tzinfo=self.zone)
+
     def rule(self, rule_id: str) -> RuleSetting:
         for setting in self.rules:
             if setting.id == rule_id:

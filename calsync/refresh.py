@@ -16,7 +16,7 @@ import shlex
 import shutil
 import sys
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,7 +177,7 @@ def sync_request(plan: Plan, today: date, now: datetime, weeks: int) -> SyncRequ
     return SyncRequest(
         span=Range(today, weeks),
         # Nothing that has already begun is changed, nor anything before the window.
-        not_before=max(now, datetime.combine(today, time(), tzinfo=plan.zone)),
+        not_before=max(now, plan.midnight(today)),
         overwrite_edits=False,
         restore_deleted=False,
         annotate=True,
