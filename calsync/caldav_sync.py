@@ -1060,15 +1060,14 @@ def caldav_target(
         start, end = plan.midnight(span.start), plan.midnight(span.end)
         busy = backend.busy(busy_calendars, start, end, plan.id) if busy_calendars else ()
         schedule = expand(plan, span.start, span.end, busy)
-        with progress_bar(len(schedule.occurrences)) as bar:
-            return run_sync(
-                schedule,
-                backend,
-                f"caldav:{located.name}",
-                request.not_before,
-                request.policy(),
-                request.dry_run,
-                bar.update,
-            )
+        return run_sync(
+            schedule,
+            backend,
+            f"caldav:{located.name}",
+            request.not_before,
+            request.policy(),
+            request.dry_run,
+            progress_bar,
+        )
     except CalDAVFailure as err:
         raise Failure(str(err)) from None

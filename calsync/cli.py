@@ -372,22 +372,13 @@ class SyncRequest:
         return Policy(self.overwrite_edits, self.restore_deleted, self.annotate)
 
 
-def progress_bar(total: int) -> Any:
-    """A bar on a terminal when enough writes are due; silence for cron."""
-    if total > 5 and sys.stderr.isatty():
-        return click.progressbar(length=total, label="writing", file=sys.stderr)
-    return _NoBar()
+def progress_bar(writes: int) -> Any:
+    """A bar on a terminal when more than a handful of writes are due; silence for cron."""
+    from .engine import Silent
 
-
-class _NoBar:
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def update(self, n: int) -> None:
-        return None
+    if writes > 5 and sys.stderr.isatty():
+        return click.progressbar(length=writes, label="writing", file=sys.stderr)
+    return Silent()
 
 
 def finish_sync(report: Any, as_json: bool, fail_on: str) -> None:
@@ -482,16 +473,15 @@ def google_target(
             else ()
         )
         schedule = expand(plan, span.start, span.end, busy)
-        with progress_bar(len(schedule.occurrences)) as bar:
-            return run_sync(
-                schedule,
-                backend,
-                f"google:{wanted}",
-                request.not_before,
-                request.policy(),
-                request.dry_run,
-                bar.update,
-            )
+        return run_sync(
+            schedule,
+            backend,
+            f"google:{wanted}",
+            request.not_before,
+            request.policy(),
+            request.dry_run,
+            progress_bar,
+        )
     except g.GoogleFailure as err:
         raise Failure(str(err)) from None
 

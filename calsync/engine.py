@@ -18,10 +18,11 @@ change is decided here, the same way for Google and CalDAV:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from .content import EventContent, event_content
 from .model import Conflict, Level, Schedule
@@ -164,6 +165,22 @@ class Result:
 Progress = Callable[[int], None]
 
 
+class Silent:
+    """A progress display that shows nothing (cron, pipes, a handful of writes)."""
+
+    def __enter__(self) -> Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, done: int) -> None:
+        return None
+
+
+ProgressFor = Callable[[int], AbstractContextManager[Any]]  # writes due -> a display with .update
+
+
 class Backend(Protocol):
     """What a sync target must do; everything else is the engine's."""
 
@@ -231,13 +248,16 @@ def run_sync(
     not_before: datetime,
     policy: Policy = Policy(),
     dry_run: bool = False,
-    progress: Progress = lambda done: None,
+    progress: ProgressFor = lambda writes: Silent(),
 ) -> SyncReport:
     """List, decide, apply: one sync of one schedule to one target."""
     start, end = schedule.plan.midnight(schedule.start), schedule.plan.midnight(schedule.end)
     present = backend.list_managed(schedule.plan.id, start, end)
     desired = desired_events(schedule, policy.annotate)
     changes = plan_changes(desired, present, not_before, policy)
-    results = [] if dry_run else backend.apply(changes.changes, progress)
+    results: list[Result] = []
+    if not dry_run:
+        with progress(len(changes.changes)) as display:
+            results = backend.apply(changes.changes, display.update)
     conflicts = schedule.conflicts + sync_conflicts(changes, results)
     return SyncReport(target, changes, results, conflicts, dry_run)
