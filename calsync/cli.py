@@ -20,13 +20,11 @@ from typing import Any
 
 import click
 
-from .errors import BadInput, Failure
+from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_USAGE, BadInput, Failure
 from .expand import expand, monday
 from .loader import PlanError, load_plan
 from .model import Busy, Level, Plan, Schedule
 from .report import conflict_lines, schedule_json, totals_line, week_grid
-
-EXIT_FAILURE, EXIT_USAGE, EXIT_CONFLICTS, EXIT_LOCKED = 1, 2, 3, 75
 
 
 class CalsyncGroup(click.Group):
@@ -273,7 +271,7 @@ def ics(
     now: datetime | None,
 ) -> None:
     """Write the sessions as an RFC 5545 .ics file to import or subscribe to."""
-    from .ics import NotOurFile, export, now_from, render
+    from .ics import export, now_from, render
 
     schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
     stamp = now_from(now, os.environ)
@@ -281,10 +279,7 @@ def ics(
         sys.stdout.buffer.write(render(schedule, stamp))
         sys.stdout.flush()
     else:
-        try:
-            done = export(schedule, output, stamp)
-        except NotOurFile as err:
-            raise BadInput(str(err)) from None
+        done = export(schedule, output, stamp)
         click.echo(
             f"wrote {output}: {done.created} new, {done.updated} changed, "
             f"{done.unchanged} unchanged; {totals_line(schedule)}",
@@ -352,19 +347,32 @@ class SyncRequest:
     dry_run: bool
 
     @classmethod
-    def from_options(
-        cls, options: dict[str, Any], plan: Plan, today: date | None = None
-    ) -> SyncRequest:
-        now = datetime.now(plan.zone)
-        day = options["from_"].date() if options["from_"] else (today or now.date())
-        return cls(
-            span=Range(day, options["weeks"]),
-            not_before=max(now, plan.midnight(day)),
+    def from_options(cls, options: dict[str, Any], plan: Plan) -> SyncRequest:
+        day = options["from_"].date() if options["from_"] else None
+        return cls.window(
+            plan,
+            day,
+            options["weeks"],
             overwrite_edits=options["overwrite_edits"],
             restore_deleted=options["restore_deleted"],
             annotate=not options["no_annotate"],
             dry_run=options["dry_run"],
         )
+
+    @classmethod
+    def window(
+        cls, plan: Plan, day: date | None, weeks: int, now: datetime | None = None, **policy: bool
+    ) -> SyncRequest:
+        """From `day` (default: today) for `weeks`; nothing already begun is ever changed."""
+        now = (now or datetime.now(plan.zone)).astimezone(plan.zone)
+        day = day or now.date()
+        defaults = {
+            "overwrite_edits": False,
+            "restore_deleted": False,
+            "annotate": True,
+            "dry_run": False,
+        }
+        return cls(Range(day, weeks), max(now, plan.midnight(day)), **{**defaults, **policy})
 
     def policy(self) -> Any:
         from .engine import Policy

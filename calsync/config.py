@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .loader import PlanError, Problem
 
@@ -374,7 +375,8 @@ def _weeks(value: Any) -> int:
 
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _Invalid(f"expected true or false, got {_describe(value)}")
+        # Not echoed: `keyring = "hunter2"` is a password typed in the wrong place.
+        raise _Invalid(f"expected true or false, got {_kind_of(value)}")
     return value
 
 
@@ -390,6 +392,9 @@ def _names(value: Any) -> tuple[str, ...]:
 
 def _url(value: Any) -> str:
     text = _text(value)
+    parts = urlsplit(text)
+    if parts.password is not None:
+        raise _Invalid(PASSWORD_INLINE)
     if not re.match(r"^https?://[^/\s]+", text):
         raise _Invalid(f"expected an http:// or https:// address, got '{text}'")
     return text
@@ -398,8 +403,9 @@ def _url(value: Any) -> str:
 def _env_name(value: Any) -> str:
     text = _text(value)
     if not ENV_NAME.match(text):
+        # Not echoed: what is there instead of a name is often the password itself.
         raise _Invalid(
-            f"expected the name of an environment variable (e.g. CALDAV_PASSWORD), got '{text}'"
+            "expected the name of an environment variable (e.g. CALDAV_PASSWORD), not its value"
         )
     return text
 
@@ -414,6 +420,10 @@ def _choice(choices: tuple[str, ...]) -> Convert:
         return text
 
     return convert
+
+
+def _kind_of(value: Any) -> str:
+    return "text" if isinstance(value, str) else _describe(value)
 
 
 def _describe(value: Any) -> str:

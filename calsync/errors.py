@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_CONFLICTS, EXIT_LOCKED = 0, 1, 2, 3, 75
+
 
 class Failure(Exception):
     """A failure outside the user's input (network, disk, a server): exit 1."""

@@ -21,13 +21,14 @@ from pathlib import Path
 from icalendar import Alarm, Calendar, Event, Timezone
 
 from .content import EventContent, event_content
+from .errors import BadInput
 from .model import Schedule
 
 PRODID = "-//calsync//calsync 1//EN"
 REFRESH = timedelta(hours=12)
 
 
-class NotOurFile(Exception):
+class NotOurFile(BadInput):
     """The output path holds a file calsync did not write; it is not overwritten."""
 
 

@@ -24,27 +24,21 @@ import click
 
 from . import places
 from .config import CalDAVTarget, Config, GoogleTarget, IcsTarget, Target, load_config
+from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from .loader import PlanError
 from .model import Conflict, Level, Plan, Schedule
 
 if TYPE_CHECKING:
     from .cli import SyncRequest
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_CONFLICTS, EXIT_LOCKED = 0, 1, 2, 3, 75
 # How bad each status is: a failure hides more than an error-level conflict.
 SEVERITY = {EXIT_OK: 0, EXIT_CONFLICTS: 1, EXIT_FAILURE: 2}
-STATE_VARIABLE = "CALSYNC_STATE_DIR"  # tests (and unusual setups) move the lock
 CONFIG_NAME = "refresh.toml"
 FORMAT = 1
 
 
-def state_dir() -> Path:
-    override = os.environ.get(STATE_VARIABLE)
-    return Path(override).expanduser() if override else places.state_dir()
-
-
 def lock_path() -> Path:
-    return state_dir() / "refresh.lock"
+    return places.state_dir() / "refresh.lock"
 
 
 def default_config() -> Path:
@@ -138,30 +132,41 @@ def run_targets(config: Config, today: date | None, now: datetime | None) -> Run
     from .loader import load_plan
 
     plan = load_plan(config.plan)
+    pinned = now  # --now, if given, is also the .ics DTSTAMP; else SOURCE_DATE_EPOCH or the clock
     now = (now or datetime.now(plan.zone)).astimezone(plan.zone)
     today = today or now.date()
     end = today + timedelta(weeks=config.weeks)
     # Expansion counts weeks and cycles from the plan's `starts`, whatever the window,
     # so a late or skipped run still puts the deload week where it belongs.
     schedule = expand(plan, today, end)
-    results = tuple(run_target(t, plan, schedule, today, now, config.weeks) for t in config.targets)
+    results = tuple(
+        run_target(t, plan, schedule, today, now, config.weeks, pinned) for t in config.targets
+    )
     return Run(config.plan, today, end, results, schedule.conflicts)
 
 
 def run_target(
-    target: Target, plan: Plan, schedule: Schedule, today: date, now: datetime, weeks: int
+    target: Target,
+    plan: Plan,
+    schedule: Schedule,
+    today: date,
+    now: datetime,
+    weeks: int,
+    pinned: datetime | None = None,
 ) -> TargetRun:
     """One target; whatever goes wrong becomes a failed TargetRun so the others still run."""
-    from .errors import Failure
-    from .ics import NotOurFile
+    from .errors import BadInput, Failure
 
     name = target_label(target, plan)
     kind = target_kind(target)
     try:
         if isinstance(target, IcsTarget):
-            return ics_run(target, name, schedule, now)
-        return sync_run(target, name, plan, schedule, sync_request(plan, today, now, weeks))
-    except (Failure, NotOurFile) as err:
+            return ics_run(target, name, schedule, pinned)
+        from .cli import SyncRequest
+
+        request = SyncRequest.window(plan, today, weeks, now)
+        return sync_run(target, name, plan, schedule, request)
+    except (Failure, BadInput) as err:
         message = str(err)
     except OSError as err:
         message = f"{err.strerror or err}: {err.filename}" if err.filename else str(err)
@@ -171,25 +176,10 @@ def run_target(
     return TargetRun(name, kind, False, f"{name}: FAILED: {message}", error=message)
 
 
-def sync_request(plan: Plan, today: date, now: datetime, weeks: int) -> SyncRequest:
-    from .cli import Range, SyncRequest
-
-    return SyncRequest(
-        span=Range(today, weeks),
-        # Nothing that has already begun is changed, nor anything before the window.
-        not_before=max(now, plan.midnight(today)),
-        overwrite_edits=False,
-        restore_deleted=False,
-        annotate=True,
-        dry_run=False,
-    )
-
-
-def ics_run(target: IcsTarget, name: str, schedule: Schedule, now: datetime) -> TargetRun:
+def ics_run(target: IcsTarget, name: str, schedule: Schedule, now: datetime | None) -> TargetRun:
     from .ics import export, now_from
 
-    # --now (tests) pins DTSTAMP; otherwise SOURCE_DATE_EPOCH, else the clock.
-    stamp = now_from(now, os.environ)
+    stamp = now_from(now, os.environ)  # --now, else SOURCE_DATE_EPOCH, else the clock
     done = export(schedule, target.path, stamp)
     counts = {"created": done.created, "updated": done.updated, "unchanged": done.unchanged}
     line = f"{name}: {done.created} new, {done.updated} changed, {done.unchanged} unchanged"
@@ -216,8 +206,9 @@ def sync_run(
     report = replace(report, target=name)
     failures = tuple(sync_json(report)["failures"])
     error = None
-    if failures:
-        error = f"{len(failures)} write{'s' * (len(failures) != 1)} failed: {failures[0]['error']}"
+    if report.failures:
+        count = len(report.failures)
+        error = f"{count} write{'s' * (count != 1)} failed: {report.failures[0].error}"
     plan_conflicts = {_conflict_key(c) for c in schedule.conflicts}
     own = tuple(c for c in report.conflicts if _conflict_key(c) not in plan_conflicts)
     return TargetRun(
@@ -415,8 +406,7 @@ def refresh_command(
     except PlanError as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)
-        append_log(log, EXIT_USAGE, f"bad config: {err.problems[0]}")
-        ctx.exit(EXIT_USAGE)
+        ctx.exit(_stop(EXIT_USAGE, f"bad config: {err.problems[0]}", as_json, log, echo=False))
     if now is not None and now.tzinfo is None:
         now = now.astimezone()  # a wall-clock time without offset is local time
     day = today.date() if today else None

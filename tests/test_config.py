@@ -192,10 +192,19 @@ BAD = {
         'password_env = "$PW"\n',
         f"{S}:5: target[1].password_env: expected the name of an environment variable",
     ),
+    "caldav-keyring-holding-a-password-is-not-echoed": (
+        'plan = "p.yaml"\n[[target]]\ntype = "caldav"\nurl = "https://d.example/"\n'
+        'keyring = "hunter2"\n',
+        f"{S}:5: target[1].keyring: expected true or false, got text",
+    ),
+    "caldav-password-in-the-url": (
+        'plan = "p.yaml"\n[[target]]\ntype = "caldav"\nurl = "https://me:hunter2@d.example/"\n',
+        f"{S}:4: target[1].url: a password is never written in the config",
+    ),
     "caldav-insecure-text": (
         'plan = "p.yaml"\n[[target]]\ntype = "caldav"\nurl = "https://d.example/"\n'
         'insecure = "yes"\n',
-        f"{S}:5: target[1].insecure: expected true or false, got 'yes'",
+        f"{S}:5: target[1].insecure: expected true or false, got text",
     ),
     "second-target-line": (
         'plan = "p.yaml"\n' + TARGET + '\n[[target]]\ntype = "ics"\npath = ""\n',
@@ -212,6 +221,7 @@ BAD = {
 def test_bad_configs_name_file_line_and_key(text: str, expected: str) -> None:
     found = problems(text)
     assert any(p.startswith(expected) for p in found), found
+    assert not any("hunter2" in p for p in found), "a password is never echoed"
 
 
 def test_every_problem_is_reported_at_once() -> None:
