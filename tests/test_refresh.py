@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -606,3 +606,14 @@ def test_the_workflow_refreshes_weekly_with_the_token_from_a_secret() -> None:
     assert token_step["env"]["GOOGLE_TOKEN"] == "${{ secrets.GOOGLE_TOKEN }}"
     assert "umask 077" in token_step["run"]
     assert 'echo "$GOOGLE_TOKEN' not in token_step["run"] and "set -x" not in token_step["run"]
+
+
+def test_source_date_epoch_stamps_the_ics_target_when_no_now_is_given(setup: Setup) -> None:
+    setup.write_config('[[target]]\ntype = "ics"\npath = "out/training.ics"\n')
+    setup.env["SOURCE_DATE_EPOCH"] = "1780000000"
+    result = setup.invoke("--today", "2026-11-30")
+    assert result.exit_code == 0, result.output
+    stamps = {
+        e.decoded("DTSTAMP") for e in Calendar.from_ical(setup.ics.read_bytes()).walk("VEVENT")
+    }
+    assert stamps == {datetime.fromtimestamp(1780000000, UTC)}
