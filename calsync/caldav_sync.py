@@ -20,8 +20,7 @@ import json
 import os
 import re
 import warnings
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 CALENDAR_TYPE = "{urn:ietf:params:xml:ns:caldav}calendar"
 COLLECTION_TYPE = "{DAV:}collection"
-PRINCIPAL_TYPE = "{DAV:}principal"
 HOME_SET = "{urn:ietf:params:xml:ns:caldav}calendar-home-set"
 USER_PRINCIPAL = "{DAV:}current-user-principal"
 DISPLAY_NAME = "{DAV:}displayname"
@@ -121,10 +119,19 @@ def current_fingerprint(event: Event, zone: tzinfo = UTC) -> str:
     )
 
 
+def uid_for(key: str) -> str:
+    """The UID calsync gives a session key: the same rule as `Occurrence.uid`."""
+    return key.replace("/", "-") + "@calsync"
+
+
 def _key_from_uid(uid: str, plan_id: str) -> str | None:
     """The session key behind one of calsync's UIDs (`Occurrence.uid` in reverse)."""
     found = re.fullmatch(rf"{re.escape(plan_id)}-(\d{{4}}-\d{{2}}-\d{{2}})-(.+)@calsync", uid)
     return f"{plan_id}/{found.group(1)}/{found.group(2)}" if found else None
+
+
+# The fingerprint of an event of ours that cannot be read: never equal to a stored one.
+UNREADABLE = "unreadable"
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,11 @@ def read_event(
     event: Event, href: str, etag: str | None, plan_id: str, zone: tzinfo
 ) -> Seen | None:
     """A managed event: X-CALSYNC-PLAN is the plan, or (for a client that dropped our
-    properties on edit) the UID is one calsync derives from this plan's session keys."""
+    properties on edit) the UID is one calsync derives from this plan's session keys.
+
+    None for anything else, and for an event of ours whose start cannot be read; one
+    whose other values cannot be read (a client wrote a bad SEQUENCE, say) is kept as
+    edited, so it is neither overwritten nor taken for deleted."""
     if "DTSTART" not in event or "RECURRENCE-ID" in event:
         return None
     uid = str(event.get("UID", ""))
@@ -154,18 +165,26 @@ def read_event(
         key = _key_from_uid(uid, plan_id)
     if key is None:
         return None
+    try:
+        start = _instant(event.decoded("DTSTART"), zone)
+    except (ValueError, TypeError):
+        return None
+    try:
+        current = current_fingerprint(event, zone)
+        sequence = int(event.get("SEQUENCE", 0))
+    except (ValueError, TypeError):
+        current, sequence = UNREADABLE, 0
     remote = Remote(
         key=key,
         ref=href,
-        start=_instant(event.decoded("DTSTART"), zone),
+        start=start,
         summary=str(event.get("SUMMARY", "")),
         stored=str(event.get("X-CALSYNC-HASH", "")) if tagged else "",
-        current=current_fingerprint(event, zone),
+        current=current,
         etag=etag,
         cancelled=str(event.get("STATUS", "")).upper() == "CANCELLED",
     )
-    ours = tagged and uid == key.replace("/", "-") + "@calsync"
-    return Seen(remote, uid, int(event.get("SEQUENCE", 0)), ours)
+    return Seen(remote, uid, sequence, tagged and uid == uid_for(key))
 
 
 def _vevents(data: str | None) -> list[Event]:
@@ -177,25 +196,7 @@ def _vevents(data: str | None) -> list[Event]:
         return []  # someone else's broken resource: not ours to judge
 
 
-# --- HTTP: counting, retries, one clear message --------------------------------------
-
-
-class CountingClient(DAVClient):
-    """A DAVClient that counts every HTTP exchange (auth challenges too), by method."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.counts: Counter[str] = Counter()
-        self.session.hooks.setdefault("response", []).append(self._count)
-
-    def _count(self, response: Any, **kwargs: Any) -> Any:
-        method = getattr(getattr(response, "request", None), "method", None) or "?"
-        self.counts[str(method)] += 1
-        return response
-
-    @property
-    def requests_made(self) -> int:
-        return sum(self.counts.values())
+# --- HTTP: retries, one clear message --------------------------------------
 
 
 def public_url(url: str) -> str:
