@@ -38,7 +38,7 @@ from .content import EventContent, fingerprint
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .errors import BadInput
 from .ics import render_event, write_atomic
-from .model import Busy
+from .model import Busy, uid_for
 from .retry import Retry
 
 if TYPE_CHECKING:
@@ -119,9 +119,9 @@ def current_fingerprint(event: Event, zone: tzinfo = UTC) -> str:
     )
 
 
-def uid_for(key: str) -> str:
-    """The UID calsync gives a session key: the same rule as `Occurrence.uid`."""
-    return key.replace("/", "-") + "@calsync"
+def _now() -> datetime:
+    """DTSTAMP of the events written."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _key_from_uid(uid: str, plan_id: str) -> str | None:
@@ -255,15 +255,17 @@ class Transport:
     ) -> DAVResponse:
         for attempt in range(self.retry.attempts):
             last = attempt == self.retry.attempts - 1
+            retry_after: float | None = None
             try:
                 answer = self.client.request(url, method, body, dict(headers or {}))
             except dav_error.AuthorizationError as err:
                 raise CalDAVFailure(_auth_message(url, err)) from None
-            except dav_error.RateLimitError:
+            except dav_error.RateLimitError as err:
                 if last:
                     raise CalDAVFailure(
                         f"the CalDAV server at {_server(url)} keeps asking to slow down"
                     ) from None
+                retry_after = err.retry_after_seconds  # the server's Retry-After, if any
             except http.exceptions.SSLError as err:
                 raise CalDAVFailure(_connection_message(url, err)) from None
             except (http.exceptions.RequestException, OSError) as err:
@@ -280,14 +282,34 @@ class Transport:
             else:
                 if answer.status not in RETRY_STATUSES or last:
                     return answer
-            self.retry.wait(attempt)
+            self.retry.wait(attempt, retry_after)
         raise AssertionError("unreachable")
 
     def url(self, href: str) -> str:
-        """An absolute URL for a (decoded) href the server gave."""
-        if "://" in href:
-            return href
-        return urljoin(str(self.client.url), quote(href, safe=PATH_SAFE))
+        """An absolute URL for a (decoded) href the server gave.
+
+        The client sends the password with every request, so an absolute href that
+        leads to another server, or from https:// down to http://, is refused."""
+        base = str(self.client.url)
+        if "://" not in href:
+            return urljoin(base, quote(href, safe=PATH_SAFE))
+        if _origin(href) != _origin(base):
+            raise CalDAVFailure(
+                f"the CalDAV server at {_server(base)} links to {public_url(href)} (another "
+                f"server, or not https): refused, the password goes only to {_server(base)}"
+            )
+        return href
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port, the port spelt out when it is the scheme's default."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = -1  # not a port: matches no real origin
+    return scheme, parts.hostname or "", port
 
 
 def _ok(answer: DAVResponse) -> bool:
@@ -372,7 +394,9 @@ class KnownEvents:
             try:
                 document = json.loads(path.read_text(encoding="utf-8"))
                 if document.get("version") == self.VERSION:
-                    self.entries = dict(document.get("events", {}))
+                    events = document.get("events", {})
+                    # An entry calsync cannot use is dropped, like a lost file (safe).
+                    self.entries = {k: e for k, e in events.items() if _usable(e)}
             except (OSError, ValueError, AttributeError):
                 self.entries = {}  # unreadable: start afresh (see the class note)
 
@@ -393,8 +417,12 @@ class KnownEvents:
             self.entries[item.key] = entry
             self.dirty = True
 
-    def forget(self, key: str) -> None:
-        if self.entries.pop(key, None) is not None:
+    def forget(self, key: str, href: str | None = None) -> None:
+        """Forget a key; with `href`, only if that is where the key's event is (deleting
+        a duplicate must not forget the event that stays)."""
+        entry = self.entries.get(key)
+        if entry is not None and (href is None or entry["href"] == href):
+            del self.entries[key]
             self.dirty = True
 
     def clear(self) -> None:
@@ -429,6 +457,18 @@ class KnownEvents:
         self.dirty = False
 
 
+def _usable(entry: Any) -> bool:
+    """A state entry with everything `missing`, `prune` and `_look_for` read."""
+    if not isinstance(entry, dict):
+        return False
+    try:
+        aware = datetime.fromisoformat(entry["start"]).tzinfo is not None
+        int(entry.get("sequence", 0))
+        return aware and all(isinstance(entry[n], str) for n in ("plan", "href", "summary", "hash"))
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
 # --- the backend -------------------------------------------------------------------
 
 
@@ -437,29 +477,21 @@ class CalDAVBackend:
 
     def __init__(
         self,
-        client: DAVClient,
+        transport: Transport,
         calendar_url: str,
         state_path: Path | None = None,
         *,
         zone: tzinfo = UTC,
-        retry: Retry = CALDAV_RETRY,
-        clock: Callable[[], datetime] | None = None,
         home_url: str | None = None,
     ) -> None:
-        self.transport = Transport(client, retry)
+        self.transport = transport
         self.calendar_url = calendar_url if calendar_url.endswith("/") else calendar_url + "/"
         self.known = KnownEvents(state_path or default_state_path(self.calendar_url))
         self.zone = zone  # floating times and all-day dates of remote events are read here
-        self.clock = clock or (lambda: datetime.now(UTC).replace(microsecond=0))
         self.home_url = home_url
         self.fresh = False  # a calendar created in this run holds nothing yet
-        self.plan_id = ""
         self._seen: dict[str, Seen] = {}  # by href: what a write needs beyond `Remote`
         self._listed: list[Listed] | None = None  # the home's calendars, for --busy names
-
-    @property
-    def client(self) -> DAVClient:
-        return self.transport.client
 
     def href_for(self, uid: str) -> str:
         """The deterministic href of a new event, from its UID (decoded, like the hrefs a
@@ -469,7 +501,6 @@ class CalDAVBackend:
     # --- listing ---
 
     def list_managed(self, plan_id: str, start: datetime, end: datetime) -> list[Remote]:
-        self.plan_id = plan_id
         if self.fresh:
             return []
         answer = self.transport.send(
@@ -485,13 +516,16 @@ class CalDAVBackend:
         gone = self.known.missing(plan_id, start, end, present)
         if gone:
             seen += self._look_for(gone, plan_id)
+        # Ours first: when a key has duplicates the engine keeps the first live one and
+        # deletes the others, so that first one is the one to remember.
+        seen.sort(key=lambda s: (not s.ours, s.remote.ref))
+        kept: set[str] = set()
         for item in seen:
             self._seen[item.remote.ref] = item
-            if not item.remote.cancelled:
+            if not item.remote.cancelled and item.remote.key not in kept:
+                kept.add(item.remote.key)
                 self.known.remember(plan_id, item.remote, item.remote.ref, item.sequence)
         self.known.prune(start - timedelta(days=400))
-        # Ours first: when a key has duplicates the engine keeps the first live one.
-        seen.sort(key=lambda s: (not s.ours, s.remote.ref))
         return [s.remote for s in seen]
 
     def _read(self, answer: DAVResponse, plan_id: str) -> list[Seen]:
@@ -510,8 +544,14 @@ class CalDAVBackend:
         answer = self.transport.send(
             "REPORT", self.calendar_url, multiget_body(e["href"] for e in gone.values())
         )
-        moved = self._read(answer, plan_id) if answer.status in (200, 207) else []
-        moved = [s for s in moved if s.remote.key in gone]
+        if answer.status not in (200, 207):
+            # Without this answer a moved event cannot be told from a deleted one, and
+            # taking all for deleted would report the user's sessions as deleted.
+            raise CalDAVFailure(
+                f"the CalDAV server could not read back the known events of "
+                f"{public_url(self.calendar_url)} (calendar-multiget: {describe(answer)})"
+            )
+        moved = [s for s in self._read(answer, plan_id) if s.remote.key in gone]
         still = {s.remote.key for s in moved}
         deleted = [
             Seen(
@@ -566,12 +606,14 @@ class CalDAVBackend:
         content = change.content
         assert content is not None
         href = self.href_for(content.uid)
-        body = render_event(content, self.clock())
-        answer = self._put(href, body, {"If-None-Match": "*"})
-        # 412: the resource exists, so an earlier answer was lost after the PUT landed.
-        if _ok(answer) or answer.status == 412:
-            self.known.remember(self.plan_id or content.plan, content, href, 0)
+        answer = self._put(href, render_event(content, _now()), {"If-None-Match": "*"})
+        if _ok(answer):
+            self.known.remember(content.plan, content, href, 0)
             return Result(change, Outcome.DONE)
+        if answer.status == 412:
+            # Something is there: our own write whose answer was lost, or an event the
+            # owner moved out of the listed range, or an older version of ours.
+            return self._recheck(change)
         return Result(change, Outcome.FAILED, self._put_error(answer, content.uid))
 
     def _update(self, change: Change) -> Result:
@@ -581,7 +623,7 @@ class CalDAVBackend:
         sequence = seen.sequence if seen else 0
         if seen and seen.uid and seen.uid != content.uid:
             content = replace(content, uid=seen.uid)  # a resource's UID must never change
-        body = render_event(content, self.clock(), sequence)
+        body = render_event(content, _now(), sequence)
         if remote.etag:
             condition = {"If-Match": remote.etag}
         elif remote.cancelled:
@@ -590,10 +632,10 @@ class CalDAVBackend:
             condition = {}
         answer = self._put(remote.ref, body, condition)
         if _ok(answer):
-            self.known.remember(self.plan_id or content.plan, content, remote.ref, sequence + 1)
+            self.known.remember(content.plan, content, remote.ref, sequence + 1)
             return Result(change, Outcome.DONE)
         if answer.status == 412:
-            return self._recheck(change, sequence + 1)
+            return self._recheck(change)
         return Result(change, Outcome.FAILED, self._put_error(answer, content.uid))
 
     def _delete(self, change: Change) -> Result:
@@ -602,10 +644,10 @@ class CalDAVBackend:
         headers = {"If-Match": remote.etag} if remote.etag else {}
         answer = self.transport.send("DELETE", self.transport.url(remote.ref), "", headers)
         if _ok(answer) or answer.status in (404, 410):
-            self.known.forget(remote.key)
+            self.known.forget(remote.key, remote.ref)
             return Result(change, Outcome.DONE)
         if answer.status == 412:
-            return self._recheck(change, 0)
+            return self._recheck(change)
         return Result(change, Outcome.FAILED, describe(answer))
 
     def _put(self, href: str, body: bytes, condition: Mapping[str, str]) -> DAVResponse:
@@ -618,39 +660,36 @@ class CalDAVBackend:
             return f"{describe(answer)}: another event in the calendar already has the UID {uid}"
         return describe(answer)
 
-    def _recheck(self, change: Change, sequence: int) -> Result:
+    def _recheck(self, change: Change) -> Result:
         """412: our own earlier write whose answer was lost, or an edit by someone else?"""
-        remote = change.remote
-        assert remote is not None
+        content, remote = change.content, change.remote
+        if remote is not None:
+            ref = remote.ref
+        else:
+            assert content is not None  # a create: the href it would have
+            ref = self.href_for(content.uid)
         answer = self.transport.send(
-            "GET", self.transport.url(remote.ref), "", {"Accept": "text/calendar"}
+            "GET", self.transport.url(ref), "", {"Accept": "text/calendar"}
         )
         if answer.status in (404, 410):
             if change.action is Action.DELETE:
-                self.known.forget(remote.key)
+                self.known.forget(change.key, ref)
                 return Result(change, Outcome.DONE)
             return Result(change, Outcome.EDITED)  # deleted between our read and our write
         if not _ok(answer):
             return Result(change, Outcome.FAILED, describe(answer))
-        if change.action is Action.UPDATE and change.content is not None:
+        if content is not None:
             for event in _vevents(answer.raw):
-                item = read_event(
-                    event, remote.ref, None, self.plan_id or change.content.plan, self.zone
-                )
-                if (
-                    item
-                    and item.remote.stored == change.content.fingerprint
-                    and not item.remote.edited
-                ):
-                    plan = self.plan_id or change.content.plan
-                    self.known.remember(plan, change.content, remote.ref, sequence)
+                item = read_event(event, ref, None, content.plan, self.zone)
+                if item and item.remote.stored == content.fingerprint and not item.remote.edited:
+                    self.known.remember(content.plan, content, ref, item.sequence)
                     return Result(change, Outcome.DONE)
         return Result(change, Outcome.EDITED)
 
     # --- busy time from other calendars on the same server ---
 
     def busy(
-        self, calendar_names: Sequence[str], start: datetime, end: datetime, plan_id: str = ""
+        self, calendar_names: Sequence[str], start: datetime, end: datetime, plan_id: str
     ) -> tuple[Busy, ...]:
         """Busy time of other calendars, by name or URL, for placement and the overlap rule.
 
@@ -702,16 +741,18 @@ class CalDAVBackend:
         found: list[Busy] = []
         for result in answer.parse_calendar_query():
             data = result.calendar_data
-            ours = skip_plan and re.search(
-                rf"^X-CALSYNC-PLAN:{re.escape(skip_plan)}\r?$", data or "", re.M
-            )
-            if not data or ours:
+            if not data or (skip_plan and self._has_session(data, result.href, skip_plan)):
                 continue
             try:
-                found += parse_busy(result.calendar_data, f"{name}:{result.href}", start, end, zone)
+                found += parse_busy(data, f"{name}:{result.href}", start, end, zone)
             except BusyFileError:
                 continue  # one unreadable event does not hide the rest of the calendar
         return [replace(b, title=f"busy in {name}") for b in found]
+
+    def _has_session(self, data: str, href: str, plan_id: str) -> bool:
+        """A session of this plan, recognised as `list_managed` does (by its properties
+        or, when a client dropped them, by its UID)."""
+        return any(read_event(e, href, None, plan_id, self.zone) for e in _vevents(data))
 
 
 def freebusy_periods(data: str, zone: tzinfo) -> list[tuple[datetime, datetime]] | None:
@@ -785,6 +826,12 @@ def _same_path(a: str, b: str) -> bool:
     return urlsplit(a).path.rstrip("/") == urlsplit(b).path.rstrip("/")
 
 
+def _home_from_principal(transport: Transport, principal: str) -> str | None:
+    """The calendar-home-set href of a principal (decoded, as the server gave it)."""
+    _, results = _props(transport, transport.url(principal), 0)
+    return _href(results[0].properties.get(HOME_SET)) if results else None
+
+
 def find_home(transport: Transport, url: str) -> str:
     """The calendar home of the user the client logs in as."""
     _, results = _props(transport, url, 0)
@@ -794,8 +841,7 @@ def find_home(transport: Transport, url: str) -> str:
         principal = _href(properties.get(USER_PRINCIPAL))
         if principal is None:
             raise CalDAVFailure(f"cannot find the calendar home on the server of {public_url(url)}")
-        _, results = _props(transport, transport.url(principal), 0)
-        home = _href(results[0].properties.get(HOME_SET)) if results else None
+        home = _home_from_principal(transport, principal)
     if home is None:
         raise CalDAVFailure(f"the server of {public_url(url)} tells no calendar home for this user")
     return transport.url(home)
@@ -894,10 +940,7 @@ def _home_of(transport: Transport, url: str, properties: Mapping[str, Any], type
     if COLLECTION_TYPE not in types and urlsplit(url).path not in ("", "/"):
         raise _not_a_calendar(url)
     principal = _href(properties.get(USER_PRINCIPAL))
-    if principal is None:
-        raise _not_a_calendar(url)
-    _, results = _props(transport, transport.url(principal), 0)
-    home = _href(results[0].properties.get(HOME_SET)) if results else None
+    home = _home_from_principal(transport, principal) if principal is not None else None
     if home is None:
         raise _not_a_calendar(url)
     # The server root leads to the user's home; any other collection must be that home.
@@ -909,6 +952,12 @@ def _home_of(transport: Transport, url: str, properties: Mapping[str, Any], type
 def make_calendar(transport: Transport, home: str, name: str, taken: set[str]) -> str:
     url = urljoin(home if home.endswith("/") else home + "/", _slug(name, taken) + "/")
     answer = transport.send("MKCALENDAR", url, mkcalendar_body(name))
+    if answer.status in (403, 405, 409):
+        # "Something is there" (RFC 4791 and 4918 use 403 and 405, Radicale 409): most
+        # likely our own MKCALENDAR, retried after its answer was lost. Use it if so.
+        found = pick_calendar(list_calendars(transport, home), name)
+        if found is not None:
+            return found
     if answer.status != 201:
         raise CalDAVFailure(
             f"the CalDAV server refused to create the calendar '{name}' in "
@@ -978,8 +1027,8 @@ def _from_keyring(username: str | None, url: str) -> str:
 
 def make_client(
     url: str, username: str | None, password: str | None, insecure: bool, timeout: int = 30
-) -> CountingClient:
-    return CountingClient(
+) -> DAVClient:
+    return DAVClient(
         url=url,
         username=username,
         password=password,
@@ -996,8 +1045,6 @@ def _warn(message: str) -> None:
 
 
 def _check_url(url: str) -> None:
-    from .errors import BadInput
-
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInput(f"--url must be an http:// or https:// URL, not '{public_url(url)}'")
@@ -1023,7 +1070,8 @@ def caldav_target(
     retry: Retry = CALDAV_RETRY,
 ) -> SyncReport:
     """One CalDAV sync; shared by `sync caldav` and `refresh`. The keyword-only arguments
-    are for tests (a state file, a counting or failing client, no waits between retries)."""
+    are for tests (a state file, a counting or failing client, no waits between retries).
+    The state file is, by default, the one of the calendar found (see `CalDAVBackend`)."""
     from .cli import progress_bar
     from .engine import run_sync
     from .errors import Failure
@@ -1046,12 +1094,10 @@ def caldav_target(
         transport = Transport(client or make_client(url, username, password, insecure), retry)
         located = locate_calendar(transport, url, calendar, plan.title, create=not request.dry_run)
         backend = CalDAVBackend(
-            transport.client,
+            transport,
             located.calendar_url or url,
-            state_path
-            or (default_state_path(located.calendar_url) if located.calendar_url else None),
+            state_path,
             zone=plan.zone,
-            retry=transport.retry,
             home_url=located.home_url,
         )
         if located.created or located.calendar_url is None:

@@ -157,7 +157,7 @@ class Occurrence:
     @property
     def uid(self) -> str:
         """The iCalendar UID: the same in the .ics file, on CalDAV and in Google."""
-        return self.key.replace("/", "-") + "@calsync"
+        return uid_for(self.key)
 
     @property
     def start_utc(self) -> datetime:
@@ -166,6 +166,11 @@ class Occurrence:
     @property
     def end_utc(self) -> datetime:
         return self.end.astimezone(UTC)
+
+
+def uid_for(key: str) -> str:
+    """The UID of a session key (`plan/2026-11-30/legs` -> `plan-2026-11-30-legs@calsync`)."""
+    return key.replace("/", "-") + "@calsync"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 from icalendar import Calendar, Event
 
 from calsync import caldav_sync as cs
-from calsync.caldav_sync import CalDAVBackend, Retry, make_client
+from calsync.caldav_sync import CalDAVBackend, Retry, Transport, make_client
 from calsync.cli import Range, SyncRequest
 from calsync.engine import Outcome, Policy, SyncReport, plan_changes, run_sync
 from calsync.errors import BadInput, Failure
@@ -37,6 +38,27 @@ NO_RETRY_WAIT = Retry(sleep=lambda seconds: None)
 
 
 # --- fixtures and helpers ------------------------------------------------------------
+
+
+class CountingClient(caldav.DAVClient):
+    """A DAVClient that counts every HTTP exchange (auth challenges too), by method."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.counts: Counter[str] = Counter()
+        self.session.hooks.setdefault("response", []).append(self._count)
+
+    def _count(self, response: Any, **kwargs: Any) -> Any:
+        method = getattr(getattr(response, "request", None), "method", None) or "?"
+        self.counts[str(method)] += 1
+        return response
+
+
+def backend_for(
+    server: RadicaleServer, plan: Plan, url: str, state: Path, client: Any = None
+) -> CalDAVBackend:
+    client = client or make_client(url, server.user, server.password, insecure=False)
+    return CalDAVBackend(Transport(client, NO_RETRY_WAIT), url, state, zone=plan.zone)
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +109,7 @@ def sync(
     weeks: int = WEEKS,
     client: Any = None,
 ) -> SyncReport:
-    client = client or make_client(url, server.user, server.password, insecure=False)
-    backend = CalDAVBackend(client, url, state, zone=plan.zone, retry=NO_RETRY_WAIT)
+    backend = backend_for(server, plan, url, state, client)
     schedule = expand(plan, START, START + timedelta(weeks=weeks))
     return run_sync(schedule, backend, "caldav:test", not_before(plan), policy or Policy())
 
@@ -164,7 +185,9 @@ def test_first_sync_then_a_rerun_writes_nothing(
     assert json.loads(state.read_text())["events"].keys() == {c.key for c in first.changes.changes}
 
     writes = radicale.writes()
-    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+    client = CountingClient(
+        url=calendar, username=radicale.user, password=radicale.password, enable_rfc6764=False
+    )
     again = sync(radicale, plan, calendar, state, client=client)
     assert counts(again) == {"unchanged": expected}
     assert radicale.writes() == writes  # counted by the server, not by us
@@ -329,8 +352,7 @@ def test_an_edit_between_read_and_write_is_reported_not_overwritten(
 ) -> None:
     sync(radicale, plan, calendar, state)
     changed = variant(tmp_path, ("title: Core", "title: Core and carries"))
-    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
-    backend = CalDAVBackend(client, calendar, state, zone=plan.zone, retry=NO_RETRY_WAIT)
+    backend = backend_for(radicale, plan, calendar, state)
     schedule = expand(changed, START, START + timedelta(weeks=WEEKS))
     from calsync.engine import desired_events
 
@@ -349,6 +371,49 @@ def test_an_edit_between_read_and_write_is_reported_not_overwritten(
     assert (
         str(stored(other, calendar)[target.content.uid][1]["SUMMARY"]) == "Core, moved to the gym"
     )
+
+
+def test_a_create_onto_an_event_moved_out_of_range_is_edited_not_done(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    first = sync(radicale, plan, calendar, state)
+    uid = first_uid(first, "Legs")
+    later = datetime(2027, 6, 1, 10, 0, tzinfo=plan.zone)
+    edit(other, calendar, uid, dtstart=later, dtend=later + timedelta(hours=1))
+    state.unlink()  # the memory is lost: the session looks never created, its href is taken
+    report = sync(radicale, plan, calendar, state)
+    [result] = [r for r in report.results if r.change.action.value == "create"]
+    assert result.change.content is not None and result.change.content.uid == uid
+    assert result.outcome is Outcome.EDITED  # 412 on create: looked at, not taken as ours
+    assert stored(other, calendar)[uid][1].decoded("DTSTART") == later
+
+
+def test_deleting_a_duplicate_keeps_the_memory_of_the_original(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    first = sync(radicale, plan, calendar, state)
+    uid = first_uid(first, "Upper body")
+    mine = caldav.Calendar(client=other, url=calendar)
+    # A copy (an import, a "duplicate event"): our properties under another UID.
+    copy = Calendar.from_ical(mine.get_event_by_uid(uid).data)
+    for event in copy.walk("VEVENT"):
+        event["UID"] = "copy-of-upper-body"
+    mine.save_event(copy.to_ical().decode())
+
+    report = sync(radicale, plan, calendar, state)
+    assert counts(report)["deleted"] == 1 and "copy-of-upper-body" not in stored(other, calendar)
+    mine.get_event_by_uid(uid).delete()  # then the owner deletes the session
+    again = sync(radicale, plan, calendar, state)
+    assert counts(again)["kept_deleted"] == 1 and "created" not in counts(again)
+    assert uid not in stored(other, calendar)
 
 
 # --- failures ----------------------------------------------------------------------
@@ -461,6 +526,125 @@ def test_radicale_killed_mid_run_then_restarted_converges(
         server.stop()
 
 
+def lose_first_answer(client: Any, method: str) -> None:
+    """The first `method` request lands on the server, but its answer is lost."""
+    from caldav.lib.http_sync import requests as http
+
+    inner = client.request
+    lost: list[str] = []
+
+    def request(url: str, verb: str = "GET", *args: Any) -> Any:
+        answer = inner(url, verb, *args)
+        if verb == method and not lost:
+            lost.append(url)
+            raise http.exceptions.ConnectionError("connection reset")
+        return answer
+
+    client.request = request
+
+
+class Refused:
+    """An answer of a server without calendar-multiget."""
+
+    status = 501
+    reason = "Not Implemented"
+
+
+def test_a_failed_multiget_is_a_failure_not_deletions(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    first = sync(radicale, plan, calendar, state)
+    # Moved out of the range: only the multiget can tell it is still there.
+    uid = first_uid(first, "Legs")
+    later = datetime(2027, 6, 1, 10, 0, tzinfo=plan.zone)
+    edit(other, calendar, uid, dtstart=later, dtend=later + timedelta(hours=1))
+    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+    inner = client.request
+
+    def no_multiget(url: str, method: str, body: Any = "", *args: Any) -> Any:
+        if method == "REPORT" and "calendar-multiget" in str(body):
+            return Refused()
+        return inner(url, method, body, *args)
+
+    client.request = no_multiget  # type: ignore[method-assign]
+    with pytest.raises(cs.CalDAVFailure, match=r"calendar-multiget: HTTP 501"):
+        sync(radicale, plan, calendar, state, client=client)
+
+
+def test_retry_after_is_honoured() -> None:
+    from caldav.lib import error as dav_error
+
+    class SlowDown:
+        url = "https://cal.example/dav/"
+        calls = 0
+
+        def request(self, url: str, method: str, body: Any, headers: Any) -> Any:
+            self.calls += 1
+            if self.calls == 1:
+                raise dav_error.RateLimitError(url, "Too Many Requests", "7", 7.0, 429)
+            return Refused()
+
+    slept: list[float] = []
+    answer = Transport(SlowDown(), Retry(sleep=slept.append)).send("GET", SlowDown.url)  # type: ignore[arg-type]
+    assert answer.status == 501 and slept == [7.0]
+
+
+def test_hrefs_to_another_server_or_down_to_http_are_refused() -> None:
+    client = make_client("https://cal.example/dav/", "me", "s3cret", insecure=False)
+    assert type(client) is caldav.DAVClient  # no test instrumentation on the real path
+    transport = Transport(client)
+    assert transport.url("/dav/me/") == "https://cal.example/dav/me/"
+    assert transport.url("https://CAL.example:443/dav/x/") == "https://CAL.example:443/dav/x/"
+    for href in ("http://cal.example/dav/me/", "https://evil.example/dav/me/"):
+        with pytest.raises(cs.CalDAVFailure, match="refused") as caught:
+            transport.url(href)
+        assert "s3cret" not in str(caught.value) and "\n" not in str(caught.value)
+    with pytest.raises(cs.CalDAVFailure):
+        transport.url("https://cal.example:8443/dav/me/")
+
+
+def test_a_malformed_sequence_is_kept_as_edited(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    first = sync(radicale, plan, calendar, state)
+    uid = first_uid(first, "Intervals")
+    event = caldav.Calendar(client=other, url=calendar).get_event_by_uid(uid)
+    data = event.data.replace("SEQUENCE:0", "SEQUENCE:two")
+    assert "SEQUENCE:two" in data
+    answer = other.put(str(event.url), data, {"Content-Type": "text/calendar"})
+    assert answer.status in (201, 204)
+    before = etags(calendar, radicale)
+    report = sync(radicale, plan, calendar, state)
+    assert counts(report) == {"unchanged": len(first.changes.changes) - 1, "kept_edited": 1}
+    assert etags(calendar, radicale) == before
+
+
+def test_a_bad_state_entry_is_skipped(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+) -> None:
+    first = sync(radicale, plan, calendar, state)
+    document = json.loads(state.read_text())
+    broken = sorted(document["events"])[:3]
+    del document["events"][broken[0]]["start"]
+    document["events"][broken[1]]["start"] = "yesterday"
+    document["events"][broken[2]] = "not an entry"
+    state.write_text(json.dumps(document))
+    report = sync(radicale, plan, calendar, state)
+    assert counts(report) == {"unchanged": len(first.changes.changes)}
+    assert "start" in json.loads(state.read_text())["events"][broken[0]]
+
+
 # --- the command-line entry: discovery, messages -----------------------------------
 
 
@@ -507,6 +691,20 @@ def test_home_url_and_calendar_name_find_or_create_the_calendar(
     writes = radicale.writes()
     again = target(radicale, plan, str(made.url), state)  # the calendar's own URL now
     assert counts(again).keys() == {"unchanged"} and radicale.writes() == writes
+
+
+def test_a_calendar_made_but_unanswered_is_found_not_refused(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    name = f"Lost {uuid.uuid4().hex[:8]}"
+    client = make_client(radicale.home, radicale.user, radicale.password, insecure=False)
+    lose_first_answer(client, "MKCALENDAR")  # made, then retried: "already there"
+    report = target(radicale, plan, radicale.home, state, calendar=name, client=client)
+    assert report.target == f"caldav:{name}" and counts(report).keys() == {"created"}
+    assert [c.get_display_name() for c in other.principal().calendars()].count(name) == 1
 
 
 def test_missing_calendar_is_named_after_the_plan_title(
@@ -593,10 +791,9 @@ def test_busy_calendars_feed_placement_and_the_overlap_rule(
     # Monday 30 November 10:00 local: the fixed Legs session overlaps this one.
     work.save_event(foreign_event("standup", date(2026, 11, 30), 9))
 
-    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
-    backend = CalDAVBackend(client, calendar, state, zone=plan.zone)
+    backend = backend_for(radicale, plan, calendar, state)
     start, end = not_before(plan), not_before(plan) + timedelta(weeks=1)
-    busy = backend.busy((name,), start, end)
+    busy = backend.busy((name,), start, end, plan.id)
     assert [(b.start, b.end, b.title) for b in busy] == [
         (utc(2026, 11, 30, 9), utc(2026, 11, 30, 10), f"busy in {name}"),
         (utc(2026, 12, 4, 16), utc(2026, 12, 4, 17), f"busy in {name}"),
@@ -613,6 +810,35 @@ def test_busy_calendars_feed_placement_and_the_overlap_rule(
         if c.start.date() == date(2026, 12, 4) and "Zone 2" in c.summary
     ]
     assert ride and ride[0].astimezone(cs.UTC).hour >= 17  # placed after the meeting
+
+
+def test_the_target_calendar_leaves_out_its_sessions_however_they_look(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+) -> None:
+    first = sync(radicale, plan, calendar, state, weeks=1)
+    mine = caldav.Calendar(client=other, url=calendar)
+    mine.save_event(foreign_event("dentist", date(2026, 12, 1), 7))
+    # A client that dropped our X- properties (known by its UID only)...
+    dropped = mine.get_event_by_uid(first_uid(first, "Legs"))
+    with dropped.edit_icalendar_component() as component:
+        for name in ("X-CALSYNC-PLAN", "X-CALSYNC-KEY", "X-CALSYNC-HASH"):
+            component.pop(name)
+    dropped.save()
+    # ...and one that added a parameter to X-CALSYNC-PLAN.
+    tagged = mine.get_event_by_uid(first_uid(first, "Intervals"))
+    with tagged.edit_icalendar_component() as component:
+        component.pop("X-CALSYNC-PLAN")
+        component.add("X-CALSYNC-PLAN", plan.id, parameters={"X-SOURCE": "phone"})
+    tagged.save()
+
+    backend = backend_for(radicale, plan, calendar, state)
+    start, end = not_before(plan), not_before(plan) + timedelta(weeks=1)
+    busy = backend.busy((calendar,), start, end, plan.id)
+    assert [(b.start, b.end) for b in busy] == [(utc(2026, 12, 1, 7), utc(2026, 12, 1, 8))]
 
 
 # --- passwords ---------------------------------------------------------------------
@@ -668,8 +894,7 @@ def test_same_plan_same_sessions_and_conflicts_as_google(
         google = g.GoogleBackend(
             build_service(fake), "primary", fake.batch_uri, g.Retry(sleep=lambda s: None)
         )
-        dav_client = make_client(calendar, radicale.user, radicale.password, insecure=False)
-        dav = CalDAVBackend(dav_client, calendar, state, zone=plan.zone, retry=NO_RETRY_WAIT)
+        dav = backend_for(radicale, plan, calendar, state)
 
         def both() -> tuple[SyncReport, SyncReport]:
             return (
