@@ -1044,7 +1044,7 @@ def _warn(message: str) -> None:
     click.secho(f"calsync: WARNING: {message}", err=True, fg="red", bold=True)
 
 
-def _check_url(url: str) -> None:
+def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInput(f"--url must be an http:// or https:// URL, not '{public_url(url)}'")
@@ -1072,12 +1072,10 @@ def caldav_target(
     """One CalDAV sync; shared by `sync caldav` and `refresh`. The keyword-only arguments
     are for tests (a state file, a counting or failing client, no waits between retries).
     The state file is, by default, the one of the calendar found (see `CalDAVBackend`)."""
-    from .cli import progress_bar
-    from .engine import run_sync
+    from .cli import sync_with
     from .errors import Failure
-    from .expand import expand
 
-    _check_url(url)
+    check_url(url)
     if insecure:
         _warn(
             "--insecure: the server's TLS certificate is NOT checked; anyone on the network "
@@ -1103,18 +1101,6 @@ def caldav_target(
         if located.created or located.calendar_url is None:
             backend.fresh = True
             backend.known.clear()  # a new calendar under an old URL holds none of the old keys
-        span = request.span
-        start, end = plan.midnight(span.start), plan.midnight(span.end)
-        busy = backend.busy(busy_calendars, start, end, plan.id) if busy_calendars else ()
-        schedule = expand(plan, span.start, span.end, busy)
-        return run_sync(
-            schedule,
-            backend,
-            f"caldav:{located.name}",
-            request.not_before,
-            request.policy(),
-            request.dry_run,
-            progress_bar,
-        )
+        return sync_with(plan, request, backend, f"caldav:{located.name}", busy_calendars)
     except CalDAVFailure as err:
         raise Failure(str(err)) from None

@@ -458,7 +458,6 @@ def google_target(
 ) -> Any:
     """One Google sync; shared by `sync google` and `refresh`."""
     from . import google_sync as g
-    from .engine import run_sync
     from .places import google_token
 
     try:
@@ -472,26 +471,25 @@ def google_target(
         )
         backend = g.GoogleBackend(service, calendar_id or "", g.batch_uri(root), retry)
         backend.fresh = created or calendar_id is None
-        span = request.span
-        busy = (
-            backend.busy(
-                busy_calendars, plan.midnight(span.start), plan.midnight(span.end), plan.id
-            )
-            if busy_calendars
-            else ()
-        )
-        schedule = expand(plan, span.start, span.end, busy)
-        return run_sync(
-            schedule,
-            backend,
-            f"google:{wanted}",
-            request.not_before,
-            request.policy(),
-            request.dry_run,
-            progress_bar,
-        )
+        return sync_with(plan, request, backend, f"google:{wanted}", busy_calendars)
     except g.GoogleFailure as err:
         raise Failure(str(err)) from None
+
+
+def sync_with(
+    plan: Plan, request: SyncRequest, backend: Any, target: str, busy_calendars: tuple[str, ...]
+) -> Any:
+    """What every sync target shares once its backend is ready: busy time, expansion, the engine."""
+    from .engine import run_sync
+
+    span = request.span
+    start, end = plan.midnight(span.start), plan.midnight(span.end)
+    busy = backend.busy(busy_calendars, start, end, plan.id) if busy_calendars else ()
+    schedule = expand(plan, span.start, span.end, busy)
+    policy = request.policy()
+    return run_sync(
+        schedule, backend, target, request.not_before, policy, request.dry_run, progress_bar
+    )
 
 
 @sync.command("caldav")
@@ -545,8 +543,9 @@ def sync_caldav(
     **options: Any,
 ) -> None:
     """Put the plan's sessions into a CalDAV calendar (iCloud, Fastmail, Nextcloud...)."""
-    from .caldav_sync import caldav_target, resolve_password
+    from .caldav_sync import caldav_target, check_url, resolve_password
 
+    check_url(url)  # before any password is looked up for it
     plan = load_plan(plan_path)
     request = SyncRequest.from_options(options, plan)
     password = resolve_password(password_file, password_env, use_keyring, username, url)

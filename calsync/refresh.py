@@ -224,9 +224,10 @@ def sync_run(
 
 
 def caldav_run(target: CalDAVTarget, plan: Plan, request: SyncRequest) -> Any:
-    from .caldav_sync import PasswordError, caldav_target, resolve_password
+    from .caldav_sync import PasswordError, caldav_target, check_url, resolve_password
     from .errors import Failure
 
+    check_url(target.url)  # before any password is looked up for it
     try:
         password = resolve_password(
             target.password_file, target.password_env, target.keyring, target.username, target.url
