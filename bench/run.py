@@ -131,24 +131,14 @@ def export_scaling(reps: int, sizes: Sequence[tuple[str, int]]) -> list[Row]:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "training.ics"
 
-        def write(weeks: int) -> Callable[[], object]:
-            args = (
-                exe,
-                "ics",
-                str(TEMPLATE),
-                "--from",
-                START,
-                "--weeks",
-                str(weeks),
-                "-o",
-                str(out),
-                "--now",
-                "2026-11-26",
-            )
+        def args(weeks: int) -> list[str]:
+            return [exe, "ics", str(TEMPLATE), "--from", START, "--weeks", str(weeks),
+                    "-o", str(out), "--now", "2026-11-26"]  # fmt: skip
 
+        def write(weeks: int) -> Callable[[], object]:
             def run() -> None:
                 out.unlink(missing_ok=True)  # each run writes a new file, the worst case
-                subprocess.run(args, check=False, capture_output=True)
+                subprocess.run(args(weeks), check=False, capture_output=True)
 
             return run
 
@@ -156,21 +146,7 @@ def export_scaling(reps: int, sizes: Sequence[tuple[str, int]]) -> list[Row]:
         for label, weeks in sizes:
             times[weeks] = median_time(write(weeks), reps)
             out.unlink(missing_ok=True)
-            memory = peak_memory_kb(
-                [
-                    exe,
-                    "ics",
-                    str(TEMPLATE),
-                    "--from",
-                    START,
-                    "--weeks",
-                    str(weeks),
-                    "-o",
-                    str(out),
-                    "--now",
-                    "2026-11-26",
-                ]
-            )
+            memory = peak_memory_kb(args(weeks))
             target, met = "", None
             if weeks == 52:
                 target, met = "< 0.5 s", times[weeks] < 0.5
