@@ -580,11 +580,12 @@ def test_parse_at() -> None:
 WORKFLOW = REPO / ".github" / "workflows" / "weekly-refresh.yml"
 
 
-def test_the_workflow_is_valid_for_github_actions() -> None:
+@pytest.mark.parametrize("workflow", [WORKFLOW, WORKFLOW.with_name("ci.yml")], ids=lambda p: p.name)
+def test_the_workflows_are_valid_for_github_actions(workflow: Path) -> None:
     checker = shutil.which("check-jsonschema")
     command = [checker] if checker else [sys.executable, "-m", "check_jsonschema"]
     done = subprocess.run(
-        [*command, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        [*command, "--builtin-schema", "vendor.github-workflows", str(workflow)],
         capture_output=True,
         text=True,
         timeout=60,
