@@ -105,7 +105,12 @@ def plan_changes(
         if content.start < not_before:
             continue
         remotes = by_key.get(content.key, [])
-        live = [r for r in remotes if not r.cancelled]
+        # The one to keep is the least disputed: untouched and current before edited or stale,
+        # so the choice does not depend on the order a server lists events in.
+        live = sorted(
+            (r for r in remotes if not r.cancelled),
+            key=lambda r: (r.edited, r.stored != content.fingerprint),
+        )
         # Two live events for one key can only come from outside (a copy, an import):
         # the extras are deleted unless someone edited them.
         for extra in live[1:]:

@@ -161,3 +161,14 @@ def test_the_states_strategy_covers_every_kind_of_remote() -> None:
 
     look()
     assert seen == {"edited", "cancelled", "live"}
+
+
+def test_with_duplicates_the_current_event_is_kept_whatever_the_listing_order() -> None:
+    # Found by the property above: an edited copy listed before the plan's own event
+    # once made the second run delete the plan's event.
+    wanted = content("p/2026-12-03/s0", 0)
+    edited = as_remote(content("p/2026-12-03/s0", 4), edited=True)
+    for present in ([edited, as_remote(wanted)], [as_remote(wanted), edited]):
+        changes = plan_changes([wanted], present, NOW)
+        assert changes.changes == ()
+        assert changes.kept_edited == (edited,)
