@@ -12,7 +12,6 @@ table says which targets are met.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -179,21 +178,11 @@ def google_cost(weeks: int, latency: float) -> list[Row]:
     import calsync.google_sync  # noqa: F401 - module import is start-up (section 1), for both sides
     from calsync.cli import cli
     from tests.fakegoogle import FakeGoogleCalendar, build_service
+    from tests.google_helpers import write_token
 
     rows = []
     with tempfile.TemporaryDirectory() as folder, FakeGoogleCalendar(latency=latency) as server:
-        token = Path(folder) / "token.json"
-        token.write_text(
-            json.dumps(
-                {
-                    "token": "t",
-                    "refresh_token": "r",
-                    "client_id": "c",
-                    "client_secret": "s",
-                    "expiry": "2099-01-01T00:00:00Z",
-                }
-            )
-        )
+        token = write_token(Path(folder) / "token.json")
         plan = Path(folder) / "plan.yaml"
         shutil.copy(TEMPLATE, plan)
         env = {"CALSYNC_GOOGLE_ENDPOINT": server.root_url}

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from calsync.cli import cli
 from calsync.google_sync import KEY
 from tests.fakegoogle import FakeGoogleCalendar
+from tests.google_helpers import write_token
 from tests.radicale_server import RadicaleServer, radicale  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,18 +37,7 @@ def plan(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def google(tmp_path: Path) -> Iterator[tuple[FakeGoogleCalendar, list[str], dict[str, str]]]:
-    token = tmp_path / "token.json"
-    token.write_text(
-        json.dumps(
-            {
-                "token": "t",
-                "refresh_token": "r",
-                "client_id": "c",
-                "client_secret": "s",
-                "expiry": "2099-01-01T00:00:00Z",
-            }
-        )
-    )
+    token = write_token(tmp_path / "token.json")
     with FakeGoogleCalendar() as server:
         yield server, ["--token", str(token)], {"CALSYNC_GOOGLE_ENDPOINT": server.root_url}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import subprocess
@@ -12,25 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.fakegoogle import FakeGoogleCalendar
+from tests.google_helpers import write_token
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def token(tmp_path: Path) -> Path:
-    path = tmp_path / "token.json"
-    path.write_text(
-        json.dumps(
-            {
-                "token": "t",
-                "refresh_token": "r",
-                "client_id": "c",
-                "client_secret": "s",
-                "expiry": "2099-01-01T00:00:00Z",
-            }
-        )
-    )
-    return path
+    return write_token(tmp_path / "token.json")
 
 
 def sync(

@@ -34,30 +34,12 @@ from icalendar import Calendar
 
 from calsync import google_sync
 from calsync.cli import cli
-from calsync.refresh import Run, TargetRun, cron_command, parse_at, refresh_command
+from calsync.refresh import Run, TargetRun, parse_at
 from tests.fakegoogle import FakeGoogleCalendar
+from tests.google_helpers import write_token
 from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
 
 REPO = Path(__file__).resolve().parent.parent
-TOKEN = {
-    "token": "t",
-    "refresh_token": "r",
-    "client_id": "c",
-    "client_secret": "s",
-    "expiry": "2099-01-01T00:00:00Z",
-}
-# Runs the command line with refresh and cron registered whether or not cli.py has them yet.
-LAUNCH = (
-    "from calsync.cli import cli; from calsync.refresh import refresh_command, cron_command; "
-    "cli.commands.setdefault('refresh', refresh_command); "
-    "cli.commands.setdefault('cron', cron_command); cli(prog_name='calsync')"
-)
-
-
-@pytest.fixture(autouse=True)
-def commands() -> None:
-    cli.commands.setdefault("refresh", refresh_command)
-    cli.commands.setdefault("cron", cron_command)
 
 
 @dataclass
@@ -85,7 +67,7 @@ class Setup:
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, "refresh", "--config", str(self.config), *args],
+            [sys.executable, "-m", "calsync.cli", "refresh", "--config", str(self.config), *args],
             env={**os.environ, **self.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -118,7 +100,7 @@ def fake() -> Iterator[FakeGoogleCalendar]:
 @pytest.fixture
 def setup(tmp_path: Path, templates_dir: Path, fake: FakeGoogleCalendar) -> Setup:
     shutil.copyfile(templates_dir / "hybrid-hypertrophy.yaml", tmp_path / "plan.yaml")
-    (tmp_path / "token.json").write_text(json.dumps(TOKEN), encoding="utf-8")
+    write_token(tmp_path / "token.json")
     (tmp_path / "out").mkdir()
     env = {
         "CALSYNC_GOOGLE_ENDPOINT": fake.root_url,
