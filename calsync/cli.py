@@ -122,8 +122,8 @@ def fail_on_option(command: Callable) -> Callable:
 plan_argument = click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
 
 
-def make_range(from_: datetime | None, weeks: int, today: date | None = None) -> Range:
-    start = from_.date() if from_ else monday(today or date.today())
+def make_range(from_: datetime | None, weeks: int) -> Range:
+    start = from_.date() if from_ else monday(date.today())
     return Range(start, weeks)
 
 

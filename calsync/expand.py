@@ -249,5 +249,5 @@ def _busy_on(intervals: Sequence[Busy], day: date, zone: ZoneInfo) -> tuple[Busy
         return ()
     day_start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
     day_end = datetime.combine(day + DAY, time(), tzinfo=zone).astimezone(UTC)
-    upto = bisect_left([b.start for b in intervals], day_end)
+    upto = bisect_left(intervals, day_end, key=lambda b: b.start)
     return tuple(b for b in intervals[:upto] if b.end > day_start)
