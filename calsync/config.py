@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .loader import PlanError, Problem
+from .loader import InvalidValue, PlanError, Problem, decode_text
 
 MAX_WEEKS = 52
 DEFAULT_WEEKS = 4
@@ -107,12 +107,7 @@ def load_config(path: Path | str) -> Config:
 
 def parse_config(data: bytes | str, source: Path) -> Config:
     """The pure half of `load_config`: text in, a Config or a PlanError out."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            line = data[: err.start].count(b"\n") + 1
-            raise PlanError([Problem(str(source), line, "", "expected UTF-8 text")]) from None
+    data = decode_text(data, str(source))
     try:
         document = tomllib.loads(data)
     except tomllib.TOMLDecodeError as err:
@@ -142,10 +137,6 @@ def _syntax_problem(source: str, text: str, err: tomllib.TOMLDecodeError) -> Pro
 # --- checking -----------------------------------------------------------------------
 
 Convert = Callable[[Any], Any]
-
-
-class _Invalid(Exception):
-    """One value is wrong; the reader records it and goes on with the rest."""
 
 
 class _ConfigReader:
@@ -345,7 +336,7 @@ class _ConfigReader:
             return None
         try:
             return convert(table[key])
-        except _Invalid as err:
+        except InvalidValue as err:
             self.fail(index, key, str(err))
             return None
 
@@ -359,32 +350,32 @@ class _ConfigReader:
 
 def _text(value: Any) -> str:
     if not isinstance(value, str):
-        raise _Invalid(f"expected a string in quotes, got {_describe(value)}")
+        raise InvalidValue(f"expected a string in quotes, got {_describe(value)}")
     if not value.strip():
-        raise _Invalid("must not be empty")
+        raise InvalidValue("must not be empty")
     return value
 
 
 def _weeks(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Invalid(f"expected a whole number of weeks, got {_describe(value)}")
+        raise InvalidValue(f"expected a whole number of weeks, got {_describe(value)}")
     if not 1 <= value <= MAX_WEEKS:
-        raise _Invalid(f"must be between 1 and {MAX_WEEKS} weeks ahead, got {value}")
+        raise InvalidValue(f"must be between 1 and {MAX_WEEKS} weeks ahead, got {value}")
     return value
 
 
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         # Not echoed: `keyring = "hunter2"` is a password typed in the wrong place.
-        raise _Invalid(f"expected true or false, got {_kind_of(value)}")
+        raise InvalidValue(f"expected true or false, got {_kind_of(value)}")
     return value
 
 
 def _names(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
-        raise _Invalid(f'expected a list of calendar names, e.g. ["{value}"]')
+        raise InvalidValue(f'expected a list of calendar names, e.g. ["{value}"]')
     if not isinstance(value, list):
-        raise _Invalid(f"expected a list of calendar names, got {_describe(value)}")
+        raise InvalidValue(f"expected a list of calendar names, got {_describe(value)}")
     for item in value:
         _text(item)
     return tuple(value)
@@ -394,9 +385,9 @@ def _url(value: Any) -> str:
     text = _text(value)
     parts = urlsplit(text)
     if parts.password is not None:
-        raise _Invalid(PASSWORD_INLINE)
+        raise InvalidValue(PASSWORD_INLINE)
     if not re.match(r"^https?://[^/\s]+", text):
-        raise _Invalid(f"expected an http:// or https:// address, got '{text}'")
+        raise InvalidValue(f"expected an http:// or https:// address, got '{text}'")
     return text
 
 
@@ -404,7 +395,7 @@ def _env_name(value: Any) -> str:
     text = _text(value)
     if not ENV_NAME.match(text):
         # Not echoed: what is there instead of a name is often the password itself.
-        raise _Invalid(
+        raise InvalidValue(
             "expected the name of an environment variable (e.g. CALDAV_PASSWORD), not its value"
         )
     return text
@@ -414,7 +405,7 @@ def _choice(choices: tuple[str, ...]) -> Convert:
     def convert(value: Any) -> str:
         text = _text(value)
         if text not in choices:
-            raise _Invalid(
+            raise InvalidValue(
                 f"unknown target type '{text}' (expected {' | '.join(repr(c) for c in choices)})"
             )
         return text

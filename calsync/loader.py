@@ -66,7 +66,7 @@ class PlanError(Exception):
         super().__init__("\n".join(map(str, self.problems)))
 
 
-class _Invalid(Exception):
+class InvalidValue(Exception):
     """One value is wrong; the reader records it and goes on with the rest."""
 
 
@@ -82,7 +82,7 @@ class _Reader:
     def attempt(self, node: Node, path: str, parse: Callable[[], T]) -> T | None:
         try:
             return parse()
-        except (_Invalid, ValueError) as err:
+        except (InvalidValue, ValueError) as err:
             self.fail(node, path, str(err))
             return None
 
@@ -178,12 +178,7 @@ def load_plan(path: Path | str) -> Plan:
 
 def parse_plan(data: bytes | str, source: str = "plan.yaml") -> Plan:
     """The pure half of `load_plan`: text in, a `Plan` or a PlanError out."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            line = data[: err.start].count(b"\n") + 1
-            raise PlanError([Problem(source, line, "", "expected UTF-8 text")]) from None
+    data = decode_text(data, source)
     try:
         root = yaml.compose(data, Loader=FAST_LOADER)
     except yaml.YAMLError:
@@ -203,6 +198,17 @@ def parse_plan(data: bytes | str, source: str = "plan.yaml") -> Plan:
     if reader.problems or plan is None:
         raise PlanError(reader.problems)
     return plan
+
+
+def decode_text(data: bytes | str, source: str) -> str:
+    """UTF-8 text, or a PlanError naming the line of the first byte that is not."""
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise PlanError([Problem(source, line, "", "expected UTF-8 text")]) from None
 
 
 def _yaml_problem(source: str, text: str, err: yaml.YAMLError) -> Problem:
