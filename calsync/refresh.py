@@ -27,6 +27,7 @@ from .config import CalDAVTarget, Config, GoogleTarget, IcsTarget, Target, load_
 from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from .loader import PlanError
 from .model import Conflict, Level, Plan, Schedule
+from .report import FORMAT
 
 if TYPE_CHECKING:
     from .cli import SyncRequest
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 # How bad each status is: a failure hides more than an error-level conflict.
 SEVERITY = {EXIT_OK: 0, EXIT_CONFLICTS: 1, EXIT_FAILURE: 2}
 CONFIG_NAME = "refresh.toml"
-FORMAT = 1
 
 
 def lock_path() -> Path:
