@@ -1,0 +1,362 @@
+"""The rule catalogue as linear constraints over (session, day, start) choices.
+
+Every item gets a 0/1 variable x (1: the week holds it; fixed items are 1). Each
+conflict the catalogue could report becomes a `Potential`: a 0/1 variable y that
+the constraints force to 1 whenever the chosen items break the rule in exactly
+the way `calsync/rules.py` checks it, one y per conflict the check would yield:
+
+* a *clause* conflict holds when all of `present` are chosen and none of
+  `absent` is: y >= sum(present) - (len(present) - 1) - sum(absent);
+  several clauses mean "any of them" (hypertrophy-ride: any leg session that day);
+* a *threshold* conflict holds when more than `limit` of `counted` are 1:
+  y * (len(counted) - limit) >= sum(counted) - limit.
+
+At level error a potential is a hard constraint (y = 0); at level warn, y counts
+as a warning, and since y only ever appears in a count that is minimised, at an
+optimum y is 1 exactly when the conflict is there. The tests check every model
+against the catalogue itself (a brute-force search judged by `expand`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from ..model import Kind, Level, Load, Occurrence
+from ..rules import DayView, _leg_sessions, check_hard_then_easy
+from .problem import DAY, Candidates, Item, Problem
+
+# Rules `fit` never lets happen: it offers no window (so nothing is unplaced) and
+# no time daylight saving moves or repeats (so no dst). They can only come from
+# fixed days, and are then reported as they are.
+NOT_MODELLED = ("unplaced", "dst")
+MODELLED = (
+    "order",
+    "gap",
+    "overlap",
+    "max-per-day",
+    "rest-days",
+    "hard-then-easy",
+    "legs-then-hard",
+    "hypertrophy-ride",
+)
+
+
+@dataclass(frozen=True)
+class Clause:
+    present: tuple[int, ...]  # variables that must all be 1
+    absent: tuple[int, ...] = ()  # variables that must all be 0
+
+
+@dataclass
+class Potential:
+    rule: str
+    level: Level
+    offset: int  # the day it is dated on, from Monday
+    clauses: tuple[Clause, ...] = ()
+    counted: tuple[int, ...] = ()  # threshold form
+    limit: int = 0
+    members: Callable[[Sequence[bool]], tuple[Item, ...]] = field(default=lambda chosen: ())
+    busy: tuple = ()
+    var: int = -1
+
+
+@dataclass
+class Model:
+    """A 0/1 linear model, independent of the solver that runs it."""
+
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    rows: list[tuple[list[tuple[int, float]], float, float]] = field(default_factory=list)
+    items: tuple[Item, ...] = ()
+    potentials: list[Potential] = field(default_factory=list)
+    counts: dict[str, list[int]] = field(default_factory=dict)  # want -> item variables
+    shortfall: dict[str, int] = field(default_factory=dict)  # want -> slack variable (elastic)
+
+    def var(self, lower: float = 0, upper: float = 1) -> int:
+        self.lower.append(lower)
+        self.upper.append(upper)
+        return len(self.lower) - 1
+
+    def row(self, terms: list[tuple[int, float]], low: float, high: float) -> None:
+        self.rows.append((terms, low, high))
+
+    def any_of(self, variables: Sequence[int]) -> int:
+        """A variable that is 1 exactly when one of `variables` is."""
+        u = self.var()
+        for v in variables:
+            self.row([(u, 1), (v, -1)], 0, INF)
+        self.row([(u, 1), *((v, -1) for v in variables)], -INF, 0)
+        return u
+
+    @property
+    def size(self) -> int:
+        return len(self.lower)
+
+
+INF = float("inf")
+
+
+def build(problem: Problem, found: Candidates, elastic: bool = False) -> Model:
+    """The model of a problem: choices, wants, and every rule not switched off.
+
+    With `elastic`, error-level rules and the wants' minimums may be broken, each
+    break counted (to find the closest week when none meets everything).
+    """
+    m = Model(items=found.items)
+    for item in found.items:
+        m.var(1 if item.fixed else 0, 1)
+    settings = problem.settings
+    by_day = {k: found.by_day.get(k, ()) for k in range(-1, 7)}
+    week = [i for k in range(7) for i in by_day[k]]
+
+    # Never two sessions starting at the same instant, so each day has one order.
+    for k in range(7):
+        starts: dict = {}
+        for item in by_day[k]:
+            if not item.fixed:
+                starts.setdefault(item.occurrence.start_utc, []).append(item.index)
+        for group in starts.values():
+            if len(group) > 1:
+                m.row([(v, 1) for v in group], -INF, 1)
+
+    for want in problem.spec.wants:
+        chosen = [i.index for i in week if i.name == want.session]
+        m.counts[want.session] = chosen
+        terms = [(v, 1.0) for v in chosen]
+        if elastic and want.low > 0:
+            slack = m.var(0, want.low)
+            m.shortfall[want.session] = slack
+            m.row([*terms, (slack, 1.0)], want.low, INF)
+            m.row(terms, -INF, want.high)
+        else:
+            m.row(terms, want.low, want.high)
+
+    builders = {
+        "order": _order,
+        "gap": _gap,
+        "overlap": _overlap,
+        "max-per-day": _max_per_day,
+        "rest-days": _rest_days,
+        "hard-then-easy": _hard_then_easy,
+        "legs-then-hard": _legs_then_hard,
+        "hypertrophy-ride": _hypertrophy_ride,
+    }
+    for rule, make in builders.items():
+        setting = settings[rule]
+        if setting.level is Level.OFF:
+            continue
+        for potential in make(problem, by_day, m, setting.params):
+            potential.level = setting.level
+            _constrain(m, potential, hard=setting.level is Level.ERROR and not elastic)
+    return m
+
+
+def _constrain(m: Model, p: Potential, hard: bool) -> None:
+    p.var = m.var(0, 0 if hard else 1)
+    y = p.var
+    for clause in p.clauses:
+        terms = [(v, 1.0) for v in clause.present] + [(v, -1.0) for v in clause.absent]
+        m.row([(y, -1.0), *terms], -INF, len(clause.present) - 1)
+    if p.counted:
+        spare = len(p.counted) - p.limit
+        if p.limit < 0:
+            m.row([(y, 1.0)], 1, INF)
+        elif spare > 0:
+            m.row([(y, -float(spare)), *((v, 1.0) for v in p.counted)], -INF, p.limit)
+    m.potentials.append(p)
+
+
+def _chosen(items: Sequence[Item], chosen: Sequence[bool]) -> tuple[Item, ...]:
+    return tuple(i for i in items if chosen[i.index])
+
+
+# --- one builder per rule, each mirroring its check in calsync/rules.py -------------------
+
+
+def _order(problem, by_day, m, params):
+    first, then = dict(params)["first"], dict(params)["then"]
+    for k in range(7):
+        for a in by_day[k]:
+            if a.occurrence.session.kind not in first:
+                continue
+            for b in by_day[k]:
+                if b.occurrence.session.kind in then and b.occurrence.start_utc < a.occurrence.end_utc:
+                    present = (a.index,) if a is b else (a.index, b.index)
+                    yield Potential("order", Level.ERROR, k, (Clause(present),), members=_pair(a, b))
+
+
+def _pair(a: Item, b: Item):
+    return lambda chosen: (a, b)
+
+
+def _gap(problem, by_day, m, params):
+    need: timedelta = dict(params)["min"]
+    for k in range(7):
+        day = by_day[k]
+        for i, a in enumerate(day):
+            for j in range(i + 1, len(day)):
+                b = day[j]
+                rest = b.occurrence.start_utc - a.occurrence.end_utc
+                if timedelta(0) <= rest < need:
+                    between = tuple(c.index for c in day[i + 1 : j])
+                    clause = Clause((a.index, b.index), between)
+                    yield Potential("gap", Level.ERROR, k, (clause,), members=_pair(a, b))
+
+
+def _overlap(problem, by_day, m, params):
+    found_busy = _busy(problem)
+    for k in range(7):
+        day = by_day[k]
+        for i, a in enumerate(day):
+            for b in day[i + 1 :]:
+                oa, ob = a.occurrence, b.occurrence
+                if oa.start_utc < ob.end_utc and ob.start_utc < oa.end_utc:
+                    yield Potential(
+                        "overlap", Level.ERROR, k, (Clause((a.index, b.index)),), members=_pair(a, b)
+                    )
+        for a in day:  # only fixed items can meet busy time: candidates that do are never offered
+            for busy in found_busy.get(k, ()):
+                o = a.occurrence
+                if o.start_utc < busy.end and busy.start < o.end_utc:
+                    yield Potential(
+                        "overlap",
+                        Level.ERROR,
+                        k,
+                        (Clause((a.index,)),),
+                        members=lambda chosen, a=a: (a,),
+                        busy=(busy,),
+                    )
+
+
+def _busy(problem: Problem) -> dict[int, tuple]:
+    from ..expand import _busy_on
+
+    ordered = sorted(problem.busy, key=lambda b: (b.start, b.end))
+    return {k: _busy_on(ordered, day, problem.plan.zone) for k, day in enumerate(problem.days)}
+
+
+def _max_per_day(problem, by_day, m, params):
+    count = dict(params)["count"]
+    for k in range(7):
+        day = by_day[k]
+        if len(day) > count:
+            yield Potential(
+                "max-per-day",
+                Level.ERROR,
+                k,
+                counted=tuple(i.index for i in day),
+                limit=count,
+                members=lambda chosen, day=day: _chosen(day, chosen),
+            )
+
+
+def _rest_days(problem, by_day, m, params):
+    need = dict(params)["min"]
+    used = [m.any_of([i.index for i in by_day[k]]) if by_day[k] else None for k in range(7)]
+    counted = tuple(u for u in used if u is not None)
+    week = [i for k in range(7) for i in by_day[k]]
+    limit = 7 - need  # a conflict when more than 7 - min days have a session
+    if len(counted) > limit:
+        yield Potential(
+            "rest-days",
+            Level.WARN,
+            0,
+            counted=counted,
+            limit=limit,
+            members=lambda chosen: _chosen(week, chosen),
+        )
+
+
+def _is_hard_day_session(o: Occurrence, setting) -> bool:
+    """Asks the catalogue: is `o` a hard session for hard-then-easy (same session, two days)?"""
+    days = {o.date - DAY: [o], o.date: [o]}
+    return any(True for _ in check_hard_then_easy(days, (), setting))
+
+
+def _hard_then_easy(problem, by_day, m, params):
+    setting = problem.settings["hard-then-easy"]
+    hard = {
+        k: tuple(i for i in by_day[k] if _is_hard_day_session(i.occurrence, setting))
+        for k in range(-1, 7)
+    }
+    flag = {k: m.any_of([i.index for i in hard[k]]) if hard[k] else None for k in range(-1, 7)}
+    previous = problem.previous
+    for k in range(7):
+        before = k - 1 if k > 0 else (-1 if previous == "fixed" else 6 if previous == "wrap" else None)
+        if before is None or flag[k] is None or flag[before] is None:
+            continue
+        shifted = k == 0 and previous == "wrap"
+
+        def members(chosen, k=k, before=before, shifted=shifted):
+            earlier = _chosen(hard[before], chosen)
+            if shifted:  # the week's own Sunday, as the Sunday before this Monday
+                earlier = tuple(_a_week_earlier(i) for i in earlier)
+            return earlier + _chosen(hard[k], chosen)
+
+        yield Potential(
+            "hard-then-easy",
+            Level.WARN,
+            k,
+            (Clause((flag[before], flag[k])),),
+            members=members,
+        )
+
+
+def _a_week_earlier(item: Item) -> Item:
+    from dataclasses import replace
+
+    o = item.occurrence
+    week = timedelta(days=7)
+    from ..expand import wall_clock
+
+    start, _ = wall_clock(o.date - week, o.start.time(), o.start.tzinfo)  # type: ignore[arg-type]
+    moved = replace(o, date=o.date - week, start=start, end=start + (o.end - o.start))
+    return replace(item, occurrence=moved, offset=-1)
+
+
+def _is_leg(o: Occurrence, hard_only: bool) -> bool:
+    """Asks the catalogue's own test of a leg session."""
+    return any(True for _ in _leg_sessions(DayView(o.date, [o], ()), hard_only=hard_only))
+
+
+def _legs_then_hard(problem, by_day, m, params):
+    kinds = dict(params)["kinds"]
+    for k in range(7):
+        for legs in by_day[k]:
+            if not _is_leg(legs.occurrence, hard_only=True):
+                continue
+            for o in by_day[k]:
+                s = o.occurrence.session
+                if (
+                    s.kind in kinds
+                    and s.load is Load.HARD
+                    and o.occurrence.start_utc >= legs.occurrence.start_utc
+                ):
+                    present = (legs.index,) if legs is o else (legs.index, o.index)
+                    yield Potential(
+                        "legs-then-hard", Level.ERROR, k, (Clause(present),), members=_pair(legs, o)
+                    )
+
+
+def _hypertrophy_ride(problem, by_day, m, params):
+    kinds, longest = dict(params)["kinds"], dict(params)["max"]
+    for k in range(7):
+        legs = tuple(i for i in by_day[k] if _is_leg(i.occurrence, hard_only=False))
+        if not legs:
+            continue
+        for o in by_day[k]:
+            s = o.occurrence.session
+            if s.kind in kinds and (s.load is not Load.EASY or s.duration > longest):
+                clauses = tuple(
+                    Clause((o.index,) if leg is o else (leg.index, o.index)) for leg in legs
+                )
+
+                def members(chosen, legs=legs, o=o):
+                    return (_chosen(legs, chosen)[0], o)
+
+                yield Potential("hypertrophy-ride", Level.WARN, k, clauses, members=members)
+
+
+__all__ = ["MODELLED", "NOT_MODELLED", "Model", "Potential", "build", "Kind"]
