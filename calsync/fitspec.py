@@ -232,7 +232,9 @@ class FitReader:
             text = self.r.text(item, where) if isinstance(item, ScalarNode) else None
             if text is None:
                 if not isinstance(item, ScalarNode):
-                    self.r.fail(item, where, "expected a time HH:MM, a span HH:MM-HH:MM or a window")
+                    self.r.fail(
+                        item, where, "expected a time HH:MM, a span HH:MM-HH:MM or a window"
+                    )
                 return None
             start = self.r.attempt(item, where, lambda t=text: self._start(t))
             if start is None:

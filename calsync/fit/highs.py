@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from ..errors import Failure
-from .model import INF, Model
+from .model import Model
 
 TIME_LIMIT = 60.0  # seconds; the rider's week takes milliseconds
 
@@ -86,6 +86,7 @@ def solve(
     if status == highspy.HighsModelStatus.kInfeasible:
         return None
     if status != highspy.HighsModelStatus.kOptimal:
-        raise Failure(f"the solver stopped without a proven optimum ({h.modelStatusToString(status)})")
+        raise Failure(
+            f"the solver stopped without a proven optimum ({h.modelStatusToString(status)})"
+        )
     return [round(v) for v in h.getSolution().col_value]
-

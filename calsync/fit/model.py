@@ -143,14 +143,47 @@ def build(problem: Problem, found: Candidates, elastic: bool = False) -> Model:
         "legs-then-hard": _legs_then_hard,
         "hypertrophy-ride": _hypertrophy_ride,
     }
+    packed = _pack(m, problem, by_day) if not elastic else ()
     for rule, make in builders.items():
         setting = settings[rule]
-        if setting.level is Level.OFF:
+        if setting.level is Level.OFF or rule in packed:
             continue
-        for potential in make(problem, by_day, m, setting.params):
+        made = (
+            _overlap(problem, by_day, m, setting.params, packed=True)
+            if rule == "overlap" and "overlap-sessions" in packed
+            else make(problem, by_day, m, setting.params)
+        )
+        for potential in made:
             potential.level = setting.level
             _constrain(m, potential, hard=setting.level is Level.ERROR and not elastic)
     return m
+
+
+def _pack(m: Model, problem: Problem, by_day) -> tuple[str, ...]:
+    """When overlap is an error (and gap too), sessions are intervals that may not meet.
+
+    Two sessions both running (or, with gap at level error, within `min` of their
+    end) at one instant overlap, or leave less than the gap between them (directly,
+    or through the session between them, which is then too close to the first): so
+    at each start, at most one such interval may be chosen. These rows say exactly
+    what the pairwise overlap and gap conflicts say, and far more tightly for the
+    solver; the pairwise form is then left out. Returns the rules so expressed.
+    """
+    settings = problem.settings
+    if settings["overlap"].level is not Level.ERROR:
+        return ()
+    gap = settings["gap"]
+    need = gap.param("min") if gap.level is Level.ERROR else timedelta(0)
+    for k in range(7):
+        day = by_day[k]
+        for t in sorted({i.occurrence.start_utc for i in day}):
+            covering = [
+                i.index for i in day if i.occurrence.start_utc <= t < i.occurrence.end_utc + need
+            ]
+            if len(covering) > 1:
+                m.row([(v, 1.0) for v in covering], -INF, 1)
+    # Busy time met by a fixed session is still reported by the overlap rule below.
+    return ("gap", "overlap-sessions") if gap.level is Level.ERROR else ("overlap-sessions",)
 
 
 def _constrain(m: Model, p: Potential, hard: bool) -> None:
@@ -182,9 +215,14 @@ def _order(problem, by_day, m, params):
             if a.occurrence.session.kind not in first:
                 continue
             for b in by_day[k]:
-                if b.occurrence.session.kind in then and b.occurrence.start_utc < a.occurrence.end_utc:
+                if (
+                    b.occurrence.session.kind in then
+                    and b.occurrence.start_utc < a.occurrence.end_utc
+                ):
                     present = (a.index,) if a is b else (a.index, b.index)
-                    yield Potential("order", Level.ERROR, k, (Clause(present),), members=_pair(a, b))
+                    yield Potential(
+                        "order", Level.ERROR, k, (Clause(present),), members=_pair(a, b)
+                    )
 
 
 def _pair(a: Item, b: Item):
@@ -205,16 +243,20 @@ def _gap(problem, by_day, m, params):
                     yield Potential("gap", Level.ERROR, k, (clause,), members=_pair(a, b))
 
 
-def _overlap(problem, by_day, m, params):
+def _overlap(problem, by_day, m, params, packed=False):
     found_busy = _busy(problem)
     for k in range(7):
         day = by_day[k]
-        for i, a in enumerate(day):
+        for i, a in enumerate(day if not packed else ()):
             for b in day[i + 1 :]:
                 oa, ob = a.occurrence, b.occurrence
                 if oa.start_utc < ob.end_utc and ob.start_utc < oa.end_utc:
                     yield Potential(
-                        "overlap", Level.ERROR, k, (Clause((a.index, b.index)),), members=_pair(a, b)
+                        "overlap",
+                        Level.ERROR,
+                        k,
+                        (Clause((a.index, b.index)),),
+                        members=_pair(a, b),
                     )
         for a in day:  # only fixed items can meet busy time: candidates that do are never offered
             for busy in found_busy.get(k, ()):
@@ -284,7 +326,9 @@ def _hard_then_easy(problem, by_day, m, params):
     flag = {k: m.any_of([i.index for i in hard[k]]) if hard[k] else None for k in range(-1, 7)}
     previous = problem.previous
     for k in range(7):
-        before = k - 1 if k > 0 else (-1 if previous == "fixed" else 6 if previous == "wrap" else None)
+        before = (
+            k - 1 if k > 0 else (-1 if previous == "fixed" else 6 if previous == "wrap" else None)
+        )
         if before is None or flag[k] is None or flag[before] is None:
             continue
         shifted = k == 0 and previous == "wrap"
@@ -346,12 +390,11 @@ def _hypertrophy_ride(problem, by_day, m, params):
         legs = tuple(i for i in by_day[k] if _is_leg(i.occurrence, hard_only=False))
         if not legs:
             continue
+        leg_day = m.any_of([leg.index for leg in legs])
         for o in by_day[k]:
             s = o.occurrence.session
             if s.kind in kinds and (s.load is not Load.EASY or s.duration > longest):
-                clauses = tuple(
-                    Clause((o.index,) if leg is o else (leg.index, o.index)) for leg in legs
-                )
+                clauses = (Clause((o.index, leg_day)),)
 
                 def members(chosen, legs=legs, o=o):
                     return (_chosen(legs, chosen)[0], o)

@@ -137,7 +137,7 @@ def candidates(problem: Problem) -> Candidates:
     def add_fixed(day: date, offset: int, entries: tuple[Entry, ...]) -> set[datetime]:
         taken = _busy_on(busy, day, plan.zone)
         placed, found = place_day(plan, day, entries, taken, settings)
-        if 0 <= offset:
+        if offset >= 0:
             notes.extend(found)
         for o in placed:
             items.append(Item(len(items), o, offset, fixed=True))

@@ -42,7 +42,9 @@ class Claim:
             c.date,
             c.rule,
             c.level.value,
-            tuple(sorted((o.session.name, o.date.isoformat(), f"{o.start:%H:%M}") for o in c.sessions)),
+            tuple(
+                sorted((o.session.name, o.date.isoformat(), f"{o.start:%H:%M}") for o in c.sessions)
+            ),
             tuple(sorted((b.start.isoformat(), b.end.isoformat()) for b in c.busy)),
         )
 
@@ -87,7 +89,7 @@ def closest_week(problem: Problem) -> Week:
 
 
 def _optimise(problem: Problem, found: Candidates, model: Model, elastic: bool) -> Week | None:
-    free = [i for i in found.items if not i.fixed and 0 <= i.offset]
+    free = [i for i in found.items if not i.fixed and i.offset >= 0]
     wanted = [v for want in problem.spec.wants for v in model.counts[want.session]]
     warn = [p.var for p in model.potentials if p.level is Level.WARN]
     most = len(wanted) + 1
@@ -98,9 +100,7 @@ def _optimise(problem: Problem, found: Candidates, model: Model, elastic: bool) 
     steps.append([(v, float(most)) for v in warn] + [(v, -1.0) for v in wanted])
     current = _current(problem)
     changes = len(free) + 1
-    steps.append(
-        [(i.index, float(i.rank * changes + (_key(i) not in current))) for i in free]
-    )
+    steps.append([(i.index, float(i.rank * changes + (_key(i) not in current))) for i in free])
     ordered = sorted(free, key=lambda i: (i.offset, i.at, i.name))
     steps.append([(i.index, float((n + 1) ** 2)) for n, i in enumerate(ordered)])
     held: list[tuple[list[tuple[int, float]], float, float]] = []
@@ -184,7 +184,9 @@ def _entries(problem: Problem, chosen: Sequence[Item]) -> tuple[tuple[Entry, ...
             days.append(fixed_days[day])
             continue
         pinned = list(problem.spec.pinned(offset) or ())
-        fitted = [Entry(library[i.name], at=i.at) for i in chosen if i.offset == offset and not i.fixed]
+        fitted = [
+            Entry(library[i.name], at=i.at) for i in chosen if i.offset == offset and not i.fixed
+        ]
         days.append(tuple(sorted([*pinned, *fitted], key=lambda e: (e.at, e.session.name))))
     return tuple(days)
 
@@ -196,9 +198,7 @@ def judged_plan(week: Week):
     before = problem.monday - DAY
     if problem.previous == "none" and before >= problem.plan.starts:
         exceptions[before] = ()  # nothing before this Monday
-    return replace(
-        problem.plan, week=week.entries, exceptions=tuple(sorted(exceptions.items()))
-    )
+    return replace(problem.plan, week=week.entries, exceptions=tuple(sorted(exceptions.items())))
 
 
 def judge(week: Week) -> Schedule:
