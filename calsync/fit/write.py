@@ -77,7 +77,7 @@ def with_week(
     lines = text.splitlines(keepends=True)
     block = render_week(week, library, newline)
     keys = [(k, v) for k, v in root.value if isinstance(k, ScalarNode)]
-    for key, value in keys:
+    for key, _ in keys:
         if key.start_mark.column != 0:
             raise CannotWrite(f"line {key.start_mark.line + 1}: a top-level key not in column 1")
     found = next(((k, v) for k, v in keys if k.value == "week"), None)
