@@ -34,7 +34,11 @@ class CalsyncGroup(click.Group):
     listed in --help), so every other command starts without them.
     """
 
-    LAZY = {"refresh": "calsync.refresh:refresh_command", "cron": "calsync.refresh:cron_command"}
+    LAZY = {
+        "refresh": "calsync.refresh:refresh_command",
+        "cron": "calsync.refresh:cron_command",
+        "fit": "calsync.fit_command:fit_command",
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])

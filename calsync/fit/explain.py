@@ -30,6 +30,11 @@ class Relaxation:
     name: str  # the rule id, the pinned weekday, "busy", or the wanted session
     words: str  # what giving it up means, in plain words
     problem: Problem
+    short: str = ""  # the same in a few words, for lists
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
 
 
 @dataclass(frozen=True)
@@ -135,16 +140,25 @@ def relaxations(problem: Problem) -> list[Relaxation]:
         name = WEEKDAYS[day].capitalize()
         if entries:
             words, relaxed = f"if {name}'s pinned sessions could move (fit.pin)", problem
+            short = f"the pinned sessions on {name}"
         elif problem.settings["rest-days"].level is not Level.OFF:
             # Giving up a rest day is giving up both the pin and the rule that wants one.
             words = f"if you give up the rest day on {name} (fit.pin, rest-days)"
             relaxed = problem.with_rule("rest-days", Level.OFF)
+            short = f"the rest day on {name}"
         else:
             words, relaxed = f"if {name} were not kept free (fit.pin)", problem
-        found.append(Relaxation("pin", WEEKDAYS[day], words, relaxed.without_pin(day)))
+            short = f"the free {name}"
+        found.append(Relaxation("pin", WEEKDAYS[day], words, relaxed.without_pin(day), short))
     if problem.busy:
         found.append(
-            Relaxation("busy", "busy", "if your busy time were free", replace(problem, busy=()))
+            Relaxation(
+                "busy",
+                "busy",
+                "if your busy time were free",
+                replace(problem, busy=()),
+                "your busy time",
+            )
         )
     return found
 
@@ -214,7 +228,7 @@ def explain(problem: Problem, best: Week) -> Explanation:
                 )
                 continue
             blockers = tuple(
-                r.name
+                r.label
                 for r in options
                 if (r.kind != "rule" or problem.settings[r.name].level is Level.ERROR)
                 and _feasible_with(r.problem, want.session, number)
