@@ -82,7 +82,7 @@ class Diagnosis:
     """No week meets the wants: the closest one, and what would make one possible."""
 
     closest: Week
-    short: tuple[tuple[str, int], ...]  # want -> sessions missing in the closest week
+    short: tuple[tuple[str, int], ...]  # want -> sessions below its min (< 0) or above its max
     broken: tuple[tuple[str, int], ...]  # error rule -> conflicts in the closest week
     relaxations: tuple[tuple[Relaxation, str], ...]  # each single change that would be enough
 
@@ -273,9 +273,12 @@ def explain(problem: Problem, best: Week) -> Explanation:
 def diagnose(problem: Problem) -> Diagnosis:
     closest = closest_week(problem)
     short = tuple(
-        (w.session, w.low - closest.count(w.session))
+        (
+            w.session,
+            closest.count(w.session) - (w.low if closest.count(w.session) < w.low else w.high),
+        )
         for w in problem.spec.wants
-        if closest.count(w.session) < w.low
+        if not w.low <= closest.count(w.session) <= w.high
     )
     broken = tuple(sorted(_by_rule(closest, "error").items()))
     enough: list[tuple[Relaxation, str]] = []

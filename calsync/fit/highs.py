@@ -41,10 +41,12 @@ def solve(
     rows: Sequence[tuple[list[tuple[int, float]], float, float]] = (),
 ) -> list[int] | None:
     """The values of an optimal 0/1 solution minimising `objective`, or None if there is none."""
+    all_rows = [*model.rows, *rows]
+    if model.size == 0:  # nothing to choose: the rows are constants
+        return [] if all(low <= 0 <= high for _, low, high in all_rows) else None
     highspy = _highspy()
     import numpy as np
 
-    all_rows = [*model.rows, *rows]
     starts, index, value = [0], [], []
     for terms, _, _ in all_rows:
         merged: dict[int, float] = {}

@@ -72,7 +72,8 @@ class Model:
     items: tuple[Item, ...] = ()
     potentials: list[Potential] = field(default_factory=list)
     counts: dict[str, list[int]] = field(default_factory=dict)  # want -> item variables
-    shortfall: dict[str, int] = field(default_factory=dict)  # want -> slack variable (elastic)
+    shortfall: dict[str, int] = field(default_factory=dict)  # want -> sessions below its min
+    excess: dict[str, int] = field(default_factory=dict)  # want -> sessions above its max
 
     def var(self, lower: float = 0, upper: float = 1) -> int:
         self.lower.append(lower)
@@ -125,11 +126,12 @@ def build(problem: Problem, found: Candidates, elastic: bool = False) -> Model:
         chosen = [i.index for i in week if i.name == want.session]
         m.counts[want.session] = chosen
         terms = [(v, 1.0) for v in chosen]
-        if elastic and want.low > 0:
-            slack = m.var(0, want.low)
-            m.shortfall[want.session] = slack
-            m.row([*terms, (slack, 1.0)], want.low, INF)
-            m.row(terms, -INF, want.high)
+        if elastic:  # pinned sessions may even exceed the max
+            short, over = m.var(0, want.low), m.var(0, len(chosen))
+            m.shortfall[want.session] = short
+            m.excess[want.session] = over
+            m.row([*terms, (short, 1.0)], want.low, INF)
+            m.row([*terms, (over, -1.0)], -INF, want.high)
         else:
             m.row(terms, want.low, want.high)
 

@@ -89,7 +89,10 @@ def explanation_lines(explanation: Explanation) -> list[str]:
 
 def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
     lines = ["No week meets every want and every rule at level error."]
-    broken = [f"{n} short of {name}" for name, n in diagnosis.short]
+    broken = [
+        f"{-n} {name} short of its min" if n < 0 else f"{n} {name} over its max (pinned)"
+        for name, n in diagnosis.short
+    ]
     broken += [f"{plural(n, 'conflict')} with {rule}" for rule, n in diagnosis.broken]
     lines.append(f"The closest week has {', '.join(broken)}.")
     if diagnosis.relaxations:

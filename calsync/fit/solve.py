@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from ..expand import expand
-from ..model import Conflict, Entry, Level, Schedule
+from ..model import Conflict, Entry, Level, Plan, Schedule
 from .highs import solve
 from .model import Model, build
 from .problem import DAY, Candidates, Item, Problem, candidates
@@ -52,7 +52,7 @@ class Claim:
 @dataclass(frozen=True)
 class Score:
     errors: int  # only an elastic (closest) week has any
-    shortfall: int  # sessions missing from the wants' minimums (closest week only)
+    shortfall: int  # sessions below a want's min or above its max (closest week only)
     warnings: int
     sessions: int  # sessions of the wanted kinds in the week
     preference: int  # sum of the chosen starts' places in the `when` lists
@@ -96,13 +96,13 @@ def _optimise(problem: Problem, found: Candidates, model: Model, elastic: bool) 
     steps: list[list[tuple[int, float]]] = []
     if elastic:
         err = [p.var for p in model.potentials if p.level is Level.ERROR]
-        steps.append([(v, 1.0) for v in err] + [(v, 1.0) for v in model.shortfall.values()])
+        missed = [*model.shortfall.values(), *model.excess.values()]
+        steps.append([(v, 1.0) for v in err] + [(v, 1.0) for v in missed])
     steps.append([(v, float(most)) for v in warn] + [(v, -1.0) for v in wanted])
     current = _current(problem)
-    changes = len(free) + 1
-    steps.append([(i.index, float(i.rank * changes + (_key(i) not in current))) for i in free])
-    ordered = sorted(free, key=lambda i: (i.offset, i.at, i.name))
-    steps.append([(i.index, float((n + 1) ** 2)) for n, i in enumerate(ordered)])
+    preference, tie = costs(problem, found)
+    steps.append(sorted(preference.items()))
+    steps.append(sorted(tie.items()))
     held: list[tuple[list[tuple[int, float]], float, float]] = []
     values: list[int] | None = None
     for objective in steps:
@@ -113,6 +113,22 @@ def _optimise(problem: Problem, found: Candidates, model: Model, elastic: bool) 
         held.append((objective, -float("inf"), reached + 0.5))
     assert values is not None
     return _week(problem, found, model, values, current)
+
+
+def costs(problem: Problem, found: Candidates) -> tuple[dict[int, float], dict[int, float]]:
+    """What steps 4 and 5 minimise, per chosen candidate.
+
+    Preference: its start's place in the `when` list, then (as the smaller unit)
+    whether it is away from the current `week:`. Ties: its place in the order of
+    days, times and names, squared, so that no two weeks swapping sessions tie.
+    """
+    free = [i for i in found.items if not i.fixed and i.offset >= 0]
+    current = _current(problem)
+    unit = len(free) + 1
+    preference = {i.index: float(i.rank * unit + (_key(i) not in current)) for i in free}
+    ordered = sorted(free, key=lambda i: (i.offset, i.at, i.name))
+    tie = {i.index: float((n + 1) ** 2) for n, i in enumerate(ordered)}
+    return preference, tie
 
 
 def _key(item: Item) -> tuple[str, int, str]:
@@ -165,16 +181,16 @@ def _week(
     )
     score = Score(
         errors=sum(values[p.var] for p in model.potentials if p.level is Level.ERROR),
-        shortfall=sum(values[v] for v in model.shortfall.values()),
+        shortfall=sum(values[v] for v in [*model.shortfall.values(), *model.excess.values()]),
         warnings=sum(values[p.var] for p in model.potentials if p.level is Level.WARN),
         sessions=sum(n for _, n in counts),
         preference=sum(i.rank for i in free),
         changes=sum(1 for i in free if _key(i) not in current),
     )
-    return Week(problem, chosen, _entries(problem, chosen), tuple(sorted(claims)), score, counts)
+    return Week(problem, chosen, entries_of(problem, chosen), tuple(sorted(claims)), score, counts)
 
 
-def _entries(problem: Problem, chosen: Sequence[Item]) -> tuple[tuple[Entry, ...], ...]:
+def entries_of(problem: Problem, chosen: Sequence[Item]) -> tuple[tuple[Entry, ...], ...]:
     """The `week:` the chosen sessions make: pinned entries as written, the rest at their times."""
     fixed_days = dict(problem.fixed)
     library = {s.name: s for s in problem.plan.sessions}
@@ -191,21 +207,24 @@ def _entries(problem: Problem, chosen: Sequence[Item]) -> tuple[tuple[Entry, ...
     return tuple(days)
 
 
-def judged_plan(week: Week):
+def judged_plan(problem: Problem, entries: Sequence[Sequence[Entry]]) -> Plan:
     """The plan as `calsync show` would see it with this week: what the catalogue judges."""
-    problem = week.problem
     exceptions = dict(problem.fixed)
     before = problem.monday - DAY
     if problem.previous == "none" and before >= problem.plan.starts:
         exceptions[before] = ()  # nothing before this Monday
-    return replace(problem.plan, week=week.entries, exceptions=tuple(sorted(exceptions.items())))
+    week = tuple(tuple(day) for day in entries)
+    return replace(problem.plan, week=week, exceptions=tuple(sorted(exceptions.items())))
+
+
+def judge_entries(problem: Problem, entries: Sequence[Sequence[Entry]]) -> Schedule:
+    """The rule catalogue's verdict on a week (the one definition of every rule)."""
+    plan = judged_plan(problem, entries)
+    return expand(plan, problem.monday, problem.monday + 7 * DAY, problem.busy)
 
 
 def judge(week: Week) -> Schedule:
-    """The rule catalogue's verdict on a week (the one definition of every rule)."""
-    problem = week.problem
-    plan = judged_plan(week)
-    return expand(plan, problem.monday, problem.monday + 7 * DAY, problem.busy)
+    return judge_entries(week.problem, week.entries)
 
 
 def catalogue_claims(schedule: Schedule) -> tuple[Claim, ...]:
