@@ -89,7 +89,6 @@ def closest_week(problem: Problem) -> Week:
 
 
 def _optimise(problem: Problem, found: Candidates, model: Model, elastic: bool) -> Week | None:
-    free = [i for i in found.items if not i.fixed and i.offset >= 0]
     wanted = [v for want in problem.spec.wants for v in model.counts[want.session]]
     warn = [p.var for p in model.potentials if p.level is Level.WARN]
     most = len(wanted) + 1
