@@ -48,7 +48,6 @@ def fit_command(
 ) -> None:
     """Find the best week for the plan's fit: wants, with what each rule costs."""
     from .fit import Problem, best_week, check_against_catalogue, diagnose, explain
-    from .fit.explain import Explanation
     from .fit.report import (
         diagnosis_json,
         diagnosis_lines,
@@ -56,6 +55,7 @@ def fit_command(
         fit_json,
         summary_lines,
     )
+    from .fit.tradeoffs import Explanation
 
     plan = load_plan(plan_path)
     if plan.fit is None:

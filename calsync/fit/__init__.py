@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from ..errors import Failure
 from ..model import Schedule
-from .explain import Diagnosis, Explanation, diagnose, explain
 from .problem import Problem
 from .solve import Claim, Week, best_week, catalogue_claims, closest_week, judge
+from .tradeoffs import Diagnosis, Explanation, diagnose, explain
 
 
 def check_against_catalogue(week: Week) -> Schedule:

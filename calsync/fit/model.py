@@ -99,11 +99,14 @@ class Model:
 INF = float("inf")
 
 
-def build(problem: Problem, found: Candidates, elastic: bool = False) -> Model:
+def build(
+    problem: Problem, found: Candidates, elastic: bool = False, rules_too: bool = True
+) -> Model:
     """The model of a problem: choices, wants, and every rule not switched off.
 
-    With `elastic`, error-level rules and the wants' minimums may be broken, each
-    break counted (to find the closest week when none meets everything).
+    With `elastic`, the wants' minimums and maximums may be missed, and (with
+    `rules_too`) error-level rules broken, each miss and break counted: to find
+    the closest week when none meets everything.
     """
     m = Model(items=found.items)
     for item in found.items:
@@ -145,7 +148,8 @@ def build(problem: Problem, found: Candidates, elastic: bool = False) -> Model:
         "legs-then-hard": _legs_then_hard,
         "hypertrophy-ride": _hypertrophy_ride,
     }
-    packed = _pack(m, problem, by_day) if not elastic else ()
+    soft_rules = elastic and rules_too
+    packed = _pack(m, problem, by_day) if not soft_rules else ()
     for rule, make in builders.items():
         setting = settings[rule]
         if setting.level is Level.OFF or rule in packed:
@@ -157,7 +161,7 @@ def build(problem: Problem, found: Candidates, elastic: bool = False) -> Model:
         )
         for potential in made:
             potential.level = setting.level
-            _constrain(m, potential, hard=setting.level is Level.ERROR and not elastic)
+            _constrain(m, potential, hard=setting.level is Level.ERROR and not soft_rules)
     return m
 
 

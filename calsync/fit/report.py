@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..model import WEEKDAYS
-from .explain import Diagnosis, Explanation, Extra, Relaxation, Room
 from .problem import Problem
 from .solve import Week
+from .tradeoffs import Diagnosis, Explanation, Extra, Relaxation, Room
 
 
 def ordinal(n: int) -> str:

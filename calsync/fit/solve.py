@@ -80,11 +80,14 @@ def best_week(problem: Problem) -> Week | None:
 
 
 def closest_week(problem: Problem) -> Week:
-    """When no week fits: the week breaking the fewest error-level rules and minimums."""
+    """When no week fits: every rule kept and as few wanted sessions missed as possible;
+    only when even that is impossible (fixed sessions break a rule), the fewest rules
+    at level error broken first."""
     found = candidates(problem)
-    model = build(problem, found, elastic=True)
-    week = _optimise(problem, found, model, elastic=True)
-    assert week is not None, "an elastic model always has a solution"
+    week = _optimise(problem, found, build(problem, found, elastic=True, rules_too=False), True)
+    if week is None:
+        week = _optimise(problem, found, build(problem, found, elastic=True), True)
+    assert week is not None, "a fully elastic model always has a solution"
     return week
 
 
@@ -96,7 +99,8 @@ def _optimise(problem: Problem, found: Candidates, model: Model, elastic: bool) 
     if elastic:
         err = [p.var for p in model.potentials if p.level is Level.ERROR]
         missed = [*model.shortfall.values(), *model.excess.values()]
-        steps.append([(v, 1.0) for v in err] + [(v, 1.0) for v in missed])
+        most_missed = float(sum(model.upper[v] for v in missed) + 1)
+        steps.append([(v, most_missed) for v in err] + [(v, 1.0) for v in missed])
     steps.append([(v, float(most)) for v in warn] + [(v, -1.0) for v in wanted])
     current = _current(problem)
     preference, tie = costs(problem, found)
