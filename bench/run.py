@@ -344,6 +344,59 @@ def caldav_cost(weeks: int) -> list[Row]:
     return rows
 
 
+# --- 5. calsync fit -------------------------------------------------------------------------
+
+
+def fit_cost(reps: int) -> list[Row]:
+    """The rider's week (templates/rider-fit.yaml) and a 4-week block, next to the start-up floor."""
+    exe = calsync_exe()
+    rider = ROOT / "templates" / "rider-fit.yaml"
+    floor = median_time(command(sys.executable, "-c", "import icalendar, yaml"), reps)
+    base = f"{floor * 1000:.0f} ms (import icalendar, yaml)"
+    rows = []
+    cases = (
+        ("one week, best week only", (exe, "fit", str(rider), "--from", "2026-12-07", "--no-trade-offs"), 1.0),
+        ("one week, with every trade-off", (exe, "fit", str(rider), "--from", "2026-12-07"), None),
+        ("4 weeks, each with its own busy time", (sys.executable, str(ROOT / "bench" / "fit_block.py")), 5.0),
+    )  # fmt: skip
+    for case, args, limit in cases:
+        done = subprocess.run(args, capture_output=True, check=False)
+        if done.returncode not in (0, 3):
+            raise RuntimeError(f"fit {case}: {done.stderr.decode()}")
+        took = median_time(command(*args), reps)
+        rows.append(
+            Row(
+                "fit",
+                case,
+                f"{took:.2f} s",
+                base,
+                f"+{took - floor:.2f} s",
+                f"< {limit:.0f} s" if limit else "",
+                None if limit is None else took < limit,
+            )
+        )
+    solver = median_time(command(sys.executable, "-c", "import highspy, numpy"), reps)
+    rows.append(Row("fit", "import highspy, numpy", f"{solver * 1000:.0f} ms", base, "", "", None))
+    probe = (
+        "import sys; from click.testing import CliRunner; from calsync.cli import cli; "
+        f"CliRunner().invoke(cli, ['validate', {str(rider)!r}]); "
+        "print(int('highspy' in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    rows.append(
+        Row(
+            "fit",
+            "highspy imported by validate",
+            "yes" if loaded.stdout.strip() == "1" else "no",
+            "",
+            "",
+            "no",
+            loaded.stdout.strip() == "0",
+        )
+    )
+    return rows
+
+
 # --- the table ---------------------------------------------------------------------------
 
 
@@ -391,6 +444,7 @@ def main() -> None:
         *export_scaling(reps, sizes),
         *google_cost(weeks, latency),
         *caldav_cost(weeks),
+        *fit_cost(reps),
     ]
     heading = f"Measured on {machine()}; {'quick mode' if options.quick else f'median of {reps}'}; Google latency {latency * 1000:.0f} ms per request."
     text = f"# calsync benchmarks\n\n{heading}\n\n{table(rows)}\n"

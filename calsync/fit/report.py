@@ -78,7 +78,7 @@ def explanation_lines(explanation: Explanation) -> list[str]:
     for room in explanation.rooms:
         lines += ["", *room_lines(room)]
     if explanation.causes:
-        lines += ["", "The warnings left are in every week with these wants; each goes with:"]
+        lines += ["", "No week with these wants has fewer warnings. What would remove them:"]
         for cause in explanation.causes:
             lines.append(
                 f"  one {cause.title} ({cause.session}) fewer, {cause.low - 1} instead of "
@@ -96,12 +96,24 @@ def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
     broken += [f"{plural(n, 'conflict')} with {rule}" for rule, n in diagnosis.broken]
     lines.append(f"The closest week has {', '.join(broken)}.")
     if diagnosis.relaxations:
+        wants = [
+            f"{option.name} {want.low}"
+            for option, _ in diagnosis.relaxations
+            if option.kind == "want" and (want := diagnosis.closest.problem.spec.want(option.name))
+        ]
+        others = [option.label for option, _ in diagnosis.relaxations if option.kind != "want"]
+        if wants and others:
+            lines.append(f"What collides: {_and(wants)} a week, with {_and(others)}.")
         lines.append("Any one of these would let a week fit:")
         for option, _ in diagnosis.relaxations:
             lines.append(f"  - {option.words}")
     else:
         lines.append("No single change is enough; the closest week above shows what collides.")
     return lines
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 # --- JSON --------------------------------------------------------------------------------
