@@ -34,7 +34,7 @@ def cpsat_solve(model: Model, objective, rows, workers: int):
     m = cp_model.CpModel()
     xs = [
         m.NewIntVar(int(lo), int(hi), f"v{i}")
-        for i, (lo, hi) in enumerate(zip(model.lower, model.upper))
+        for i, (lo, hi) in enumerate(zip(model.lower, model.upper, strict=True))
     ]
     for terms, low, high in [*model.rows, *rows]:
         expr = sum(int(c) * xs[v] for v, c in terms)
