@@ -13,6 +13,7 @@ import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,7 +21,11 @@ from .cli import Range, busy_option, echo_json, make_range, plan_argument, read_
 from .errors import EXIT_CONFLICTS, BadInput, Failure
 from .expand import monday
 from .loader import decode_text, load_plan
+from .model import Plan
 from .report import schedule_json, totals_line, week_grid
+
+if TYPE_CHECKING:
+    from .fit.solve import Week
 
 
 @click.command("fit")
@@ -95,7 +100,7 @@ def fit_command(
         _write(plan_path, plan, week, err=as_json)
 
 
-def _write(plan_path: Path, plan, week, err: bool) -> None:
+def _write(plan_path: Path, plan: Plan, week: Week, err: bool) -> None:
     from .fit.write import CannotWrite, check_written, with_week
 
     try:

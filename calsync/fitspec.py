@@ -119,6 +119,7 @@ class FitReader:
         self.broken = broken
         self.windows = windows
         self.read_day = read_day
+        self.broken_when: set[str] = set()  # `when` keys already reported as wrong
 
     def read(self, node: Node) -> FitSpec | None:
         fields = self.r.mapping(
@@ -138,7 +139,8 @@ class FitReader:
         for want, node_of in wants:
             session = self.sessions[want.session]
             days = rules.get(want.session) or rules.get(session.kind.value)
-            if days is None and want.high > 0:
+            reported = {want.session, session.kind.value} & self.broken_when
+            if days is None and want.high > 0 and not reported:
                 self.r.fail(
                     node_of,
                     f"fit.per-week.{want.session}",
@@ -199,6 +201,8 @@ class FitReader:
             days = self._days_of_starts(value, path)
             if days is not None:
                 rules[name] = days
+            else:
+                self.broken_when.add(name)
         return rules
 
     def _days_of_starts(self, node: Node, path: str) -> tuple[tuple[Start, ...], ...] | None:
@@ -287,5 +291,5 @@ def _step(text: str) -> timedelta:
     step = parse_duration(text)
     minutes = step.total_seconds() / 60
     if minutes != int(minutes) or not 5 <= minutes <= 60 or 60 % int(minutes):
-        raise ValueError(f"'{text}' is not a step (expected 5m, 10m, 15m, 20m, 30m or 60m)")
+        raise ValueError(f"'{text}' is not a step (expected a divisor of an hour from 5m to 60m)")
     return step

@@ -19,11 +19,12 @@ against the catalogue itself (a brute-force search judged by `expand`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from ..model import Kind, Level, Load, Occurrence
+from ..expand import _busy_on, wall_clock
+from ..model import Busy, Level, Load, Occurrence, RuleSetting
 from ..rules import DayView, _leg_sessions, check_hard_then_easy
 from .problem import DAY, Candidates, Item, Problem
 
@@ -43,6 +44,11 @@ MODELLED = (
 )
 
 
+Members = Callable[[Sequence[bool]], tuple[Item, ...]]  # the sessions a conflict names
+ByDay = Mapping[int, tuple[Item, ...]]  # offset from Monday (-1: the day before) -> items
+Params = tuple[tuple[str, object], ...]
+
+
 @dataclass(frozen=True)
 class Clause:
     present: tuple[int, ...]  # variables that must all be 1
@@ -57,8 +63,8 @@ class Potential:
     clauses: tuple[Clause, ...] = ()
     counted: tuple[int, ...] = ()  # threshold form
     limit: int = 0
-    members: Callable[[Sequence[bool]], tuple[Item, ...]] = field(default=lambda chosen: ())
-    busy: tuple = ()
+    members: Members = field(default=lambda chosen: ())
+    busy: tuple[Busy, ...] = ()
     var: int = -1
 
 
@@ -165,7 +171,7 @@ def build(
     return m
 
 
-def _pack(m: Model, problem: Problem, by_day) -> tuple[str, ...]:
+def _pack(m: Model, problem: Problem, by_day: ByDay) -> tuple[str, ...]:
     """When overlap is an error (and gap too), sessions are intervals that may not meet.
 
     Two sessions both running (or, with gap at level error, within `min` of their
@@ -214,7 +220,7 @@ def _chosen(items: Sequence[Item], chosen: Sequence[bool]) -> tuple[Item, ...]:
 # --- one builder per rule, each mirroring its check in calsync/rules.py -------------------
 
 
-def _order(problem, by_day, m, params):
+def _order(problem: Problem, by_day: ByDay, m: Model, params: Params) -> Iterator[Potential]:
     first, then = dict(params)["first"], dict(params)["then"]
     for k in range(7):
         for a in by_day[k]:
@@ -231,11 +237,11 @@ def _order(problem, by_day, m, params):
                     )
 
 
-def _pair(a: Item, b: Item):
+def _pair(a: Item, b: Item) -> Members:
     return lambda chosen: (a, b)
 
 
-def _gap(problem, by_day, m, params):
+def _gap(problem: Problem, by_day: ByDay, m: Model, params: Params) -> Iterator[Potential]:
     need: timedelta = dict(params)["min"]
     for k in range(7):
         day = by_day[k]
@@ -249,7 +255,9 @@ def _gap(problem, by_day, m, params):
                     yield Potential("gap", Level.ERROR, k, (clause,), members=_pair(a, b))
 
 
-def _overlap(problem, by_day, m, params, packed=False):
+def _overlap(
+    problem: Problem, by_day: ByDay, m: Model, params: Params, packed: bool = False
+) -> Iterator[Potential]:
     found_busy = _busy(problem)
     for k in range(7):
         day = by_day[k]
@@ -278,14 +286,12 @@ def _overlap(problem, by_day, m, params, packed=False):
                     )
 
 
-def _busy(problem: Problem) -> dict[int, tuple]:
-    from ..expand import _busy_on
-
+def _busy(problem: Problem) -> dict[int, tuple[Busy, ...]]:
     ordered = sorted(problem.busy, key=lambda b: (b.start, b.end))
     return {k: _busy_on(ordered, day, problem.plan.zone) for k, day in enumerate(problem.days)}
 
 
-def _max_per_day(problem, by_day, m, params):
+def _max_per_day(problem: Problem, by_day: ByDay, m: Model, params: Params) -> Iterator[Potential]:
     count = dict(params)["count"]
     for k in range(7):
         day = by_day[k]
@@ -300,7 +306,7 @@ def _max_per_day(problem, by_day, m, params):
             )
 
 
-def _rest_days(problem, by_day, m, params):
+def _rest_days(problem: Problem, by_day: ByDay, m: Model, params: Params) -> Iterator[Potential]:
     need = dict(params)["min"]
     used = [m.any_of([i.index for i in by_day[k]]) if by_day[k] else None for k in range(7)]
     counted = tuple(u for u in used if u is not None)
@@ -317,13 +323,15 @@ def _rest_days(problem, by_day, m, params):
         )
 
 
-def _is_hard_day_session(o: Occurrence, setting) -> bool:
+def _is_hard_day_session(o: Occurrence, setting: RuleSetting) -> bool:
     """Asks the catalogue: is `o` a hard session for hard-then-easy (same session, two days)?"""
     days = {o.date - DAY: [o], o.date: [o]}
     return any(True for _ in check_hard_then_easy(days, (), setting))
 
 
-def _hard_then_easy(problem, by_day, m, params):
+def _hard_then_easy(
+    problem: Problem, by_day: ByDay, m: Model, params: Params
+) -> Iterator[Potential]:
     setting = problem.settings["hard-then-easy"]
     hard = {
         k: tuple(i for i in by_day[k] if _is_hard_day_session(i.occurrence, setting))
@@ -355,12 +363,8 @@ def _hard_then_easy(problem, by_day, m, params):
 
 
 def _a_week_earlier(item: Item) -> Item:
-    from dataclasses import replace
-
     o = item.occurrence
     week = timedelta(days=7)
-    from ..expand import wall_clock
-
     start, _ = wall_clock(o.date - week, o.start.time(), o.start.tzinfo)  # type: ignore[arg-type]
     moved = replace(o, date=o.date - week, start=start, end=start + (o.end - o.start))
     return replace(item, occurrence=moved, offset=-1)
@@ -371,7 +375,9 @@ def _is_leg(o: Occurrence, hard_only: bool) -> bool:
     return any(True for _ in _leg_sessions(DayView(o.date, [o], ()), hard_only=hard_only))
 
 
-def _legs_then_hard(problem, by_day, m, params):
+def _legs_then_hard(
+    problem: Problem, by_day: ByDay, m: Model, params: Params
+) -> Iterator[Potential]:
     kinds = dict(params)["kinds"]
     for k in range(7):
         for legs in by_day[k]:
@@ -390,7 +396,9 @@ def _legs_then_hard(problem, by_day, m, params):
                     )
 
 
-def _hypertrophy_ride(problem, by_day, m, params):
+def _hypertrophy_ride(
+    problem: Problem, by_day: ByDay, m: Model, params: Params
+) -> Iterator[Potential]:
     kinds, longest = dict(params)["kinds"], dict(params)["max"]
     for k in range(7):
         legs = tuple(i for i in by_day[k] if _is_leg(i.occurrence, hard_only=False))
@@ -408,4 +416,4 @@ def _hypertrophy_ride(problem, by_day, m, params):
                 yield Potential("hypertrophy-ride", Level.WARN, k, clauses, members=members)
 
 
-__all__ = ["MODELLED", "NOT_MODELLED", "Model", "Potential", "build", "Kind"]
+__all__ = ["MODELLED", "NOT_MODELLED", "Model", "Potential", "build"]

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from ..expand import _busy_on, place_day
 from ..fitspec import FitSpec, Start
-from ..model import Busy, Conflict, Entry, Level, Occurrence, Plan, RuleSetting
+from ..model import Busy, Conflict, Entry, Level, Occurrence, Plan, RuleSetting, Session
 
 DAY = timedelta(days=1)
 
@@ -181,6 +181,6 @@ def candidates(problem: Problem) -> Candidates:
     return Candidates(tuple(items), ordered, tuple(notes), day_busy)
 
 
-def _scaled_duration(problem: Problem, day: date, session) -> timedelta:
+def _scaled_duration(problem: Problem, day: date, session: Session) -> timedelta:
     placed, _ = place_day(problem.plan, day, (Entry(session, at=time(12)),), (), problem.settings)
     return placed[0].session.duration
