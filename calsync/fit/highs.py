@@ -39,8 +39,13 @@ def solve(
     model: Model,
     objective: Sequence[tuple[int, float]],
     rows: Sequence[tuple[list[tuple[int, float]], float, float]] = (),
+    start: Sequence[int] | dict[int, int] | None = None,
 ) -> list[int] | None:
-    """The values of an optimal 0/1 solution minimising `objective`, or None if there is none."""
+    """The values of an optimal 0/1 solution minimising `objective`, or None if there is none.
+
+    `start`, a solution known to meet every row (or some of its values, which HiGHS
+    completes), lets the search begin from it.
+    """
     all_rows = [*model.rows, *rows]
     if model.size == 0:  # nothing to choose: the rows are constants
         return [] if all(low <= 0 <= high for _, low, high in all_rows) else None
@@ -83,6 +88,18 @@ def solve(
     ):
         h.setOptionValue(option, setting)
     h.passModel(lp)
+    if isinstance(start, dict):
+        known_vars = sorted(start)
+        h.setSolution(
+            len(known_vars),
+            np.array(known_vars, dtype=np.int32),
+            np.array([float(start[v]) for v in known_vars]),
+        )
+    elif start is not None:
+        known = highspy.HighsSolution()
+        known.col_value = [float(v) for v in start]
+        known.value_valid = True
+        h.setSolution(known)
     h.run()
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:

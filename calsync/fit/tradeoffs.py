@@ -20,7 +20,7 @@ from ..rules import RULES
 from ..units import format_duration
 from .highs import solve
 from .model import build
-from .problem import Problem, candidates
+from .problem import Candidates, Problem, candidates
 from .solve import Week, _week, best_week, closest_week
 
 
@@ -122,9 +122,12 @@ def rule_words(problem: Problem, rule: str) -> str:
 
 def relaxations(problem: Problem) -> list[Relaxation]:
     """Everything that could be given up: each rule that could conflict in this week
-    (a rule nothing here could break costs nothing), each pinned day, the busy time."""
+    (a rule nothing here could break costs nothing), each pinned day, the busy time.
+
+    Overlap is never offered: two sessions at once is no week anyone can train.
+    """
     everything = build(problem, candidates(problem), elastic=True)
-    can_conflict = {p.rule for p in everything.potentials}
+    can_conflict = {p.rule for p in everything.potentials} - {"overlap"}
     found = []
     for setting in problem.plan.rules:
         if setting.id in can_conflict and setting.level is not Level.OFF:
@@ -164,7 +167,11 @@ def relaxations(problem: Problem) -> list[Relaxation]:
 
 
 def _most(
-    problem: Problem, session: str | None, at_least: int = 0, max_warnings: int | None = None
+    problem: Problem,
+    session: str | None,
+    at_least: int = 0,
+    max_warnings: int | None = None,
+    like: Week | None = None,
 ) -> Week | None:
     """One solve: the fewest warnings, then the most of `session` (of every want when None).
 
@@ -187,10 +194,18 @@ def _most(
         weight = float(len(warn) + 1)
         objective = [(v, 1.0) for v in warn] + [(v, -weight) for v in counted]
         rows.append(([(v, 1.0) for v in warn], -float("inf"), float(max_warnings)))
-    values = solve(model, objective, rows)
+    values = solve(model, objective, rows, start=_start(found, like))
     if values is None:
         return None
     return _week(problem, found, model, values, set())
+
+
+def _start(found: Candidates, like: Week | None) -> dict[int, int] | None:
+    """The sessions of a week known to fit, as a start for the solver (None: no such week)."""
+    if like is None:
+        return None
+    chosen = {(i.name, i.offset, i.at) for i in like.chosen}
+    return {i.index: int((i.name, i.offset, i.at) in chosen) for i in found.items}
 
 
 def _feasible_with(problem: Problem, session: str, at_least: int) -> bool:
@@ -211,7 +226,7 @@ def explain(problem: Problem, best: Week) -> Explanation:
     for want in problem.spec.wants:
         if want.high <= want.low:
             continue
-        base = _most(problem, want.session)
+        base = _most(problem, want.session, like=best)
         assert base is not None, "the best week exists, so this does"
         fit, warnings = base.count(want.session), base.score.warnings
         extras = []
@@ -237,7 +252,7 @@ def explain(problem: Problem, best: Week) -> Explanation:
             break
         relaxed = []
         for option in options:
-            week = _most(option.problem, want.session, max_warnings=warnings)
+            week = _most(option.problem, want.session, max_warnings=warnings, like=base)
             if week is not None and week.count(want.session) > fit:
                 relaxed.append((option, week.count(want.session), week.score.warnings))
         rooms.append(
@@ -255,7 +270,7 @@ def explain(problem: Problem, best: Week) -> Explanation:
         for want in problem.spec.wants:
             if want.low == 0:
                 continue
-            fewer = _most(problem.with_want(want.session, want.low - 1, want.high), None)
+            fewer = _most(problem.with_want(want.session, want.low - 1, want.high), None, like=best)
             if fewer is not None and fewer.score.warnings < best.score.warnings:
                 removed = _by_rule(best) - _by_rule(fewer)
                 causes.append(
