@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from click.testing import CliRunner, Result
 
 from calsync.cli import cli
@@ -34,6 +35,16 @@ def calsync(*args: object) -> Result:
 def without_week(text: str) -> str:
     """The rider's plan as first written: wants, no week yet."""
     return re.sub(r"week: .*?\n\n", "", text, count=1, flags=re.S)
+
+
+# The week the rider would type having read calsync's answer.
+HAND_WRITTEN = without_week(RIDER.read_text(encoding="utf-8")).replace(
+    "fit:   ",
+    "week:\n  mon: [upper 10:00, z2 20:00]\n  tue: [upper 10:00, intervals 20:00]\n"
+    "  wed: [core 10:00, z2 20:00]\n  thu: [intervals 20:00]\n  fri: [legs 10:00]\n"
+    "  sun: [legs 08:00]\n\nfit:   ",
+    1,
+)
 
 
 @pytest.fixture
@@ -136,16 +147,7 @@ def test_the_written_week_validates_and_exports_like_a_hand_written_one(
 ) -> None:
     calsync("fit", rider, *WEEK2, "--write", "--no-trade-offs")
     by_hand = tmp_path / "by-hand.yaml"
-    by_hand.write_text(
-        without_week(RIDER.read_text(encoding="utf-8")).replace(
-            "fit:   ",
-            "week:\n  mon: [upper 10:00, z2 20:00]\n  tue: [upper 10:00, intervals 20:00]\n"
-            "  wed: [core 10:00, z2 20:00]\n  thu: [intervals 20:00]\n  fri: [legs 10:00]\n"
-            "  sun: [legs 08:00]\n\nfit:   ",
-            1,
-        ),
-        encoding="utf-8",
-    )
+    by_hand.write_text(HAND_WRITTEN, encoding="utf-8")
     assert calsync("validate", rider).exit_code == 0
     fitted = load_plan(rider)
     assert fitted.week == load_plan(by_hand).week
@@ -157,6 +159,27 @@ def test_the_written_week_validates_and_exports_like_a_hand_written_one(
         exports.append(out.read_bytes())
     assert exports[0] == exports[1]
     assert exports[0].count(b"BEGIN:VEVENT") == 36  # 9 sessions a week for four weeks
+
+
+def test_the_written_week_syncs_to_google_like_a_hand_written_one(
+    rider: Path, tmp_path: Path
+) -> None:
+    from tests.fakegoogle import FakeGoogleCalendar
+    from tests.google_helpers import calendar_named, desired, managed, matches, sync, write_token
+
+    calsync("fit", rider, *WEEK2, "--write", "--no-trade-offs")
+    by_hand = tmp_path / "by-hand.yaml"
+    by_hand.write_text(HAND_WRITTEN, encoding="utf-8")
+    token = write_token(tmp_path / "token.json")
+    # The sync never touches the past: the clock is pinned to before the first week.
+    pinned = time_machine.travel(datetime(2026, 11, 26, 8, tzinfo=BRUSSELS), tick=False)
+    with pinned, FakeGoogleCalendar() as server:
+        result = sync(server, rider, token)
+        assert result.exit_code == 0, result.output
+        have = managed(server, calendar_named(server, "Training"), plan_id="rider-fit")
+    want = desired(by_hand)
+    assert sorted(have) == sorted(want) and len(want) == 18  # two weeks of nine sessions
+    assert all(matches(have[key], want[key]) for key in want)
 
 
 def test_write_twice_changes_nothing_the_second_time(rider: Path) -> None:
