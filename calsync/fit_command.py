@@ -66,6 +66,11 @@ def fit_command(
     if plan.fit is None:
         raise BadInput(f"{plan_path}: no fit: block (see 'Fitting a week' in the README)")
     first = monday(make_range(from_, 1).start)
+    if first < plan.starts:
+        raise BadInput(
+            f"the week of {first} is before the plan starts ({plan.starts}): "
+            "fit a week from then on (--from)"
+        )
     span = Range(first, 1)
     busy = read_busy_files(busy_files, plan, span)
     current = plan.week if any(plan.week) else None

@@ -326,3 +326,9 @@ def test_a_plan_without_fit_is_a_usage_error() -> None:
     result = calsync("fit", ROOT / "templates" / "hybrid-hypertrophy.yaml", *WEEK2)
     assert result.exit_code == 2
     assert "no fit: block" in result.output
+
+
+def test_a_week_before_the_plan_starts_is_a_usage_error(rider: Path) -> None:
+    result = calsync("fit", rider, "--from", "2026-11-25")
+    assert result.exit_code == 2
+    assert "the week of 2026-11-23 is before the plan starts (2026-11-30)" in result.output

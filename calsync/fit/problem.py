@@ -41,6 +41,8 @@ class Problem:
     def __post_init__(self) -> None:
         if self.monday.weekday() != 0:
             raise ValueError(f"{self.monday} is not a Monday")
+        if self.monday < self.plan.starts:
+            raise ValueError(f"the week of {self.monday} is before the plan starts")
         if self.wrap and self.fixed:
             raise ValueError("a repeating week (wrap) has no fixed days")
 
