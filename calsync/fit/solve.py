@@ -6,7 +6,8 @@
 3. the most sessions (the optional ones, between a want's min and max);
 4. the preferences: the earliest-listed start times, then the fewest sessions
    away from the plan's current `week:`;
-5. ties broken the same way on every run: earlier days and times first.
+5. ties broken the same way on every run: earlier days and times first (and HiGHS
+   is deterministic: one thread, a fixed seed).
 
 Each step is solved to a proven optimum and then held while the next is
 optimised. The week found is then handed to the rule catalogue (`expand`), and
@@ -123,7 +124,7 @@ def costs(problem: Problem, found: Candidates) -> tuple[dict[int, float], dict[i
 
     Preference: its start's place in the `when` list, then (as the smaller unit)
     whether it is away from the current `week:`. Ties: its place in the order of
-    days, times and names, squared, so that no two weeks swapping sessions tie.
+    days, times and names, squared, so that two weeks that swap sessions do not tie.
     """
     free = [i for i in found.items if not i.fixed and i.offset >= 0]
     current = _current(problem)
