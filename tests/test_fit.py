@@ -332,3 +332,28 @@ def test_a_week_before_the_plan_starts_is_a_usage_error(rider: Path) -> None:
     result = calsync("fit", rider, "--from", "2026-11-25")
     assert result.exit_code == 2
     assert "the week of 2026-11-23 is before the plan starts (2026-11-30)" in result.output
+
+
+def test_a_week_written_in_block_style_is_replaced_whole() -> None:
+    from calsync.fit.write import with_week
+
+    text = (
+        "plan: block\ntimezone: Europe/Brussels\nstarts: 2026-11-30\n"
+        "sessions:\n  z2: {kind: ride, title: Zone 2 ride, duration: 1h, load: easy}\n"
+        "week:\n  mon:\n    - z2 20:00\n  tue:\n    - z2 18:00\n\n# the rules, by hand\n"
+        "rules:\n  gap: {min: 4h}   # strength first\n"
+        "fit:\n  per-week: {z2: 2}\n  when: {ride: '20:00'}\n"
+    )
+    plan = parse_plan(text, "block.yaml")
+    z2 = plan.sessions[0]
+    week = ((Entry(z2, at=time(20)),), (), (Entry(z2, at=time(20)),), (), (), (), ())
+    new = with_week(text, week, plan.sessions, "block.yaml")
+    assert new == (
+        "plan: block\ntimezone: Europe/Brussels\nstarts: 2026-11-30\n"
+        "sessions:\n  z2: {kind: ride, title: Zone 2 ride, duration: 1h, load: easy}\n"
+        "week:                           # made by calsync fit\n"
+        "  mon: [z2 20:00]\n  tue: rest\n  wed: [z2 20:00]\n  thu: rest\n  fri: rest\n"
+        "  sat: rest\n  sun: rest\n\n# the rules, by hand\n"
+        "rules:\n  gap: {min: 4h}   # strength first\n"
+        "fit:\n  per-week: {z2: 2}\n  when: {ride: '20:00'}\n"
+    )

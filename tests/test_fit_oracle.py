@@ -38,14 +38,19 @@ SESSIONS = {
     "run": "{kind: run, title: Run, duration: %s, load: %s}",
 }
 RULES = {
-    "order": ["", "first: strength, then: [ride, run]", "first: ride, then: strength"],
+    "order": [
+        "",
+        "first: strength, then: [ride, run]",
+        "first: ride, then: strength",
+        "first: [strength, ride], then: ride",  # a ride is both: each conflicts with itself
+    ],
     "gap": ["min: 1h", "min: 3h", "min: 4h"],
     "overlap": [""],
     "max-per-day": ["count: 1", "count: 2"],
     "rest-days": ["min: 1", "min: 4", "min: 5", "min: 6"],
     "hard-then-easy": [""],
     "legs-then-hard": ["", "kinds: [ride, run, strength]"],
-    "hypertrophy-ride": ["max: 20m", "max: 1h"],
+    "hypertrophy-ride": ["max: 20m", "max: 1h", "max: 45m, kinds: [ride, run, strength]"],
 }
 
 

@@ -99,7 +99,10 @@ def _last_line(value: Node, lines: list[str]) -> int:
     line, column = end.line, end.column
     if column == 0 and line > 0:  # a block ends where the next line begins
         line -= 1
-        while line > value.start_mark.line and not lines[line].strip():
+        # back over blank and comment lines: they belong to what follows
+        while line > value.start_mark.line and (
+            not lines[line].strip() or lines[line].lstrip().startswith("#")
+        ):
             line -= 1
         return line
     rest = lines[line][column:].strip()
