@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..errors import Failure
 from ..model import Schedule
+from .model import MODELLED, NOT_MODELLED
 from .problem import Problem
 from .solve import Claim, Week, best_week, catalogue_claims, closest_week, judge
 from .tradeoffs import Diagnosis, Explanation, diagnose, explain
@@ -24,6 +25,12 @@ def check_against_catalogue(week: Week) -> Schedule:
     schedule = judge(week)
     found = catalogue_claims(schedule)
     if found != week.claims:
+        unknown = sorted({c.rule for c in found} - set(MODELLED) - set(NOT_MODELLED))
+        if unknown:
+            raise Failure(
+                f"calsync fit has no model of the rule(s) {', '.join(unknown)} yet, and the "
+                "fitted week breaks them; set them to off in rules: to fit"
+            )
         missed = sorted(set(found) - set(week.claims))
         extra = sorted(set(week.claims) - set(found))
         raise Failure(
