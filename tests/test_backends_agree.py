@@ -24,6 +24,8 @@ from tests.fakegoogle import FakeGoogleCalendar
 from tests.google_helpers import write_token
 from tests.radicale_server import RadicaleServer, radicale  # noqa: F401
 
+pytestmark = pytest.mark.any_date  # see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 RANGE = ("--from", "2026-11-30", "--weeks", "3")
 

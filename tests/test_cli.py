@@ -14,6 +14,8 @@ from click.testing import CliRunner, Result
 
 from calsync.cli import cli
 
+pytestmark = pytest.mark.any_date  # see tests/conftest.py
+
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 FROM = ["--from", "2026-11-30"]
 
