@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from .load import session_rpe
 from .model import Busy, Conflict, Level, Occurrence, Schedule
 from .units import format_duration
 
@@ -36,7 +37,9 @@ def occurrence_json(o: Occurrence) -> dict[str, Any]:
         "title": s.title,
         "duration_minutes": int(s.duration.total_seconds() // 60),
         "load": s.load.value,
-        "focus": s.focus,
+        "focus": s.focus_text,
+        "focus_groups": list(s.focus),
+        "rpe": session_rpe(s),
         "notes": s.notes,
         "location": s.location,
         "reminder_minutes": s.reminder,
