@@ -155,6 +155,14 @@ def echo_conflicts(schedule: Schedule, err: bool = False) -> None:
         click.echo(line, err=err)
 
 
+def echo_load_table(schedule: Schedule) -> None:
+    from .load_report import load_table, schedule_weeks
+
+    click.echo("")
+    for line in load_table(schedule_weeks(schedule)):
+        click.echo(line)
+
+
 # --- commands ---------------------------------------------------------------------
 
 
@@ -179,6 +187,7 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
     )
     click.echo(totals_line(schedule))
     echo_conflicts(schedule)
+    echo_load_table(schedule)
     sys.exit(exit_status(schedule, fail_on))
 
 
@@ -219,6 +228,7 @@ def check(
     else:
         echo_conflicts(schedule)
         click.echo(totals_line(schedule))
+        echo_load_table(schedule)
     sys.exit(exit_status(schedule, fail_on))
 
 
