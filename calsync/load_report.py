@@ -138,9 +138,9 @@ def load_table(weeks: Sequence[WeekLoad]) -> list[str]:
         f"{'load':>7} {'monotony':>8} {'strain':>7} {'change':>6}",
     ]
     for w in weeks:
-        mono = "" if _monotony(w) is None else f"{_monotony(w):.2f}"
-        strain = "" if _strain(w) is None else f"{_strain(w):,}"
-        change = "" if w.change is None else f"{round(w.change * 100):+d}%"
+        mono = "-" if _monotony(w) is None else f"{_monotony(w):.2f}"
+        strain = "-" if _strain(w) is None else f"{_strain(w):,}"
+        change = "-" if w.change is None else f"{round(w.change * 100):+d}%"
         bar = "#" * max(1 if w.load else 0, round(BAR * w.load / top))
         part = "" if w.whole else f"  ({w.days} of 7 days)"
         rows.append(
