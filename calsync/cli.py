@@ -188,6 +188,9 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
     click.echo(totals_line(schedule))
     echo_conflicts(schedule)
     echo_load_table(schedule)
+    from .load_report import cycle_line
+
+    click.echo(cycle_line(plan))
     sys.exit(exit_status(schedule, fail_on))
 
 

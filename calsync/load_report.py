@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from .load import RPE, WeekLoad
-from .model import Schedule
+from .model import Plan, Schedule
 from .units import format_duration
 
 BAR = 12  # characters of the longest bar in the table
@@ -149,3 +149,32 @@ def load_table(weeks: Sequence[WeekLoad]) -> list[str]:
             f"{strain:>7} {change:>6}  {bar}{part}"
         )
     return rows
+
+
+def cycle_line(plan: Plan) -> str:
+    """What validate says about the cycle's lighter weeks, by the deload rule's own measure."""
+    from .expand import cycle_weeks
+    from .rules import lighter_weeks, max_heavy_run
+
+    setting = plan.rule("deload")
+    cut: float = setting.param("cut")  # type: ignore[assignment]
+    longest: int = setting.param("max")  # type: ignore[assignment]
+    cycle = cycle_weeks(plan)
+    light = lighter_weeks(cycle, cut)
+    heaviest = max((w.load for w in cycle), default=0)
+    if not any(light):
+        why = (
+            "the plan has no cycle, so every week carries the same load"
+            if len(cycle) == 1
+            else f"no week of the {len(cycle)}-week cycle is {cut:.0%} lighter than the heaviest"
+        )
+        return f"Deload: none: {why}; the deload rule warns from week {longest + 1}"
+    weeks = ", ".join(
+        f"week {i + 1} ({w.phase or '-'}) {1 - w.load / heaviest:.0%} lighter"
+        for i, (w, is_light) in enumerate(zip(cycle, light, strict=True))
+        if is_light
+    )
+    return (
+        f"Deload: {weeks} than the heaviest week of the {len(cycle)}-week cycle; "
+        f"at most {max_heavy_run(light)} heavy weeks in a row (the deload rule allows {longest})"
+    )
