@@ -146,7 +146,7 @@ def test_check_and_validate_end_with_the_weekly_trend() -> None:
         lines = calsync(*args).stdout.splitlines()
         table = lines[lines.index(next(x for x in lines if x.startswith("Load by week"))) :]
         assert "easy = RPE 3, moderate = RPE 5, hard = RPE 8" in table[0]
-        rows = [row.split() for row in table[2:]]
+        rows = [row.split() for row in table[2:6]]
         assert [r[:2] for r in rows] == [
             ["1", "build"],
             ["2", "build"],
@@ -191,3 +191,56 @@ def test_plan_json_gives_each_session_its_focus_groups_and_rpe() -> None:
     assert (legs["focus"], legs["focus_groups"], legs["rpe"]) == ("legs", ["legs"], 8)
     core = doc["sessions"][1]
     assert (core["focus"], core["focus_groups"], core["rpe"]) == (None, [], 3)
+
+
+# --- the plan file: focus lists and rpe ----------------------------------------------------------
+
+
+def test_focus_may_be_one_group_or_a_list(write_plan) -> None:
+    plan = load_plan(
+        write_plan(
+            WAVE.replace("focus: full", "focus: [Upper, core]").replace(
+                "spin:   {kind: ride, title: Spin, duration: 20m, load: moderate}",
+                "spin:   {kind: ride, title: Spin, duration: 20m, load: moderate, focus: legs}",
+            )
+        )
+    )
+    library = {s.name: s for s in plan.sessions}
+    assert library["gym"].focus == ("upper", "core")
+    assert library["gym"].focus_text == "upper, core"
+    assert library["spin"].focus == ("legs",)
+
+
+def test_a_focus_or_rpe_that_is_not_known_names_the_line(write_plan) -> None:
+    text = WAVE.replace("focus: full", "focus: [legs, arms], rpe: 11").replace(
+        "mon: [gym 07:00]", "mon: [{session: gym, at: '07:00', rpe: easy}]"
+    )
+    path = write_plan(text)
+    result = calsync("validate", path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{path}:5: sessions.gym.focus: unknown value 'arms' "
+        "(expected one of: legs, upper, core, full)",
+        f"{path}:5: sessions.gym.rpe: '11' is not a session RPE "
+        "(expected a number from 1 to 10, e.g. 3 or 7.5)",
+        f"{path}:9: week.mon[0].rpe: 'easy' is not a session RPE "
+        "(expected a number from 1 to 10, e.g. 3 or 7.5)",
+    ]
+
+
+def test_validate_says_how_much_lighter_the_deload_week_is() -> None:
+    lines = calsync("validate", TEMPLATE).stdout.splitlines()
+    # The deload week of the plan as written (no exceptions): strength x0.6, rides x0.8
+    # is 2,380 AU against 3,390 in a build week, 30% lighter.
+    assert lines[-1] == (
+        "Deload: week 4 (deload) 30% lighter than the heaviest week of the 4-week cycle; "
+        "at most 3 heavy weeks in a row (the deload rule allows 8)"
+    )
+
+
+def test_validate_of_a_plan_without_a_cycle_says_there_is_no_deload(write_plan) -> None:
+    lines = calsync("validate", write_plan(WAVE)).stdout.splitlines()
+    assert lines[-1] == (
+        "Deload: none: the plan has no cycle, so every week carries the same load; "
+        "the deload rule warns from week 9"
+    )
