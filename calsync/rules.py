@@ -314,8 +314,6 @@ def week_can_be_ordered(pattern: tuple[frozenset[str], ...]) -> bool:
     quiet = len(pattern) - len(loaded)
     if not loaded:
         return True
-    # Each loaded day needs a neighbour-free slot: with no quiet days, only a
-    # chain of loaded days that never share a group works.
     first, rest = loaded[0], loaded[1:]
     items = [*rest, *([frozenset()] * quiet)]
 
@@ -364,7 +362,7 @@ def _one_swap(pattern: Sequence[frozenset[str]], index: int) -> int | None:
 
 def check_hard_then_easy(
     days: Mapping[date, Sequence[Occurrence]], weeks: Iterable[date], setting: RuleSetting
-):
+) -> Iterator[Conflict]:
     by: str = setting.param("by")  # type: ignore[assignment]
     for day in sorted(days):
         before_day = day - timedelta(days=1)
@@ -458,7 +456,7 @@ def heavy_run(light: Sequence[bool], week: int) -> int:
 
 def check_deload(
     cycle: Sequence[CycleWeek], weeks: Sequence[tuple[int, date]], setting: RuleSetting
-):
+) -> Iterator[Conflict]:
     """Said once: the first week in range that comes after more than `max` weeks in a row
     with no lighter week.
 
@@ -475,23 +473,28 @@ def check_deload(
         run = heavy_run(light, week)
         if run <= longest:
             continue
-        why = (
-            "the plan has no cycle, so no week is lighter"
-            if len(cycle) == 1
-            else f"no week of its {len(cycle)}-week cycle is {cut:.0%} lighter than the heaviest"
-            if not any(light)
-            else f"its cycle ({', '.join(dict.fromkeys(w.phase or '' for w in cycle))}) "
-            f"has {max_heavy_run(light)} heavy weeks in a row"
-        )
+        if len(cycle) == 1:
+            why = "the plan has no cycle, so no week is lighter"
+        elif not any(light):
+            why = f"no week of its {len(cycle)}-week cycle is {cut:.0%} lighter than the heaviest"
+        else:
+            phases = ", ".join(dict.fromkeys(w.phase or "-" for w in cycle))
+            why = f"its cycle ({phases}) has {max_heavy_run(light)} heavy weeks in a row"
+        if any(light):
+            hint = f"shorten the heavy phases to at most {longest} weeks in a row"
+        else:
+            kinds = dict.fromkeys(s.kind.value for w in cycle for s in w.sessions)
+            scale = ", ".join(f"{kind}: 0.6" for kind in kinds)
+            hint = (
+                "add a lighter week to the cycle, e.g. "
+                f"{{name: deload, weeks: 1, scale: {{{scale}}}}} (40% shorter sessions)"
+            )
         yield _conflict(
             setting,
             first,
             f"week {week} is the {_ordinal(run)} week in a row without a lighter week: {why}; "
             f"athletes deload every 5.6 ± 2.3 weeks, at most {longest} heavy weeks wanted",
-            hint="add a lighter week to the cycle, e.g. "
-            "{name: deload, weeks: 1, scale: {strength: 0.6, ride: 0.8}}"
-            if not any(light)
-            else f"shorten the heavy phases to at most {longest} weeks in a row",
+            hint=hint,
         )
         return
 

@@ -330,3 +330,14 @@ def test_bad_deload_parameters_name_the_line() -> None:
         problems = [str(p) for p in err.problems]  # type: ignore[attr-defined]
     assert any("rules.deload.max: expected a number of weeks from 1 to 52" in p for p in problems)
     assert any("rules.deload.cut: '120%' is not a percentage" in p for p in problems)
+
+
+def test_the_deload_hint_for_a_plan_without_a_cycle_works_when_applied() -> None:
+    (conflict,) = conflicts(EASY_WEEK, weeks=12, rule="deload")
+    assert conflict.hint == (
+        "add a lighter week to the cycle, e.g. "
+        "{name: deload, weeks: 1, scale: {ride: 0.6, strength: 0.6}} (40% shorter sessions)"
+    )
+    suggested = conflict.hint.split("e.g. ")[1].split(" (")[0]
+    cycle = f"  - {{name: build, weeks: 3}}\n  - {suggested}\n"
+    assert conflicts(EASY_WEEK, weeks=52, cycle=cycle, rule="deload") == []
