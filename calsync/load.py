@@ -15,7 +15,7 @@ Sci Sports Exerc 30:1164).
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -80,10 +80,11 @@ def monotony(daily: Sequence[float]) -> float | None:
     population one (divided by n). With no variation at all the ratio has no
     bound (or, with no load, no meaning): None.
     """
-    spread = statistics.pstdev(daily)
-    if spread == 0:
+    mean = math.fsum(daily) / len(daily)
+    spread = math.sqrt(math.fsum((d - mean) ** 2 for d in daily) / len(daily))
+    if spread < 1e-9 * max(1.0, mean):  # equal days, whatever the rounding
         return None
-    return statistics.fmean(daily) / spread
+    return mean / spread
 
 
 def closest_gap(days: Iterable[Sequence[Occurrence]]) -> timedelta | None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from datetime import date, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 from calsync.cli import cli
 from calsync.expand import expand
@@ -244,3 +247,14 @@ def test_validate_of_a_plan_without_a_cycle_says_there_is_no_deload(write_plan) 
         "Deload: none: the plan has no cycle, so every week carries the same load; "
         "the deload rule warns from week 9"
     )
+
+
+@given(st.lists(st.floats(0, 2000, allow_nan=False), min_size=7, max_size=7))
+def test_monotony_is_the_mean_over_the_population_standard_deviation(daily: list[float]) -> None:
+    spread = statistics.pstdev(daily)
+    found = monotony(daily)
+    if spread > 1e-6:
+        assert found is not None
+        assert math.isclose(found, statistics.fmean(daily) / spread, rel_tol=1e-9)
+        # a week twice as long in every session is just as monotonous
+        assert math.isclose(monotony([2 * d for d in daily]), found, rel_tol=1e-9)
