@@ -282,6 +282,17 @@ def muscle_groups(session: Session) -> frozenset[str]:
     return frozenset(named or MUSCLES)
 
 
+def hard_clash(before: Session, after: Session, by: str) -> bool:
+    """Whether `before` on one day and `after` on the next break `hard-then-easy` together.
+
+    A day breaks the rule with the day before exactly when one such pair exists
+    (what a solver needs to reason pair by pair; tested against the check).
+    """
+    if before.load is not Load.HARD or after.load is not Load.HARD:
+        return False
+    return by == "day" or bool(muscle_groups(before) & muscle_groups(after))
+
+
 def _hard_groups(sessions: Iterable[Occurrence], by: str) -> frozenset[str]:
     """What a day's hard sessions load: muscle groups, or just `day` when compared by day."""
     hard = [o for o in sessions if o.session.load is Load.HARD]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from calsync.expand import expand
 from calsync.loader import parse_plan
 from calsync.model import WEEKDAYS, Conflict, Kind, Level, Load, Occurrence, RuleSetting, Session
-from calsync.rules import RULES, _hard_groups, muscle_groups, week_can_be_ordered
+from calsync.rules import RULES, _hard_groups, hard_clash, muscle_groups, week_can_be_ordered
 
 MON = date(2026, 11, 30)
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -341,3 +341,20 @@ def test_the_deload_hint_for_a_plan_without_a_cycle_works_when_applied() -> None
     suggested = conflict.hint.split("e.g. ")[1].split(" (")[0]
     cycle = f"  - {{name: build, weeks: 3}}\n  - {suggested}\n"
     assert conflicts(EASY_WEEK, weeks=52, cycle=cycle, rule="deload") == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=day_entries, after=day_entries, by=st.sampled_from(["muscles", "day"]))
+def test_the_pairwise_clash_agrees_with_the_rule(
+    before: tuple[str, ...], after: tuple[str, ...], by: str
+) -> None:
+    days = {
+        MON: occurrences_on(MON, before),
+        MON + timedelta(1): occurrences_on(MON + timedelta(1), after),
+    }
+    days = {d: o for d, o in days.items() if o}
+    rule = RULES["hard-then-easy"]
+    found = list(rule.check(days, [MON], RuleSetting(rule.id, Level.WARN, (("by", by),))))
+    library = {s.name: s for s in SESSIONS}
+    pairs = any(hard_clash(library[a], library[b], by) for a in before for b in after)
+    assert bool(found) == pairs
