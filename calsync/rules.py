@@ -408,7 +408,7 @@ def _hard_then_easy_words(
     easy = f"make {day:%A} easy" if len(today) != 1 else f"make '{today[0].session.title}' easy"
     if not week_can_be_ordered(pattern):
         message += f"; no order of the week's days avoids this ({_why_no_order(pattern, by)})"
-        return message, f"{easy}: no reordering of the week can"
+        return message, easy  # the only change that holds: no order of the days does
     other = _one_swap(pattern, day.weekday())
     if other is not None:
         return message, f"{easy}, or swap {day:%A} and {week[other]:%A}"
