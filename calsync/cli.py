@@ -155,12 +155,15 @@ def echo_conflicts(schedule: Schedule, err: bool = False) -> None:
         click.echo(line, err=err)
 
 
-def echo_load_table(schedule: Schedule) -> None:
-    from .load_report import load_table, schedule_weeks
+def echo_load_table(schedule: Schedule, cycle: bool = False) -> None:
+    """The weekly load, one line a week; with `cycle`, what the cycle's lighter weeks are."""
+    from .load_report import cycle_line, load_table, schedule_weeks
 
     click.echo("")
     for line in load_table(schedule_weeks(schedule)):
         click.echo(line)
+    if cycle:
+        click.echo(cycle_line(schedule.plan))
 
 
 # --- commands ---------------------------------------------------------------------
@@ -187,10 +190,7 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
     )
     click.echo(totals_line(schedule))
     echo_conflicts(schedule)
-    echo_load_table(schedule)
-    from .load_report import cycle_line
-
-    click.echo(cycle_line(plan))
+    echo_load_table(schedule, cycle=True)
     sys.exit(exit_status(schedule, fail_on))
 
 

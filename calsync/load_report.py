@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from .load import RPE, WeekLoad
+from .load import RPE, WeekLoad, weekly_load
 from .model import Plan, Schedule
 from .units import format_duration
 
@@ -20,8 +20,6 @@ BAR = 12  # characters of the longest bar in the table
 
 
 def schedule_weeks(schedule: Schedule) -> tuple[WeekLoad, ...]:
-    from .load import weekly_load
-
     return weekly_load(schedule.occurrences, schedule.start, schedule.end, schedule.plan.starts)
 
 
