@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from .expand import cycle_weeks
 from .load import RPE, WeekLoad, weekly_load
 from .model import Plan, Schedule
+from .rules import lighter_weeks, max_heavy_run
 from .units import format_duration
 
 BAR = 12  # characters of the longest bar in the table
@@ -151,9 +153,6 @@ def load_table(weeks: Sequence[WeekLoad]) -> list[str]:
 
 def cycle_line(plan: Plan) -> str:
     """What validate says about the cycle's lighter weeks, by the deload rule's own measure."""
-    from .expand import cycle_weeks
-    from .rules import lighter_weeks, max_heavy_run
-
     setting = plan.rule("deload")
     cut: float = setting.param("cut")  # type: ignore[assignment]
     longest: int = setting.param("max")  # type: ignore[assignment]
