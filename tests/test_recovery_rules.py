@@ -358,3 +358,13 @@ def test_the_pairwise_clash_agrees_with_the_rule(
     library = {s.name: s for s in SESSIONS}
     pairs = any(hard_clash(library[a], library[b], by) for a in before for b in after)
     assert bool(found) == pairs
+
+
+def test_a_full_body_lift_is_a_leg_day_for_the_same_day_rules() -> None:
+    (conflict,) = conflicts(
+        "  tue: [full 07:00, intervals 18:00]\n", weeks=1, rule="legs-then-hard"
+    )
+    assert [o.session.name for o in conflict.sessions] == ["full", "intervals"]
+    assert (
+        conflicts("  tue: [upcore 07:00, intervals 18:00]\n", weeks=1, rule="legs-then-hard") == []
+    )
