@@ -159,8 +159,8 @@ def echo_load_table(schedule: Schedule, cycle: bool = False) -> None:
     """The weekly load, one line a week; with `cycle`, what the cycle's lighter weeks are."""
     from .load_report import cycle_line, load_table, schedule_weeks
 
-    click.echo("")
-    for line in load_table(schedule_weeks(schedule)):
+    rows = load_table(schedule_weeks(schedule))
+    for line in ["", *rows] if rows else []:
         click.echo(line)
     if cycle:
         click.echo(cycle_line(schedule.plan))
