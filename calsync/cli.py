@@ -207,6 +207,11 @@ def show(
     for line in week_grid(schedule):
         click.echo(line)
     click.echo(totals_line(schedule))
+    from .load_report import schedule_weeks, trend_line
+
+    trend = trend_line(schedule_weeks(schedule))
+    if trend:
+        click.echo(trend)
     sys.exit(exit_status(schedule, fail_on))
 
 

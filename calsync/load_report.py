@@ -125,6 +125,21 @@ def week_summary(week: WeekLoad) -> list[str]:
     return [shape, cost]
 
 
+def trend_line(weeks: Sequence[WeekLoad]) -> str | None:
+    """The weeks' loads in a row, lighter weeks with their drop: what `show` ends with."""
+    if len(weeks) < 2:
+        return None
+    steps = []
+    for w in weeks:
+        drop = (
+            f" ({w.phase + ', ' if w.phase else ''}{round(w.change * 100):+d}%)"
+            if w.change is not None and round(w.change * 100) < 0
+            else ""
+        )
+        steps.append(f"{_number(_load(w.load))}{drop}")
+    return "Load by week (AU): " + " → ".join(steps)
+
+
 def load_table(weeks: Sequence[WeekLoad]) -> list[str]:
     """One line a week: the trend (build weeks, then the deload dropping) reads down a column."""
     if not weeks:

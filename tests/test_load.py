@@ -258,3 +258,13 @@ def test_monotony_is_the_mean_over_the_population_standard_deviation(daily: list
         assert math.isclose(found, statistics.fmean(daily) / spread, rel_tol=1e-9)
         # a week twice as long in every session is just as monotonous
         assert math.isclose(monotony([2 * d for d in daily]), found, rel_tol=1e-9)
+
+
+def test_show_ends_with_the_trend_and_the_deload_weeks_drop() -> None:
+    lines = calsync("show", TEMPLATE, "--from", "2026-11-30", "--weeks", "8").stdout.splitlines()
+    # Week 4 also holds the Christmas exceptions (-50%); week 8 is the deload as written
+    # (-30%: 2,380 against 3,390).
+    assert lines[-1] == (
+        "Load by week (AU): 3,390 → 3,390 → 3,390 → 1,695 (deload, -50%) → "
+        "3,390 → 3,390 → 3,390 → 2,380 (deload, -30%)"
+    )
