@@ -178,6 +178,17 @@ def echo_conflicts(schedule: Schedule, err: bool = False) -> None:
         click.echo(line, err=err)
 
 
+def echo_load_table(schedule: Schedule, cycle: bool = False) -> None:
+    """The weekly load, one line a week; with `cycle`, what the cycle's lighter weeks are."""
+    from .load_report import cycle_line, load_table, schedule_weeks
+
+    rows = load_table(schedule_weeks(schedule))
+    for line in ["", *rows] if rows else []:
+        click.echo(line)
+    if cycle:
+        click.echo(cycle_line(schedule.plan))
+
+
 # --- commands ---------------------------------------------------------------------
 
 
@@ -202,6 +213,7 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
     )
     click.echo(totals_line(schedule))
     echo_conflicts(schedule)
+    echo_load_table(schedule, cycle=True)
     sys.exit(exit_status(schedule, fail_on))
 
 
@@ -223,6 +235,11 @@ def show(
     for line in week_grid(schedule):
         click.echo(line)
     click.echo(totals_line(schedule))
+    from .load_report import schedule_weeks, trend_line
+
+    trend = trend_line(schedule_weeks(schedule))
+    if trend:
+        click.echo(trend)
     sys.exit(exit_status(schedule, fail_on))
 
 
@@ -248,6 +265,7 @@ def check(
     else:
         echo_conflicts(schedule)
         click.echo(totals_line(schedule))
+        echo_load_table(schedule)
     sys.exit(exit_status(schedule, fail_on))
 
 
