@@ -61,7 +61,7 @@ def instances(draw: st.DrawFn) -> tuple[str, str, date, tuple[Busy, ...]]:
         f"  {name}: "
         + SESSIONS[name]
         % (
-            draw(st.sampled_from(["30m", "1h", "1h30m"])),
+            draw(st.sampled_from(["30m", "1h", "1h30m", "2h30m"])),
             draw(st.sampled_from(["easy", "moderate", "hard"])),
         )
         for name in names
