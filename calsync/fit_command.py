@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .cli import Range, busy_option, echo_json, make_range, plan_argument, read_busy_files
+from .cli import (
+    Range,
+    busy_option,
+    echo_json,
+    make_range,
+    now_option,
+    plan_argument,
+    read_busy_files,
+)
+from .clock import instant
 from .errors import EXIT_CONFLICTS, BadInput, Failure
 from .expand import monday
 from .loader import decode_text, load_plan
@@ -38,6 +47,7 @@ if TYPE_CHECKING:
     help="A day of the week to fit against (busy time, cycle phase); default: this week.",
 )
 @busy_option
+@now_option
 @click.option("--json", "as_json", is_flag=True, help="A JSON document instead of text.")
 @click.option("--write", is_flag=True, help="Put the week into the plan file as its week: block.")
 @click.option(
@@ -47,6 +57,7 @@ def fit_command(
     plan_path: Path,
     from_: datetime | None,
     busy_files: tuple[Path, ...],
+    now: datetime | None,
     as_json: bool,
     write: bool,
     quick: bool,
@@ -65,7 +76,7 @@ def fit_command(
     plan = load_plan(plan_path)
     if plan.fit is None:
         raise BadInput(f"{plan_path}: no fit: block (see 'Fitting a week' in the README)")
-    first = monday(make_range(from_, 1).start)
+    first = monday(make_range(from_, 1, instant(now, plan.zone), plan).start)
     if first < plan.starts:
         raise BadInput(
             f"the week of {first} is before the plan starts ({plan.starts}): "

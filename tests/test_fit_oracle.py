@@ -33,7 +33,8 @@ DAYS = ("mon", "tue", "wed", "sat", "sun")
 TIMES = ("07:00", "09:00", "10:00", "12:00", "17:30", "20:00")
 SESSIONS = {
     "legs": "{kind: strength, title: Legs, duration: %s, load: %s, focus: legs}",
-    "upper": "{kind: strength, title: Upper body, duration: %s, load: %s}",
+    "upper": "{kind: strength, title: Upper body, duration: %s, load: %s, focus: upper}",
+    "full": "{kind: strength, title: Full body, duration: %s, load: %s, focus: full}",
     "ride": "{kind: ride, title: Ride, duration: %s, load: %s}",
     "run": "{kind: run, title: Run, duration: %s, load: %s}",
 }
@@ -48,9 +49,10 @@ RULES = {
     "overlap": [""],
     "max-per-day": ["count: 1", "count: 2"],
     "rest-days": ["min: 1", "min: 4", "min: 5", "min: 6"],
-    "hard-then-easy": [""],
+    "hard-then-easy": ["", "by: day", "by: muscles"],
     "legs-then-hard": ["", "kinds: [ride, run, strength]"],
     "hypertrophy-ride": ["max: 20m", "max: 1h", "max: 45m, kinds: [ride, run, strength]"],
+    "deload": ["max: 1", "max: 1, cut: 30%", "max: 8"],
 }
 
 
@@ -104,6 +106,15 @@ def instances(draw: st.DrawFn) -> tuple[str, str, date, tuple[Busy, ...]]:
         f"sessions:\n{library}\n"
         f"fit:\n  per-week:\n{chr(10).join(wants)}\n  when:\n{when_text}\n{pin}"
         f"rules:\n{chr(10).join(rules)}\n"
+        + draw(
+            st.sampled_from(
+                [
+                    "",
+                    "cycle: [{name: build, weeks: 1}, {name: easy, weeks: 1, scale: {ride: 0.5}}]\n",
+                    "cycle: [{name: build, weeks: 1}, {name: easy, weeks: 1, scale: {strength: 0.5}}]\n",
+                ]
+            )
+        )
     )
     before = draw(st.sampled_from(["starts", "wrap", "fixed"]))
     fixed = (
@@ -151,6 +162,12 @@ def brute_force(problem: Problem):
             if len(set(starts)) != len(starts):
                 continue  # fit never starts two sessions at one instant
             chosen = sorted([*fixed, *subset], key=lambda i: (i.offset, i.order))
+            if any(
+                sum(1 for i in subset if i.name == w.session)
+                > max(w.high - sum(1 for i in fixed if i.name == w.session), 0)
+                for w in problem.spec.wants
+            ):
+                continue  # fit never chooses more than a want's max
             counts = {
                 w.session: sum(1 for i in chosen if i.name == w.session) for w in problem.spec.wants
             }
@@ -219,10 +236,18 @@ def test_on_any_week_the_model_says_exactly_what_the_catalogue_says(instance, ra
     model = build(problem, found, elastic=True)
     chosen: list = []
     for item in found.items:
-        if item.fixed:
+        if item.fixed or item.offset < 0:
             continue
         taken = {(i.offset, i.occurrence.start_utc) for i in chosen}
-        pick = random.random() < 0.6 and (item.offset, item.occurrence.start_utc) not in taken
+        want = problem.spec.want(item.name)
+        assert want is not None
+        pinned = sum(1 for i in found.items if i.fixed and i.offset >= 0 and i.name == item.name)
+        room = max(want.high - pinned, 0) - sum(1 for i in chosen if i.name == item.name)
+        pick = (
+            random.random() < 0.6
+            and (item.offset, item.occurrence.start_utc) not in taken
+            and room > 0  # fit never chooses more than a want's max
+        )
         if pick:
             chosen.append(item)
         model.lower[item.index] = model.upper[item.index] = 1 if pick else 0

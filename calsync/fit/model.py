@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import time, timedelta
+from itertools import product
 
-from ..expand import _busy_on, wall_clock
-from ..model import Busy, Level, Load, Occurrence, RuleSetting
-from ..rules import DayView, _leg_sessions, check_hard_then_easy
-from .problem import DAY, Candidates, Item, Problem
+from ..expand import _busy_on, cycle_weeks, plan_weeks_in, wall_clock
+from ..model import Busy, Entry, Level, Load, Occurrence
+from ..rules import DayView, _hard_groups, _leg_sessions, check_deload
+from .problem import Candidates, Item, Problem
 
 # Rules `fit` never lets happen: it offers no window (so nothing is unplaced) and
 # no time daylight saving moves or repeats (so no dst). They can only come from
@@ -41,6 +42,7 @@ MODELLED = (
     "hard-then-easy",
     "legs-then-hard",
     "hypertrophy-ride",
+    "deload",
 )
 
 
@@ -80,6 +82,7 @@ class Model:
     counts: dict[str, list[int]] = field(default_factory=dict)  # want -> item variables
     shortfall: dict[str, int] = field(default_factory=dict)  # want -> sessions below its min
     excess: dict[str, int] = field(default_factory=dict)  # want -> sessions above its max
+    elastic: bool = False
 
     def var(self, lower: float = 0, upper: float = 1) -> int:
         self.lower.append(lower)
@@ -114,7 +117,7 @@ def build(
     `rules_too`) error-level rules broken, each miss and break counted: to find
     the closest week when none meets everything.
     """
-    m = Model(items=found.items)
+    m = Model(items=found.items, elastic=elastic)
     for item in found.items:
         m.var(1 if item.fixed else 0, 1)
     settings = problem.settings
@@ -135,12 +138,15 @@ def build(
         chosen = [i.index for i in week if i.name == want.session]
         m.counts[want.session] = chosen
         terms = [(v, 1.0) for v in chosen]
-        if elastic:  # pinned sessions may even exceed the max
+        if elastic:  # pinned sessions may even exceed the max; chosen ones never do
             short, over = m.var(0, want.low), m.var(0, len(chosen))
             m.shortfall[want.session] = short
             m.excess[want.session] = over
             m.row([*terms, (short, 1.0)], want.low, INF)
             m.row([*terms, (over, -1.0)], -INF, want.high)
+            free = [(i.index, 1.0) for i in week if i.name == want.session and not i.fixed]
+            pinned = sum(1 for i in week if i.name == want.session and i.fixed)
+            m.row(free, -INF, max(want.high - pinned, 0))
         else:
             m.row(terms, want.low, want.high)
 
@@ -153,6 +159,7 @@ def build(
         "hard-then-easy": _hard_then_easy,
         "legs-then-hard": _legs_then_hard,
         "hypertrophy-ride": _hypertrophy_ride,
+        "deload": _deload,
     }
     soft_rules = elastic and rules_too
     packed = _pack(m, problem, by_day) if not soft_rules else ()
@@ -323,43 +330,109 @@ def _rest_days(problem: Problem, by_day: ByDay, m: Model, params: Params) -> Ite
         )
 
 
-def _is_hard_day_session(o: Occurrence, setting: RuleSetting) -> bool:
-    """Asks the catalogue: is `o` a hard session for hard-then-easy (same session, two days)?"""
-    days = {o.date - DAY: [o], o.date: [o]}
-    return any(True for _ in check_hard_then_easy(days, (), setting))
-
-
 def _hard_then_easy(
     problem: Problem, by_day: ByDay, m: Model, params: Params
 ) -> Iterator[Potential]:
-    setting = problem.settings["hard-then-easy"]
-    hard = {
-        k: tuple(i for i in by_day[k] if _is_hard_day_session(i.occurrence, setting))
-        for k in range(-1, 7)
-    }
-    flag = {k: m.any_of([i.index for i in hard[k]]) if hard[k] else None for k in range(-1, 7)}
+    """A day breaks hard-then-easy with the day before when both load one muscle group hard
+    (with `by: day`, the group is the day itself): one OR per group and day."""
+    by = dict(params)["by"]
+    groups = {i.index: _hard_groups([i.occurrence], by) for k in range(-1, 7) for i in by_day[k]}
+    loaded: dict[tuple[int, str], int] = {}
+    for k in range(-1, 7):
+        for group in sorted({g for i in by_day[k] for g in groups[i.index]}):
+            items = [i.index for i in by_day[k] if group in groups[i.index]]
+            loaded[k, group] = m.any_of(items)
     previous = problem.previous
     for k in range(7):
         before = (
             k - 1 if k > 0 else (-1 if previous == "fixed" else 6 if previous == "wrap" else None)
         )
-        if before is None or flag[k] is None or flag[before] is None:
+        if before is None:
             continue
+        shared = sorted(g for (day, g) in loaded if day == k and (before, g) in loaded)
+        if not shared:
+            continue
+        clauses = tuple(Clause((loaded[before, g], loaded[k, g])) for g in shared)
         shifted = k == 0 and previous == "wrap"
 
-        def members(chosen, k=k, before=before, shifted=shifted):
-            earlier = _chosen(hard[before], chosen)
-            if shifted:  # the week's own Sunday, as the Sunday before this Monday
-                earlier = tuple(_a_week_earlier(i) for i in earlier)
-            return earlier + _chosen(hard[k], chosen)
+        def members(
+            chosen: Sequence[bool], k: int = k, before: int = before, shifted: bool = shifted
+        ) -> tuple[Item, ...]:
+            earlier, today = _chosen(by_day[before], chosen), _chosen(by_day[k], chosen)
+            common = frozenset().union(*(groups[i.index] for i in earlier)) & frozenset().union(
+                *(groups[i.index] for i in today)
+            )
+            involved = [i for i in (*earlier, *today) if groups[i.index] & common]
+            # the week's own Sunday stands for the Sunday before this Monday
+            return tuple(_a_week_earlier(i) if shifted and i.offset == 6 else i for i in involved)
 
-        yield Potential(
-            "hard-then-easy",
-            Level.WARN,
-            k,
-            (Clause((flag[before], flag[k])),),
-            members=members,
+        yield Potential("hard-then-easy", Level.WARN, k, clauses, members=members)
+
+
+def _deload(problem: Problem, by_day: ByDay, m: Model, params: Params) -> Iterator[Potential]:
+    """Deload looks at how much the week holds, not where: its conflict is a function of how
+    many of each wanted session the week has. The catalogue is asked for every such count
+    (a handful), and the counts it faults become clauses."""
+    setting = problem.settings["deload"]
+    week = [i for k in range(7) for i in by_day[k]]
+    free: dict[str, list[int]] = {}
+    for i in week:
+        if not i.fixed:
+            free.setdefault(i.name, []).append(i.index)
+    names = sorted(free)
+    library = {s.name: s for s in problem.plan.sessions}
+    weeks = plan_weeks_in(problem.plan, problem.monday, problem.monday + timedelta(days=7))
+    base = [e for day in _fixed_entries(problem) for e in day]
+
+    def breaks(counts: tuple[int, ...]) -> bool:
+        entries = base + [
+            Entry(library[name], at=time(12))
+            for name, n in zip(names, counts, strict=True)
+            for _ in range(n)
+        ]
+        plan = replace(problem.plan, week=(tuple(entries), (), (), (), (), (), ()))
+        return any(True for _ in check_deload(cycle_weeks(plan), weeks, setting))
+
+    ranges = [_free_counts(problem, week, name, elastic=m.elastic) for name in names]
+    faulted = [counts for counts in product(*ranges) if breaks(counts)]
+    if not faulted:
+        return
+    if len(faulted) == len(list(product(*ranges))):
+        yield Potential("deload", Level.WARN, 0, (Clause(()),))
+        return
+    exactly: dict[tuple[str, int], int] = {}
+    for name, span in zip(names, ranges, strict=True):
+        for n in span:
+            exactly[name, n] = m.var()
+        m.row([(exactly[name, n], 1.0) for n in span], 1, 1)
+        m.row(
+            [*((exactly[name, n], float(n)) for n in span), *((v, -1.0) for v in free[name])], 0, 0
         )
+    clauses = tuple(
+        Clause(tuple(exactly[name, n] for name, n in zip(names, counts, strict=True)))
+        for counts in faulted
+    )
+    yield Potential("deload", Level.WARN, 0, clauses)
+
+
+def _free_counts(problem: Problem, week: Sequence[Item], name: str, elastic: bool) -> range:
+    """How many chosen (not fixed) sessions of `name` a week may hold."""
+    want = problem.spec.want(name)
+    assert want is not None, "only wanted sessions are chosen"
+    pinned = sum(1 for i in week if i.name == name and i.fixed)
+    offered = sum(1 for i in week if i.name == name and not i.fixed)
+    most = min(max(want.high - pinned, 0), offered)
+    least = 0 if elastic else min(max(want.low - pinned, 0), most)
+    return range(least, most + 1)
+
+
+def _fixed_entries(problem: Problem) -> list[tuple[Entry, ...]]:
+    """The week's entries that are not chosen: pinned ones, and fixed days' (as written)."""
+    fixed_days = dict(problem.fixed)
+    return [
+        fixed_days[day] if day in fixed_days else (problem.spec.pinned(offset) or ())
+        for offset, day in enumerate(problem.days)
+    ]
 
 
 def _a_week_earlier(item: Item) -> Item:
