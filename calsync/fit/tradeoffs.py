@@ -107,7 +107,10 @@ def rule_words(problem: Problem, rule: str) -> str:
             f"if the week may have fewer than {params['min']} rest day{'s' * (params['min'] != 1)}"
         )
     elif rule == "hard-then-easy":
-        words = "if hard days may follow each other"
+        same = " on the same muscles" if params.get("by") == "muscles" else ""
+        words = f"if hard days{same} may follow each other"
+    elif rule == "deload":
+        words = f"if more than {params['max']} heavy weeks may follow each other"
     elif rule == "legs-then-hard":
         words = f"if a hard {kinds('kinds')} may follow a leg session on the same day"
     elif rule == "hypertrophy-ride":
