@@ -110,7 +110,7 @@ def _optimise(problem: Problem, found: Candidates, model: Model, elastic: bool) 
     held: list[tuple[list[tuple[int, float]], float, float]] = []
     values: list[int] | None = None
     for objective in steps:
-        values = solve(model, objective, held, start=values)
+        values = solve(model, objective, held)
         if values is None:
             return None
         reached = sum(coef * values[v] for v, coef in objective)

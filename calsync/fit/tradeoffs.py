@@ -20,7 +20,7 @@ from ..rules import RULES
 from ..units import format_duration
 from .highs import solve
 from .model import build
-from .problem import Candidates, Problem, candidates
+from .problem import Problem, candidates
 from .solve import Week, _week, best_week, closest_week
 
 
@@ -174,7 +174,6 @@ def _most(
     session: str | None,
     at_least: int = 0,
     max_warnings: int | None = None,
-    like: Week | None = None,
 ) -> Week | None:
     """One solve: the fewest warnings, then the most of `session` (of every want when None).
 
@@ -197,18 +196,10 @@ def _most(
         weight = float(len(warn) + 1)
         objective = [(v, 1.0) for v in warn] + [(v, -weight) for v in counted]
         rows.append(([(v, 1.0) for v in warn], -float("inf"), float(max_warnings)))
-    values = solve(model, objective, rows, start=_start(found, like))
+    values = solve(model, objective, rows)
     if values is None:
         return None
     return _week(problem, found, model, values, set())
-
-
-def _start(found: Candidates, like: Week | None) -> dict[int, int] | None:
-    """The sessions of a week known to fit, as a start for the solver (None: no such week)."""
-    if like is None:
-        return None
-    chosen = {(i.name, i.offset, i.at) for i in like.chosen}
-    return {i.index: int((i.name, i.offset, i.at) in chosen) for i in found.items}
 
 
 def _feasible_with(problem: Problem, session: str, at_least: int) -> bool:
@@ -229,7 +220,7 @@ def explain(problem: Problem, best: Week) -> Explanation:
     for want in problem.spec.wants:
         if want.high <= want.low:
             continue
-        base = _most(problem, want.session, like=best)
+        base = _most(problem, want.session)
         assert base is not None, "the best week exists, so this does"
         fit, warnings = base.count(want.session), base.score.warnings
         extras = []
@@ -255,7 +246,7 @@ def explain(problem: Problem, best: Week) -> Explanation:
             break
         relaxed = []
         for option in options:
-            week = _most(option.problem, want.session, max_warnings=warnings, like=base)
+            week = _most(option.problem, want.session, max_warnings=warnings)
             if week is not None and week.count(want.session) > fit:
                 relaxed.append((option, week.count(want.session), week.score.warnings))
         rooms.append(
@@ -273,7 +264,7 @@ def explain(problem: Problem, best: Week) -> Explanation:
         for want in problem.spec.wants:
             if want.low == 0:
                 continue
-            fewer = _most(problem.with_want(want.session, want.low - 1, want.high), None, like=best)
+            fewer = _most(problem.with_want(want.session, want.low - 1, want.high), None)
             if fewer is not None and fewer.score.warnings < best.score.warnings:
                 removed = _by_rule(best) - _by_rule(fewer)
                 causes.append(
