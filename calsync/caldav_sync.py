@@ -20,7 +20,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -34,10 +34,11 @@ from caldav.lib.http_sync import requests as http
 from icalendar import Calendar, Event
 from lxml import etree
 
+from .atomic import WriteFailure, write_atomic
 from .content import EventContent, fingerprint
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .errors import BadInput
-from .ics import render_event, write_atomic
+from .ics import render_event
 from .model import Busy, uid_for
 from .retry import Retry
 
@@ -386,19 +387,40 @@ class KnownEvents:
 
     VERSION = 1
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, warn: Callable[[str], None] | None = None) -> None:
         self.path = path
         self.entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
+        self.warn = warn or _warn
         if path is not None and path.exists():
-            try:
-                document = json.loads(path.read_text(encoding="utf-8"))
-                if document.get("version") == self.VERSION:
-                    events = document.get("events", {})
-                    # An entry calsync cannot use is dropped, like a lost file (safe).
-                    self.entries = {k: e for k, e in events.items() if _usable(e)}
-            except (OSError, ValueError, AttributeError):
-                self.entries = {}  # unreadable: start afresh (see the class note)
+            problem = self._load(path)
+            if problem:
+                # Start afresh (see the class note), and say so: sessions the user
+                # deleted from this calendar before may come back on this run.
+                self.warn(
+                    f"the CalDAV state file {path} {problem}; calsync no longer knows which "
+                    "sessions you deleted from this calendar, so they may come back"
+                )
+
+    def _load(self, path: Path) -> str | None:
+        """Read the file; what is wrong with it, or None."""
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as err:
+            return f"cannot be read ({err.strerror or err})"
+        except ValueError as err:  # UnicodeDecodeError too
+            return f"is damaged (not JSON: {err})"
+        if not isinstance(document, dict) or not isinstance(document.get("events"), dict):
+            return "is damaged (no 'events' object)"
+        if document.get("version") != self.VERSION:
+            return f"has an unknown version {document.get('version')!r}"
+        events = document["events"]
+        # An entry calsync cannot use is dropped, like a lost file (safe).
+        self.entries = {k: e for k, e in events.items() if _usable(e)}
+        dropped = len(events) - len(self.entries)
+        if dropped:
+            return f"is damaged ({dropped} unusable entr{'y' if dropped == 1 else 'ies'} dropped)"
+        return None
 
     def remember(
         self, plan: str, remote_or_content: Remote | EventContent, href: str, sequence: int
@@ -451,9 +473,15 @@ class KnownEvents:
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         document = {"version": self.VERSION, "events": dict(sorted(self.entries.items()))}
-        write_atomic(self.path, json.dumps(document, indent=1, ensure_ascii=False).encode())
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_atomic(self.path, json.dumps(document, indent=1, ensure_ascii=False).encode())
+        except OSError as err:
+            self.warn(f"cannot write the CalDAV state file {self.path}: {err.strerror or err}")
+        except WriteFailure as err:
+            # The calendar itself is in step; only the memory of deletions is not.
+            self.warn(f"{err}; the next run may not know which sessions you delete")
         self.dirty = False
 
 

@@ -62,13 +62,10 @@ def event_id(key: str) -> str:
 
 def save_token(path: Path, credentials_json: str) -> None:
     """Write a token readable by its owner only, atomically."""
+    from .atomic import write_atomic
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(handle, "w") as out:
-        out.write(credentials_json)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    write_atomic(path, credentials_json.encode(), mode=0o600)
 
 
 def load_credentials(token: Path | None, service_account: Path | None) -> Any:
@@ -82,15 +79,15 @@ def load_credentials(token: Path | None, service_account: Path | None) -> Any:
                 f"cannot use the service account file {service_account}: {err}"
             ) from None
     from google.auth.transport.requests import Request
-    from google.oauth2.credentials import Credentials
 
     assert token is not None
     if not token.exists():
         raise GoogleFailure(f"no Google token at {token}: run `calsync auth google` first")
     try:
-        credentials = Credentials.from_authorized_user_file(str(token))
-    except (OSError, ValueError) as err:
+        text = token.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
         raise GoogleFailure(f"cannot read the Google token {token}: {err}") from None
+    credentials = _credentials_from(text, token)
     if not credentials.valid and credentials.refresh_token:
         try:
             credentials.refresh(Request())
@@ -100,6 +97,30 @@ def load_credentials(token: Path | None, service_account: Path | None) -> Any:
             raise GoogleFailure(f"cannot reach Google to refresh the token: {err}") from None
         save_token(token, credentials.to_json())
     return credentials
+
+
+def _credentials_from(text: str, token: Path) -> Any:
+    """The credentials in a token file's text; BadInput naming the file when it is damaged."""
+    from google.oauth2.credentials import Credentials
+
+    from .errors import BadInput
+
+    def damaged(problem: str) -> BadInput:
+        return BadInput(
+            f"{token}: {problem}; it is not a usable Google token (run `calsync auth google` "
+            "to write a new one)"
+        )
+
+    try:
+        info = json.loads(text)
+    except ValueError as err:
+        raise damaged(f"not JSON ({err})") from None
+    if not isinstance(info, dict):
+        raise damaged(f"a JSON {type(info).__name__} where an object was expected")
+    try:
+        return Credentials.from_authorized_user_info(info)
+    except (ValueError, TypeError, AttributeError, KeyError) as err:
+        raise damaged(str(err).rstrip(".")) from None
 
 
 def expired_message() -> str:
