@@ -35,10 +35,12 @@ from icalendar import Calendar, Event
 from lxml import etree
 
 from .atomic import WriteFailure, write_atomic
-from .content import EventContent, fingerprint
+from .content import EventContent
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .errors import BadInput
 from .ics import render_event
+from .instants import event_fingerprint as current_fingerprint
+from .instants import misread, read_instant
 from .model import Busy, uid_for
 from .retry import Retry
 
@@ -76,48 +78,7 @@ class PasswordError(BadInput):
 
 
 def _instant(value: date, zone: tzinfo) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone)
-    return datetime.combine(value, datetime.min.time(), tzinfo=zone)
-
-
-def _end(event: Event, start: datetime, zone: tzinfo) -> datetime:
-    if "DTEND" in event:
-        return _instant(event.decoded("DTEND"), zone)
-    if "DURATION" in event:
-        return start + event.decoded("DURATION")
-    return start
-
-
-def _reminder(event: Event, start: datetime, end: datetime, zone: tzinfo) -> int | None:
-    """Minutes before the start of the alarm nearest the start (as Google's backend counts)."""
-    minutes: list[int] = []
-    for alarm in event.walk("VALARM"):
-        if "TRIGGER" not in alarm:
-            continue
-        trigger = alarm.decoded("TRIGGER")
-        if isinstance(trigger, timedelta):
-            related = str(alarm["TRIGGER"].params.get("RELATED", "START")).upper()
-            moment = (end if related == "END" else start) + trigger
-        else:
-            moment = _instant(trigger, zone)
-        minutes.append(round((start - moment).total_seconds() / 60))
-    return min(minutes) if minutes else None
-
-
-def current_fingerprint(event: Event, zone: tzinfo = UTC) -> str:
-    """The fingerprint of what the event holds now, built like `EventContent.fingerprint`."""
-    start = _instant(event.decoded("DTSTART"), zone)
-    end = _end(event, start, zone)
-    location = str(event.get("LOCATION", "")) or None
-    return fingerprint(
-        str(event.get("SUMMARY", "")),
-        str(event.get("DESCRIPTION", "")),
-        start,
-        end,
-        location,
-        _reminder(event, start, end, zone),
-    )
+    return read_instant(value, zone)
 
 
 def _now() -> datetime:
@@ -170,9 +131,14 @@ def read_event(
         start = _instant(event.decoded("DTSTART"), zone)
     except (ValueError, TypeError):
         return None
+    stored = str(event.get("X-CALSYNC-HASH", "")) if tagged else ""
     try:
         current = current_fingerprint(event, zone)
         sequence = int(event.get("SEQUENCE", 0))
+        if current != stored and misread(event, stored, zone):
+            # Written by an older calsync with a repeated local time every reader takes
+            # an hour early: not an edit. Equal, so not edited; not the plan's, so updated.
+            current = stored = f"rewrite:{stored}"
     except (ValueError, TypeError):
         current, sequence = UNREADABLE, 0
     remote = Remote(
@@ -180,7 +146,7 @@ def read_event(
         ref=href,
         start=start,
         summary=str(event.get("SUMMARY", "")),
-        stored=str(event.get("X-CALSYNC-HASH", "")) if tagged else "",
+        stored=stored,
         current=current,
         etag=etag,
         cancelled=str(event.get("STATUS", "")).upper() == "CANCELLED",

@@ -22,6 +22,7 @@ from icalendar import Alarm, Calendar, Event, Timezone
 from .atomic import write_atomic
 from .content import EventContent, event_content
 from .errors import BadInput
+from .instants import as_written, event_fingerprint, misread
 from .model import Schedule
 
 PRODID = "-//calsync//calsync 1//EN"
@@ -97,7 +98,10 @@ def _checked(event: Event, line: Callable[[str], int], source: str) -> tuple[str
             expected = "a whole number" if kind is int else "a date and time"
             raise damaged(name, f"{name} '{text}' is not {expected}")
         values[name] = value
-    stamp = Stamp(str(event.get("X-CALSYNC-HASH", "")), values["SEQUENCE"], values["DTSTAMP"])
+    stored = str(event.get("X-CALSYNC-HASH", ""))
+    if misread(event, stored) and event_fingerprint(event) != stored:  # cheap unless DST
+        stored = ""  # a repeated local time an older calsync wrote: rewrite it, SEQUENCE + 1
+    stamp = Stamp(stored, values["SEQUENCE"], values["DTSTAMP"])
     return str(event["UID"]), stamp, values["DTSTART"]
 
 
@@ -200,8 +204,8 @@ def _event(content: EventContent, before: Stamp | None, now: datetime) -> Event:
     event.add("UID", content.uid)
     event.add("DTSTAMP", now if changed else before.dtstamp)  # type: ignore[union-attr]
     event.add("SEQUENCE", sequence)
-    event.add("DTSTART", content.start)
-    event.add("DTEND", content.end)
+    event.add("DTSTART", as_written(content.start))
+    event.add("DTEND", as_written(content.end))
     event.add("SUMMARY", content.summary)
     event.add("DESCRIPTION", content.description)
     if content.location:
