@@ -34,6 +34,7 @@ from caldav.lib.http_sync import requests as http
 from icalendar import Calendar, Event
 from lxml import etree
 
+from . import limits
 from .atomic import WriteFailure, write_atomic
 from .content import EventContent
 from .engine import Action, Change, Outcome, Progress, Remote, Result
@@ -224,7 +225,8 @@ class Transport:
             last = attempt == self.retry.attempts - 1
             retry_after: float | None = None
             try:
-                answer = self.client.request(url, method, body, dict(headers or {}))
+                with limits.request(f"the CalDAV server at {_server(url)}"):
+                    answer = self.client.request(url, method, body, dict(headers or {}))
             except dav_error.AuthorizationError as err:
                 raise CalDAVFailure(_auth_message(url, err)) from None
             except dav_error.RateLimitError as err:
@@ -1068,6 +1070,7 @@ def caldav_target(
     The state file is, by default, the one of the calendar found (see `CalDAVBackend`)."""
     from .cli import sync_with
     from .errors import Failure
+    from .locks import writing
 
     check_url(url)
     if insecure:
@@ -1082,19 +1085,25 @@ def caldav_target(
         and urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1")
     ):
         _warn(f"the password goes to {_server(url)} unencrypted (http://, not https://)")
-    try:
-        transport = Transport(client or make_client(url, username, password, insecure), retry)
-        located = locate_calendar(transport, url, calendar, plan.title, create=not request.dry_run)
-        backend = CalDAVBackend(
-            transport,
-            located.calendar_url or url,
-            state_path,
-            zone=plan.zone,
-            home_url=located.home_url,
-        )
-        if located.created or located.calendar_url is None:
-            backend.fresh = True
-            backend.known.clear()  # a new calendar under an old URL holds none of the old keys
-        return sync_with(plan, request, backend, f"caldav:{located.name}", busy_calendars)
-    except CalDAVFailure as err:
-        raise Failure(str(err)) from None
+    # One lock for the URL and calendar name given, whichever command writes them.
+    identity = f"{public_url(url)}\n{calendar or ''}"
+    label = f"the CalDAV calendar at {public_url(url)}" + (f" '{calendar}'" if calendar else "")
+    with writing("caldav", identity, label, request.dry_run):
+        try:
+            transport = Transport(client or make_client(url, username, password, insecure), retry)
+            located = locate_calendar(
+                transport, url, calendar, plan.title, create=not request.dry_run
+            )
+            backend = CalDAVBackend(
+                transport,
+                located.calendar_url or url,
+                state_path,
+                zone=plan.zone,
+                home_url=located.home_url,
+            )
+            if located.created or located.calendar_url is None:
+                backend.fresh = True
+                backend.known.clear()  # a new calendar under an old URL holds none of the old keys
+            return sync_with(plan, request, backend, f"caldav:{located.name}", busy_calendars)
+        except CalDAVFailure as err:
+            raise Failure(str(err)) from None

@@ -24,6 +24,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
+from . import limits
 from .content import EventContent, fingerprint
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .model import Busy
@@ -90,7 +91,8 @@ def load_credentials(token: Path | None, service_account: Path | None) -> Any:
     credentials = _credentials_from(text, token)
     if not credentials.valid and credentials.refresh_token:
         try:
-            credentials.refresh(Request())
+            with limits.request("Google's sign-in server"):
+                credentials.refresh(Request())
         except RefreshError:
             raise GoogleFailure(expired_message()) from None
         except TransportError as err:
@@ -186,7 +188,8 @@ def call(request: Any, retry: Retry, landed: Callable[[], Any] | None = None) ->
     """
     for attempt in range(retry.attempts):
         try:
-            return request.execute(num_retries=0)
+            with limits.request("Google Calendar"):
+                return request.execute(num_retries=0)
         except RefreshError:
             raise GoogleFailure(expired_message()) from None
         except Exception as error:
@@ -407,7 +410,8 @@ class GoogleBackend:
         for number, change in enumerate(chunk):
             batch.add(self._request(change), request_id=str(number))
         try:
-            batch.execute()
+            with limits.request("Google Calendar"):
+                batch.execute()
         except RefreshError:
             raise GoogleFailure(expired_message()) from None
         except (HttpError, OSError, httplib2.HttpLib2Error, TransportError) as error:

@@ -226,14 +226,18 @@ def _event(content: EventContent, before: Stamp | None, now: datetime) -> Event:
 
 
 def export(schedule: Schedule, path: Path, now: datetime) -> Export:
-    """Render over the previous file at `path` (if calsync wrote it) and replace it atomically."""
-    previous = None
-    if path.exists():
-        first = schedule.plan.midnight(schedule.start)
-        previous = read_previous(path.read_bytes(), schedule.plan.id, first, str(path))
-    data, counts = _build(schedule, now, previous)
-    write_atomic(path, data)
-    return counts
+    """Render over the previous file at `path` (if calsync wrote it) and replace it atomically,
+    holding the file's lock from the read to the rename (see `locks`)."""
+    from .locks import writing
+
+    with writing("ics", str(path.expanduser().absolute()), str(path)):
+        previous = None
+        if path.exists():
+            first = schedule.plan.midnight(schedule.start)
+            previous = read_previous(path.read_bytes(), schedule.plan.id, first, str(path))
+        data, counts = _build(schedule, now, previous)
+        write_atomic(path, data)
+        return counts
 
 
 def render_event(content: EventContent, now: datetime, sequence: int | None = None) -> bytes:

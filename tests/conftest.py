@@ -35,3 +35,14 @@ def write_plan(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+# --- state_dir: calsync's state folder in a temporary folder, for every test -----------
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Locks and CalDAV memories go to the test's own folder, never the user's."""
+    folder = tmp_path / "calsync-state"
+    monkeypatch.setenv("CALSYNC_STATE_DIR", str(folder))
+    return folder
