@@ -41,8 +41,8 @@ def write_plan(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Locks and CalDAV memories go to the test's own folder, never the user's."""
-    folder = tmp_path / "calsync-state"
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Locks and CalDAV memories go to a folder of the test's own, never the user's."""
+    folder = tmp_path_factory.mktemp("calsync-state")
     monkeypatch.setenv("CALSYNC_STATE_DIR", str(folder))
     return folder

@@ -42,7 +42,12 @@ def leftovers(folder: Path) -> list[str]:
 # A calsync export that hangs after writing its temporary, as if killed right then.
 HANGING = """
 import os, sys, time
-os.fsync = lambda fd: time.sleep(120)
+rename = os.replace
+def hang(source, target):
+    if str(target).endswith("training.ics"):
+        time.sleep(120)
+    rename(source, target)
+os.replace = hang
 from calsync.cli import main
 sys.argv = ["calsync", *sys.argv[1:]]
 main()
