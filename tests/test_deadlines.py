@@ -74,7 +74,9 @@ def test_an_inner_batch_retry_after_of_an_hour_is_capped(
     result, took = google(folder, fake.root_url, CALSYNC_MAX_WAIT="0.2", CALSYNC_RUN_TIMEOUT="20")
     assert result.exit_code == 1
     failed = [line for line in result.stdout.splitlines() if line.startswith("  failed ")]
-    assert len(failed) == 20 and all(line.endswith(": HTTP 429 rateLimitExceeded") for line in failed)
+    assert len(failed) == 20 and all(
+        line.endswith(": HTTP 429 rateLimitExceeded") for line in failed
+    )
     assert took < 6 * 0.2 + 5
 
 
