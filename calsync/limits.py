@@ -149,9 +149,12 @@ def request(what: str) -> Iterator[None]:
         )
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, budget)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, budget)
+    started = _clock()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:  # an enclosing alarm keeps what is left of its time (at least a tick)
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (_clock() - started), 0.001))

@@ -9,15 +9,20 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import uuid
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
+import caldav
 import pytest
 from click.testing import CliRunner, Result
 
 from calsync.caldav_sync import KnownEvents
 from calsync.cli import cli
+from calsync.engine import Action
 from tests.google_helpers import TEMPLATE, write_token
+from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
 
 NOW = "2026-11-26T08:00:00Z"
 
@@ -197,3 +202,33 @@ def test_a_caldav_memory_that_cannot_be_written_is_one_warning(tmp_path: Path) -
     known.save()  # does not raise: the calendar is in step, only the memory is not
     (warning,) = said
     assert str(blocked / "caldav" / "memory.json") in warning
+
+
+def test_a_sync_with_a_damaged_caldav_memory_warns_once_and_goes_on(
+    radicale: RadicaleServer,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from calsync import caldav_sync as cs
+    from calsync.cli import Range, SyncRequest
+    from calsync.loader import load_plan
+
+    plan = load_plan(TEMPLATE)
+    name = f"t{uuid.uuid4().hex[:12]}"
+    other = caldav.DAVClient(url=radicale.home, username=radicale.user, password=radicale.password)
+    other.principal().make_calendar(name=name, cal_id=name)
+    state = tmp_path / "known.json"
+    state.write_text('{"version": 1, "events": {', encoding="utf-8")  # cut off mid-write
+    first = date(2026, 11, 30)
+    request = SyncRequest(Range(first, 1), plan.midnight(first), False, False, True, False)
+
+    report = cs.caldav_target(
+        plan, request, f"{radicale.home}{name}/", None, radicale.user, radicale.password, (),
+        False, state_path=state,
+    )  # fmt: skip
+
+    assert not report.failures and report.changes.of(Action.CREATE)
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("calsync: WARNING: the CalDAV state file ") and str(state) in line
+    remembered = json.loads(state.read_text(encoding="utf-8"))["events"]
+    assert len(remembered) == len(report.changes.of(Action.CREATE))

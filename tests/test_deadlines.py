@@ -272,3 +272,14 @@ def test_a_wait_is_capped_and_never_passes_the_run() -> None:
         pytest.raises(limits.DeadlineExceeded, match="deadline of 10 s"),
     ):
         limits.bounded_wait(30)
+
+
+def test_a_request_inside_a_request_keeps_the_outer_deadline() -> None:
+    with (
+        limits.run(Limits(request=0.3, run=100)),
+        pytest.raises(limits.DeadlineExceeded),
+        limits.request("the outer server"),
+    ):
+        with limits.request("the inner server"):
+            pass  # finishes at once: the outer alarm must still fire
+        time.sleep(5)
