@@ -19,6 +19,7 @@ from pathlib import Path
 import caldav
 import icalendar
 import pytest
+import time_machine
 import vobject
 from click.testing import CliRunner
 from ical.calendar_stream import IcsCalendarStream
@@ -30,6 +31,8 @@ from calsync.expand import expand
 from calsync.ics import render
 from calsync.loader import load_plan, parse_plan
 from calsync.model import Plan
+from tests.fakegoogle import FakeGoogleCalendar
+from tests.google_helpers import calendar_named, instant, write_token
 from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
 
 
@@ -293,3 +296,27 @@ def test_an_ics_an_older_calsync_wrote_is_rewritten_with_a_new_sequence(tmp_path
     (event,) = icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")
     assert event["SEQUENCE"] == 1
     assert in_utc(by_icalendar(out.read_text(encoding="utf-8"))) == expected(edge)
+
+
+# --- Google: the same instants, and a rerun changes nothing ----------------------------
+
+
+def test_google_gets_the_same_instants_and_the_rerun_writes_nothing(
+    edge: Edge, night_plan: Path, tmp_path: Path
+) -> None:
+    token = write_token(tmp_path / "token.json")
+    args = ["sync", "google", str(night_plan), "--token", str(token)]
+    args += ["--from", monday_of(edge.day).isoformat(), "--weeks", "1"]
+    with (
+        FakeGoogleCalendar() as server,
+        time_machine.travel(datetime(2027, 1, 1, tzinfo=UTC), tick=True),
+    ):
+        env = {"CALSYNC_GOOGLE_ENDPOINT": server.root_url}
+        first = CliRunner().invoke(cli, args, env=env)
+        assert first.exit_code == 0, first.output
+        (event,) = server.events(calendar_named(server, "Night mobility"))
+        assert (instant(event["start"]), instant(event["end"])) == expected(edge)
+        server.reset_counters()
+        again = CliRunner().invoke(cli, args, env=env)
+        assert "0 created, 0 updated, 0 deleted, 1 unchanged" in again.output, again.output
+        assert server.writes == 0
