@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import caldav
 import icalendar
@@ -22,6 +23,8 @@ import pytest
 import time_machine
 import vobject
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
 from calsync.caldav_sync import CalDAVBackend, Retry, Transport, make_client
@@ -29,6 +32,7 @@ from calsync.cli import cli
 from calsync.engine import Outcome, run_sync
 from calsync.expand import expand
 from calsync.ics import render
+from calsync.instants import as_written
 from calsync.loader import load_plan, parse_plan
 from calsync.model import Plan
 from tests.fakegoogle import FakeGoogleCalendar
@@ -320,3 +324,49 @@ def test_google_gets_the_same_instants_and_the_rerun_writes_nothing(
         again = CliRunner().invoke(cli, args, env=env)
         assert "0 created, 0 updated, 0 deleted, 1 unchanged" in again.output, again.output
         assert server.writes == 0
+
+
+# --- the rule behind it, as a property ---------------------------------------------------
+
+ZONES = ["Europe/Brussels", "America/New_York", "Australia/Lord_Howe", "Europe/Dublin"]
+
+
+def _changes(zone: str) -> list[datetime]:
+    """The instants in 2027 and 2028 when the zone's clocks change (found hour by hour)."""
+    tz, found = ZoneInfo(zone), []
+    moment = datetime(2027, 1, 1, tzinfo=UTC)
+    while moment.year < 2029:
+        later = moment + timedelta(hours=1)
+        if moment.astimezone(tz).utcoffset() != later.astimezone(tz).utcoffset():
+            found.append(later)
+        moment = later
+    return found
+
+
+CHANGES = [(zone, change) for zone in ZONES for change in _changes(zone)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    near=st.sampled_from(CHANGES),
+    minutes=st.integers(min_value=-240, max_value=240),
+)
+def test_any_instant_written_is_read_back_as_that_instant(
+    near: tuple[str, datetime], minutes: int
+) -> None:
+    """Whatever the zone (Lord Howe moves by 30 minutes, Dublin's winter time is its
+    "daylight" one), a time near a change written by calsync reads back as that instant."""
+    zone, change = near
+    moment = change + timedelta(minutes=minutes)
+    local = moment.astimezone(ZoneInfo(zone))
+    event = icalendar.Event()
+    event.add("DTSTART", as_written(local))
+    text = event.to_ical().decode()
+    read = icalendar.Event.from_ical(text).decoded("DTSTART")
+    assert read.astimezone(UTC) == moment
+    (line,) = [line for line in text.splitlines() if line.startswith("DTSTART")]
+    assert line.endswith("Z") == (local.fold == 1 and _repeated(local))
+
+
+def _repeated(local: datetime) -> bool:
+    return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
