@@ -199,3 +199,18 @@ def test_a_refresh_locked_within_the_deadline_still_exits_75(folder: Path, state
         )
     assert run.returncode == 75
     assert "another calsync refresh is running" in run.stderr
+
+
+def test_a_refresh_fails_only_the_target_another_command_is_writing(folder: Path) -> None:
+    out = folder / "training.ics"
+    config = folder / "refresh.toml"
+    config.write_text('plan = "plan.yaml"\n[[target]]\ntype = "ics"\npath = "training.ics"\n')
+    with holding(lock_file("ics", str(out.absolute())), str(out), 1800):
+        result = CliRunner().invoke(
+            cli, ["refresh", "--config", str(config), "--today", "2026-11-30"]
+        )
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        f"ics {out}: FAILED: another calsync run is writing {out} (process {os.getpid()}, since "
+    )
+    assert not out.exists()
