@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -271,13 +271,3 @@ def _vtimezone(zone: str, year: int) -> bytes:
     return Timezone.from_tzid(
         zone, first_date=date(year, 1, 1), last_date=date(year + 2, 1, 1)
     ).to_ical()
-
-
-def now_from(option: datetime | None, environ: Mapping[str, str]) -> datetime:
-    """--now, else SOURCE_DATE_EPOCH (reproducible builds), else the clock; always UTC."""
-    if option is not None:
-        return option.replace(tzinfo=option.tzinfo or UTC).astimezone(UTC)
-    epoch = environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC).replace(microsecond=0)

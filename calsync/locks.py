@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -96,9 +95,9 @@ def holding(lock: Path, label: str, deadline: float, now: float | None = None) -
     try:
         guard.acquire()
     except Timeout:
-        raise _held(lock, label, time.time() if now is None else now) from None
+        raise _held(lock, label, _wall() if now is None else now) from None
     try:
-        started = time.time() if now is None else now
+        started = _wall() if now is None else now
         note = {"pid": os.getpid(), "started": started, "deadline": deadline, "what": label}
         write_atomic(_holder_file(lock), json.dumps(note).encode())
         try:
@@ -107,6 +106,13 @@ def holding(lock: Path, label: str, deadline: float, now: float | None = None) -
             _holder_file(lock).unlink(missing_ok=True)
     finally:
         guard.release()
+
+
+def _wall() -> float:
+    """The machine's clock, never --now: a lock's age is about processes, not the plan."""
+    from .clock import system_clock
+
+    return system_clock().timestamp()
 
 
 def _held(lock: Path, label: str, now: float) -> Failure:
