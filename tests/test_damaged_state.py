@@ -220,7 +220,15 @@ def test_a_sync_with_a_damaged_caldav_memory_warns_once_and_goes_on(
     state = tmp_path / "known.json"
     state.write_text('{"version": 1, "events": {', encoding="utf-8")  # cut off mid-write
     first = date(2026, 11, 30)
-    request = SyncRequest(Range(first, 1), plan.midnight(first), False, False, True, False)
+    request = SyncRequest(
+        span=Range(first, 1),
+        now=plan.midnight(first),
+        not_before=plan.midnight(first),
+        overwrite_edits=False,
+        restore_deleted=False,
+        annotate=True,
+        dry_run=False,
+    )
 
     report = cs.caldav_target(
         plan, request, f"{radicale.home}{name}/", None, radicale.user, radicale.password, (),

@@ -206,7 +206,11 @@ def load_plan_text(edge: Edge) -> Plan:
 def caldav_sync(server: RadicaleServer, plan: Plan, url: str, state: Path, day: date):
     client = make_client(url, server.user, server.password, insecure=False)
     backend = CalDAVBackend(
-        Transport(client, Retry(sleep=lambda s: None)), url, state, zone=plan.zone
+        Transport(client, Retry(sleep=lambda s: None)),
+        url,
+        state,
+        stamp=datetime(2027, 1, 1, tzinfo=UTC),
+        zone=plan.zone,
     )
     first = monday_of(day)
     schedule = expand(plan, first, first + timedelta(weeks=1))
