@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import sys
-import time
 from pathlib import Path
 
 from .errors import Failure
@@ -55,7 +54,10 @@ def remove_leftovers(path: Path, now: float | None = None) -> list[Path]:
     """Delete the temporaries earlier writes of `path` left behind; returns them."""
     folder = path.parent if str(path.parent) else Path(".")
     pattern = _leftover(path)
-    now = time.time() if now is None else now
+    if now is None:
+        from .clock import system_clock
+
+        now = system_clock().timestamp()  # file ages: the machine's clock, never --now
     removed = []
     try:
         entries = list(os.scandir(folder))
