@@ -45,6 +45,7 @@ import os, sys, time
 rename = os.replace
 def hang(source, target):
     if str(target).endswith("training.ics"):
+        print("written", flush=True)  # the temporary is whole: the moment to kill
         time.sleep(120)
     rename(source, target)
 os.replace = hang
@@ -60,14 +61,15 @@ def test_an_export_killed_mid_write_is_cleaned_up_by_the_next(plan: Path, tmp_pa
     before = out.read_bytes()
     run = subprocess.Popen(
         [sys.executable, "-c", HANGING, "ics", str(plan), "-o", str(out), *EXPORT],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
-    deadline = time.monotonic() + 60
-    while not leftovers(tmp_path) and time.monotonic() < deadline and run.poll() is None:
-        time.sleep(0.05)
+    assert run.stdout is not None
+    assert run.stdout.readline() == "written\n"  # bounded: the export itself takes seconds
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=10)
+    run.stdout.close()
     (left,) = leftovers(tmp_path)
     assert left.startswith(".training.ics.") and (tmp_path / left).stat().st_size > 100_000
     assert out.read_bytes() == before  # the reader never saw half a file
