@@ -14,9 +14,11 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -76,6 +78,30 @@ def sync_args(folder: Path) -> list[str]:
     ]  # fmt: skip
 
 
+def overlapping(
+    fake: FakeGoogleCalendar, runs: list[subprocess.Popen[str]]
+) -> list[tuple[str, str]]:
+    """Let the runs finish, making sure they overlap however loaded the machine is: the
+    server holds every request until one run has ended (or 60 s have passed). A run
+    that respects the lock ends without a request; without the lock both would wait,
+    then both write."""
+    released = threading.Event()
+    answer = fake.handle_http
+
+    def held(*args: Any) -> Any:
+        released.wait(60)
+        return answer(*args)
+
+    fake.handle_http = held  # type: ignore[method-assign]
+    try:
+        deadline = time.monotonic() + 60
+        while all(run.poll() is None for run in runs) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        released.set()
+    return [run.communicate(timeout=120) for run in runs]
+
+
 def training_calendars(fake: FakeGoogleCalendar) -> list[str]:
     return [c["id"] for c in calendars(fake) if c["summary"] == "Training"]
 
@@ -83,9 +109,9 @@ def training_calendars(fake: FakeGoogleCalendar) -> list[str]:
 def test_two_google_syncs_started_together_make_one_calendar_with_single_events(
     fake: FakeGoogleCalendar, folder: Path, state_dir: Path
 ) -> None:
-    fake.latency = 0.3  # every call is slow: the first run is still writing when the second starts
+    fake.latency = 0.3  # every call is slow, as on a real network
     runs = [spawn(fake, state_dir, *sync_args(folder)) for _ in range(2)]
-    outputs = [run.communicate(timeout=120) for run in runs]
+    outputs = overlapping(fake, runs)
     codes = sorted(run.returncode for run in runs)
 
     assert codes == [0, 75], outputs
@@ -111,10 +137,7 @@ def test_a_refresh_and_a_manual_sync_share_the_targets_lock(
     fake.latency = 0.3
     refresh = spawn(fake, state_dir, "refresh", "--config", str(config), "--today", "2026-11-30")
     manual = spawn(fake, state_dir, *sync_args(folder))
-    (refresh_out, refresh_err), (_, manual_err) = (
-        refresh.communicate(timeout=120),
-        manual.communicate(timeout=120),
-    )
+    (refresh_out, refresh_err), (_, manual_err) = overlapping(fake, [refresh, manual])
     outcomes = {refresh.returncode, manual.returncode}
     # Whichever came second stopped: the manual sync with 75, or the refresh's target
     # failed (exit 1) naming the lock; the other wrote the calendar.
