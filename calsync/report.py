@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .model import Busy, Conflict, Level, Occurrence, Schedule
+from .model import Busy, Conflict, InputWarning, Level, Occurrence, Schedule
 from .units import format_duration
 
 FORMAT = 1
@@ -70,6 +70,10 @@ def conflict_json(c: Conflict) -> dict[str, Any]:
     }
 
 
+def input_warning_json(w: InputWarning) -> dict[str, Any]:
+    return {"file": w.path, "line": w.line, "message": w.message}
+
+
 def summary(schedule: Schedule) -> dict[str, int]:
     levels = [c.level for c in schedule.conflicts]
     return {
@@ -96,6 +100,7 @@ def schedule_json(schedule: Schedule, sessions: bool) -> dict[str, Any]:
     if sessions:
         doc["sessions"] = [occurrence_json(o) for o in schedule.occurrences]
     doc["conflicts"] = [conflict_json(c) for c in schedule.conflicts]
+    doc["input_warnings"] = [input_warning_json(w) for w in schedule.warnings]
     return doc
 
 
@@ -110,6 +115,12 @@ def conflict_lines(conflicts: Iterable[Conflict]) -> list[str]:
         if c.hint:
             lines.append(f"{'':<34}hint: {c.hint}")
     return lines
+
+
+def input_warning_lines(warnings: Iterable[InputWarning]) -> list[str]:
+    """One line each, for stderr: what calsync assumed reading a busy file."""
+    label = click.style("warning", fg=COLOUR[Level.WARN], bold=True)
+    return [f"calsync: {label}: {w}" for w in warnings]
 
 
 def totals_line(schedule: Schedule) -> str:

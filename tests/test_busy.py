@@ -29,7 +29,9 @@ def local(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
 
 
 def work(start: datetime = START, end: datetime = END) -> tuple[Busy, ...]:
-    return read_busy(WORK, start, end, BRUSSELS)
+    read = read_busy(WORK, start, end, BRUSSELS)
+    assert read.warnings == ()
+    return read.busy
 
 
 def titled(title: str, busy: tuple[Busy, ...] | None = None) -> list[Busy]:
@@ -46,7 +48,10 @@ def calendar(*event_lines: str) -> str:
 
 
 def parse(text: bytes | str) -> tuple[Busy, ...]:
-    return parse_busy(text, "test.ics", START, END, BRUSSELS)
+    """The busy intervals of a calendar that needs no assumption (no warnings)."""
+    read = parse_busy(text, "test.ics", START, END, BRUSSELS)
+    assert read.warnings == ()
+    return read.busy
 
 
 # --- the Google fixture -------------------------------------------------------
@@ -150,7 +155,9 @@ def test_fixtures_are_valid_for_the_strict_ical_parser() -> None:
 
 
 def outlook() -> tuple[Busy, ...]:
-    return read_busy(OUTLOOK, START, END, BRUSSELS)
+    read = read_busy(OUTLOOK, START, END, BRUSSELS)
+    assert read.warnings == ()
+    return read.busy
 
 
 def test_outlook_windows_zone_events_land_at_local_time() -> None:
