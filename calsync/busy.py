@@ -73,6 +73,7 @@ class BusyTime:
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _NAME = re.compile(r"[A-Za-z0-9-]+")
 _NOT_ICALENDAR = "expected an iCalendar file (BEGIN:VCALENDAR)"
+_TOP_LEVEL = frozenset({"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE"})
 
 
 @dataclass
@@ -203,6 +204,12 @@ class _Scanner:
             chunk.problem = chunk.problem or f"BEGIN:{chunk.span.name} is never closed"
             self.finish_chunk()
             self.block = None
+            return
+        if name == "BEGIN" and what in _TOP_LEVEL:
+            # These never nest: the component before was never closed.
+            chunk.problem = chunk.problem or f"BEGIN:{chunk.span.name} is never closed"
+            self.finish_chunk()
+            self.top_level(number, line, name, what)
             return
         chunk.lines.append(line)
         if name == "BEGIN":

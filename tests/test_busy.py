@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
-from calsync.busy import BusyFileError, parse_busy, read_busy
-from calsync.model import Busy
+from calsync.busy import MAX_BEFORE, MAX_INSTANCES, BusyFileError, BusyTime, parse_busy, read_busy
+from calsync.model import Busy, InputWarning
 
 DATA = Path(__file__).parent / "data"
 WORK = DATA / "work-calendar.ics"
@@ -242,100 +242,406 @@ def test_calendar_without_events_is_not_busy() -> None:
     assert parse("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n") == ()
 
 
-# --- errors -------------------------------------------------------------------
+# --- calendars as real clients write them ---------------------------------------
 
-MALFORMED = [
-    pytest.param(b"", None, "empty file; expected an iCalendar file", id="empty"),
-    pytest.param(b"\x89PNG\r\n\x1a\n", 1, "expected an iCalendar file (BEGIN:VCALENDAR)", id="png"),
-    pytest.param("BEGIN:VCARD\r\nFN:Els\r\nEND:VCARD\r\n", 1, "expected an iCalendar", id="vcard"),
+O365 = DATA / "office365-custom-zone.ics"
+ODD_ZONES = DATA / "odd-timezones.ics"
+RFC_ATTENDEES = DATA / "rfc5545-attendees.ics"
+ONE_BROKEN = DATA / "one-broken-event.ics"
+
+
+def read(path: Path) -> BusyTime:
+    return read_busy(path, START, END, BRUSSELS)
+
+
+def spans(busy: tuple[Busy, ...], title: str) -> list[tuple[datetime, datetime]]:
+    return [(b.start, b.end) for b in busy if b.title == title]
+
+
+def messages(found: BusyTime) -> list[tuple[int | None, str]]:
+    return [(w.line, w.message) for w in found.warnings]
+
+
+def test_office365_custom_zone_follows_the_files_own_vtimezone() -> None:
+    found = read(O365)
+    assert found.warnings == ()
+    # Mondays 09:30 Brussels time until 21 Dec, without 7 Dec (EXDATE) and
+    # with 16 Nov moved to 14:00 (RECURRENCE-ID).
+    mondays = [2, 9, 23, 30]
+    expected = [(local(2026, 11, d, 9, 30), local(2026, 11, d, 10, 30)) for d in mondays]
+    expected[2:2] = [(local(2026, 11, 16, 14), local(2026, 11, 16, 15))]
+    expected += [(local(2026, 12, d, 9, 30), local(2026, 12, d, 10, 30)) for d in (14, 21)]
+    assert spans(found.busy, "Weekly planning") == expected
+
+
+def test_office365_second_custom_zone_is_new_york_time() -> None:
+    # 'Customized Time Zone 1' is defined as UTC-5 in winter: 10:00 there is 16:00 here.
+    (review,) = spans(read(O365).busy, "Quarterly review with the New York office")
+    assert review == (local(2026, 12, 3, 16), local(2026, 12, 3, 17, 30))
+
+
+def test_office365_windows_zone_and_free_event() -> None:
+    busy = read(O365).busy
+    assert spans(busy, "Dentist") == [(local(2026, 11, 10, 16), local(2026, 11, 10, 16, 45))]
+    assert spans(busy, "Team lunch") == []  # TRANSP:TRANSPARENT (Outlook's "free")
+
+
+def test_two_files_may_define_the_same_custom_zone_differently() -> None:
+    # icalendar caches a VTIMEZONE by its TZID for the whole process; each file
+    # must still be read with its own definition (here: India, UTC+05:30).
+    india = O365.read_text(encoding="utf-8").replace("+0200", "+0530").replace("+0100", "+0530")
+    brussels_first = read(O365).busy
+    kolkata = parse_busy(india, "india.ics", START, END, BRUSSELS).busy
+    assert spans(kolkata, "Dentist") == spans(brussels_first, "Dentist")
+    first = spans(kolkata, "Weekly planning")[0]
+    assert first == (local(2026, 11, 2, 5), local(2026, 11, 2, 6))  # 09:30 IST is 05:00 CET
+    assert read(O365).busy == brussels_first
+
+
+def test_custom_zone_without_vtimezone_follows_x_wr_timezone_with_a_warning() -> None:
+    text = calendar(
+        "SUMMARY:Board meeting",
+        "DTSTART;TZID=Customized Time Zone:20261104T090000",
+        "DTEND;TZID=Customized Time Zone:20261104T100000",
+    ).replace("VERSION:2.0", "VERSION:2.0\r\nX-WR-TIMEZONE:Europe/London")
+    found = parse_busy(text, "test.ics", START, END, BRUSSELS)
+    assert spans(found.busy, "Board meeting") == [(local(2026, 11, 4, 10), local(2026, 11, 4, 11))]
+    assert messages(found) == [
+        (
+            8,
+            "unknown time zone 'Customized Time Zone' (no VTIMEZONE defines it): its times "
+            "are read as local times in the calendar's X-WR-TIMEZONE Europe/London",
+        )
+    ]
+
+
+def test_gmt_offset_and_made_up_tzids_are_read_in_the_plan_zone_with_one_warning_each() -> None:
+    found = read(ODD_ZONES)
+    busy = found.busy
+    assert spans(busy, "Supplier call") == [
+        (local(2026, 11, 5, 14), local(2026, 11, 5, 15)),
+        (local(2026, 11, 12, 14), local(2026, 11, 12, 15)),
+    ]
+    assert spans(busy, "Site visit") == [(local(2026, 11, 6, 8, 30), local(2026, 11, 6, 9, 30))]
+    assert spans(busy, "Early sync") == [(local(2026, 11, 5, 8), local(2026, 11, 5, 9))]
+    assert messages(found)[:2] == [
+        (
+            8,
+            "unknown time zone 'GMT-05.00/-04.00' (no VTIMEZONE defines it): its times "
+            "are read as local times in the plan's zone Europe/Brussels",
+        ),
+        (
+            24,
+            "unknown time zone 'FOO' (no VTIMEZONE defines it): its times "
+            "are read as local times in the plan's zone Europe/Brussels",
+        ),
+    ]
+
+
+def test_globally_unique_tzid_is_read_as_the_iana_zone_it_ends_with() -> None:
+    found = read(ODD_ZONES)
+    london = spans(found.busy, "Call with the London team")
+    assert london == [(local(2026, 11, 9, 10), local(2026, 11, 9, 11))]  # 09:00 GMT
+    assert messages(found)[2:] == [
+        (
+            31,
+            "time zone '/mozilla.org/20050126_1/Europe/London' has no VTIMEZONE; "
+            "read as Europe/London",
+        )
+    ]
+
+
+def test_rfc5545_attendee_folding_and_empty_parameters_are_harmless() -> None:
+    found = read(RFC_ATTENDEES)
+    assert found.busy == (
+        Busy(local(2026, 11, 19, 14, 30), local(2026, 11, 19, 15, 30), "Annual Employee Review"),
+        Busy(local(2026, 11, 24), local(2026, 11, 25), "Off-site planning day"),
+    )
+    # `NAME;PARAM-NAME=,` has no value at all: the line is dropped, and said so.
+    assert messages(found) == [(25, "not an iCalendar content line, ignored: 'NAME;PARAM-NAME=,'")]
+
+
+def test_one_unreadable_event_is_skipped_and_the_others_are_busy() -> None:
+    found = read(ONE_BROKEN)
+    assert [(b.start, b.title) for b in found.busy] == [
+        (local(2026, 11, 4, 19), "Choir rehearsal"),
+        (local(2026, 11, 11, 19), "Choir rehearsal"),
+        (local(2026, 11, 14, 10), "Kids' swimming lesson"),
+        (local(2026, 11, 18, 19), "Choir rehearsal"),
+    ]
+    assert messages(found) == [
+        (
+            33,
+            'event "Parents\' evening" skipped: bad DTSTART: '
+            "Wrong datetime format: 2026-11-12 18:00",
+        )
+    ]
+
+
+def test_utf16_export_with_byte_order_mark_reads_like_utf8() -> None:
+    text = ONE_BROKEN.read_text(encoding="utf-8")
+    found = parse_busy(text.encode("utf-16"), "test.ics", START, END, BRUSSELS)
+    assert (found.busy, messages(found)) == (read(ONE_BROKEN).busy, messages(read(ONE_BROKEN)))
+
+
+GOOD = ("DTSTART:20261105T090000Z", "DTEND:20261105T100000Z", "SUMMARY:Good")
+
+SKIPPED = [
     pytest.param(
-        calendar("DTSTART:20261104T090000Z", "this line has no colon"),
-        7,
-        "not an iCalendar content line: 'this line has no colon'",
-        id="broken-line",
+        calendar("SUMMARY:Lunch"), 4, "event 'Lunch' skipped: it has no DTSTART", id="no-dtstart"
     ),
-    pytest.param(
-        calendar("DTSTART:20261104T090000Z").replace("END:VEVENT", "END:VTODO"),
-        7,
-        "END:VTODO does not close BEGIN:VEVENT (line 4)",
-        id="mismatched-end",
-    ),
-    pytest.param(
-        calendar("DTSTART:20261104T090000Z").removesuffix("END:VCALENDAR\r\n"),
-        1,
-        "BEGIN:VCALENDAR is never closed",
-        id="truncated",
-    ),
-    pytest.param(calendar("SUMMARY:Lunch"), 4, "event 'Lunch' has no DTSTART", id="no-dtstart"),
     pytest.param(
         calendar("DTSTART:20261104T100000Z", "DTEND:20261104T090000Z"),
         7,
-        "DTEND 2026-11-04 09:00:00+00:00 is before DTSTART",
+        "event 'busy' skipped: DTEND 2026-11-04 09:00:00+00:00 is before DTSTART",
         id="end-before-start",
-    ),
-    pytest.param(
-        calendar("DTSTART;TZID=Mars/Olympus:20261104T090000", "DURATION:PT1H"),
-        6,
-        "unknown time zone 'Mars/Olympus' in DTSTART",
-        id="unknown-tzid",
     ),
     pytest.param(
         calendar("DTSTART:20261104T090000Z", "DURATION:PT1H", "RRULE:FREQ=SOMETIMES"),
         8,
-        "bad RRULE in VEVENT: Expected frequency",
+        "event 'busy' skipped: bad RRULE",
         id="bad-rrule",
     ),
     pytest.param(
         calendar("DTSTART:20261104T090000Z", "DURATION:PT1H", "RRULE:INTERVAL=2;COUNT=3"),
         8,
-        "RRULE has no FREQ",
+        "event 'busy' skipped: its RRULE has no FREQ",
         id="rrule-without-freq",
-    ),
-    pytest.param(
-        calendar("DTSTART:20261104T090000Z", "DURATION:PT1H").replace(
-            "VERSION:2.0", "VERSION:2.0\r\nX-WR-TIMEZONE:Europe/Brussel"
-        ),
-        3,
-        "unknown time zone 'Europe/Brussel' in X-WR-TIMEZONE",
-        id="unknown-x-wr-timezone",
-    ),
-    pytest.param(
-        OUTLOOK.read_text(encoding="utf-8").replace("TZOFFSETTO:+0100", "TZOFFSETTO:one"),
-        22,
-        "Expected UTC offset, got: one",
-        id="broken-vtimezone",
     ),
     pytest.param(
         calendar("DTSTART:2026-11-04", "DURATION:PT1H"),
         6,
-        "bad DTSTART in VEVENT",
+        "event 'busy' skipped: bad DTSTART",
         id="bad-date",
     ),
     pytest.param(
         calendar("DTSTART;VALUE=DATE:20261104", "DTEND:20261104T100000Z"),
         7,
-        "DTSTART and DTEND must both be dates or both date-times",
+        "event 'busy' skipped: DTSTART and DTEND must both be dates or both date-times",
         id="date-and-date-time",
     ),
     pytest.param(
-        calendar("DTSTART:20261104T090000Z", "DURATION:PT1H") + "BEGIN:VCALENDAR\r\n",
-        10,
-        "content after END:VCALENDAR",
-        id="two-calendars",
+        calendar("DTSTART:20261104T090000Z").replace("END:VEVENT", "END:VTODO"),
+        4,
+        "an event skipped: END:VTODO does not close BEGIN:VEVENT (line 4)",
+        id="mismatched-end",
+    ),
+    pytest.param(
+        calendar("DTSTART:20261104T090000Z", "BEGIN:VALARM", "ACTION:DISPLAY").replace(
+            "END:VEVENT\r\n", ""
+        ),
+        4,
+        "an event skipped: BEGIN:VEVENT is never closed",
+        id="never-closed",
     ),
 ]
 
 
-@pytest.mark.parametrize(("text", "line", "message"), MALFORMED)
-def test_malformed_calendar_is_reported_with_file_line_and_reason(
+@pytest.mark.parametrize(("text", "line", "message"), SKIPPED)
+def test_an_event_that_cannot_be_read_is_skipped_with_its_line(
+    text: str, line: int, message: str
+) -> None:
+    # The same calendar with a good event after the broken one.
+    text = text.replace(
+        "END:VCALENDAR",
+        "BEGIN:VEVENT\r\nUID:g@test\r\n"
+        + "".join(f"{g}\r\n" for g in GOOD)
+        + "END:VEVENT\r\nEND:VCALENDAR",
+    )
+    found = parse_busy(text, "test.ics", START, END, BRUSSELS)
+    assert found.busy == (Busy(local(2026, 11, 5, 10), local(2026, 11, 5, 11), "Good"),)
+    ((where, said),) = messages(found)
+    assert (where, said[: len(message)]) == (line, message)
+
+
+def test_truncated_file_keeps_the_events_it_has_and_says_so() -> None:
+    text = calendar(*GOOD).removesuffix("END:VCALENDAR\r\n")
+    found = parse_busy(text, "test.ics", START, END, BRUSSELS)
+    assert [b.title for b in found.busy] == ["Good"]
+    assert messages(found) == [(1, "BEGIN:VCALENDAR is never closed: the file may be cut short")]
+
+
+def test_unknown_x_wr_timezone_is_ignored_with_a_warning() -> None:
+    text = calendar("DTSTART:20261104T090000", "DURATION:PT1H").replace(
+        "VERSION:2.0", "VERSION:2.0\r\nX-WR-TIMEZONE:Europe/Brussel"
+    )
+    found = parse_busy(text, "test.ics", START, END, BRUSSELS)
+    assert [b.start for b in found.busy] == [local(2026, 11, 4, 9)]
+    assert messages(found) == [
+        (
+            3,
+            "unknown time zone 'Europe/Brussel' in X-WR-TIMEZONE ignored; times without a "
+            "zone are read in the plan's zone Europe/Brussels",
+        )
+    ]
+
+
+def test_a_broken_vtimezone_costs_only_its_zone() -> None:
+    text = OUTLOOK.read_text(encoding="utf-8").replace("TZOFFSETTO:+0100", "TZOFFSETTO:one")
+    found = parse_busy(text, "test.ics", START, END, BRUSSELS)
+    # 'Romance Standard Time' is also a Windows name: the meetings stay at 09:00.
+    assert [b.start for b in titled("Projectoverleg", found.busy)][0] == local(2026, 11, 4, 9)
+    ((line, message),) = messages(found)
+    assert line == 16 and message.startswith("VTIMEZONE skipped: cannot read it:")
+
+
+def test_second_calendar_in_the_same_file_is_read_too() -> None:
+    text = calendar(*GOOD) + calendar(
+        "DTSTART:20261106T090000Z", "DTEND:20261106T100000Z", "SUMMARY:Also good"
+    )
+    found = parse_busy(text, "test.ics", START, END, BRUSSELS)
+    assert [b.title for b in found.busy] == ["Good", "Also good"]
+    assert found.warnings == ()
+
+
+def test_many_problems_give_at_most_twenty_warnings_and_a_count() -> None:
+    broken = "".join(
+        f"BEGIN:VEVENT\r\nUID:{n}@test\r\nSUMMARY:No start {n}\r\nEND:VEVENT\r\n" for n in range(25)
+    )
+    text = calendar(*GOOD).replace("END:VCALENDAR", broken + "END:VCALENDAR")
+    found = parse_busy(text, "test.ics", START, END, BRUSSELS)
+    assert [b.title for b in found.busy] == ["Good"]
+    assert len(found.warnings) == 21
+    assert found.warnings[-1] == InputWarning(
+        "test.ics", None, "5 more warnings like these not shown"
+    )
+
+
+# --- not an iCalendar file: bad input ---------------------------------------------
+
+NOT_ICALENDAR = [
+    pytest.param(b"", None, "empty file; expected an iCalendar file", id="empty"),
+    pytest.param(b"\r\n\r\n", None, "empty file; expected an iCalendar file", id="blank"),
+    pytest.param(
+        b"\x89PNG\r\n\x1a\n\x00\x00", None, "binary data; expected an iCalendar", id="png"
+    ),
+    pytest.param(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", 1, "expected an iCalendar file", id="pdf"),
+    pytest.param("BEGIN:VCARD\r\nFN:Els\r\nEND:VCARD\r\n", 1, "expected an iCalendar", id="vcard"),
+    pytest.param(
+        "BEGIN:VEVENT\r\nDTSTART:20261104T090000Z\r\nEND:VEVENT\r\n",
+        1,
+        "expected an iCalendar file (BEGIN:VCALENDAR)",
+        id="no-vcalendar",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), NOT_ICALENDAR)
+def test_a_file_that_is_not_icalendar_is_bad_input(
     text: bytes | str, line: int | None, message: str
 ) -> None:
     with pytest.raises(BusyFileError) as caught:
-        parse(text)
+        parse_busy(text, "test.ics", START, END, BRUSSELS)
     error = caught.value
     assert (error.path, error.line) == ("test.ics", line)
     assert message in error.message
     assert str(error).startswith("test.ics:" if line is None else f"test.ics:{line}: ")
+
+
+# --- bounded recurrence (issue 12, item 6) ------------------------------------------
+
+# A four-week range, as `calsync plan` reads busy time by default.
+WEEK_START, WEEK_END = local(2026, 11, 30), local(2026, 12, 28)
+
+
+def recurring(*lines: str) -> BusyTime:
+    text = calendar("SUMMARY:Ping", *lines)
+    return parse_busy(text, "test.ics", WEEK_START, WEEK_END, BRUSSELS)
+
+
+@pytest.mark.parametrize(
+    ("rule", "start"),
+    [
+        ("FREQ=SECONDLY", "20200101T000000Z"),
+        ("FREQ=MINUTELY", "20261001T000000Z"),
+        ("FREQ=MINUTELY;INTERVAL=4", "19990101T000000Z"),
+    ],
+)
+def test_an_unbounded_fine_grained_rule_is_refused_past_the_instance_limit(
+    rule: str, start: str
+) -> None:
+    with pytest.raises(BusyFileError) as caught:
+        recurring(f"DTSTART:{start}", "DURATION:PT1S", f"RRULE:{rule}")
+    assert caught.value.line == 9  # the RRULE
+    assert caught.value.message == (
+        f"event 'Ping' repeats more than {MAX_INSTANCES:,} times in the range 2026-11-30 to "
+        f"2026-12-28 (RRULE:{rule}); calsync follows at most {MAX_INSTANCES:,} instances of "
+        "one event in the range"
+    )
+
+
+def test_a_huge_count_before_the_range_is_refused() -> None:
+    with pytest.raises(BusyFileError) as caught:
+        recurring("DTSTART:20000101T000000Z", "DURATION:PT1M", "RRULE:FREQ=MINUTELY;COUNT=99999999")
+    assert f"more than {MAX_BEFORE:,} times before the range" in caught.value.message
+
+
+def test_a_half_hourly_rule_since_2015_gives_exactly_its_instances_in_the_range() -> None:
+    found = recurring(
+        "DTSTART;TZID=Europe/Brussels:20150105T080000",
+        "DURATION:PT5M",
+        "RRULE:FREQ=MINUTELY;INTERVAL=30;BYHOUR=8,9,10",
+    )
+    assert found.warnings == ()
+    assert len(found.busy) == 28 * 6
+    assert {b.start.strftime("%H:%M") for b in found.busy} == {
+        "08:00",
+        "08:30",
+        "09:00",
+        "09:30",
+        "10:00",
+        "10:30",
+    }
+
+
+def test_an_odd_interval_keeps_its_grid_when_calsync_skips_ahead() -> None:
+    # Every 7919 seconds since 1970: the instances in the range are exactly the
+    # ones counted from DTSTART.
+    found = recurring(
+        "DTSTART:19700101T000000Z", "DURATION:PT1M", "RRULE:FREQ=SECONDLY;INTERVAL=7919"
+    )
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert found.busy and all((b.start - epoch).total_seconds() % 7919 == 0 for b in found.busy)
+    first = epoch + timedelta(seconds=7919 * -(-(WEEK_START - epoch).total_seconds() // 7919))
+    assert found.busy[0].start == first
+    assert len(found.busy) == int((WEEK_END - first).total_seconds() // 7919) + 1
+
+
+def test_a_rule_that_matches_no_day_leaves_only_dtstart() -> None:
+    found = recurring(
+        "DTSTART:20261201T090000Z", "DURATION:PT1H", "RRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30"
+    )
+    assert [b.start for b in found.busy] == [local(2026, 12, 1, 10)]
+    assert messages(found) == [
+        (9, "the RRULE of event 'Ping' matches no day at all: only its DTSTART is busy")
+    ]
+
+
+def test_a_leap_day_rule_is_not_mistaken_for_one_that_matches_no_day() -> None:
+    found = parse_busy(
+        calendar(
+            "SUMMARY:Leap",
+            "DTSTART;VALUE=DATE:20240229",
+            "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29",
+        ),
+        "test.ics",
+        local(2028, 2, 1),
+        local(2028, 3, 1),
+        BRUSSELS,
+    )
+    assert found.warnings == ()
+    assert [b.start for b in found.busy] == [local(2028, 2, 29)]
+
+
+def test_bysetpos_on_a_daily_rule_is_skipped_with_a_warning() -> None:
+    found = recurring("DTSTART:20261201T090000Z", "DURATION:PT1H", "RRULE:FREQ=DAILY;BYSETPOS=2")
+    assert found.busy == ()
+    assert messages(found) == [
+        (9, "event 'Ping' skipped: BYSETPOS with FREQ=DAILY is not supported")
+    ]
+
+
+# --- errors -------------------------------------------------------------------
 
 
 def test_missing_file_names_the_path_and_the_os_reason(tmp_path: Path) -> None:
@@ -360,11 +666,12 @@ def test_error_survives_pickling_for_worker_processes() -> None:
 
 def parses_or_reports(data: bytes | str) -> None:
     try:
-        busy = parse(data)
+        found = parse_busy(data, "test.ics", START, END, BRUSSELS)
     except BusyFileError as error:
         assert error.path == "test.ics" and error.message
     else:
-        assert all(b.start.tzinfo is not None and b.start < b.end for b in busy)
+        assert all(b.start.tzinfo is not None and b.start < b.end for b in found.busy)
+        assert all(w.path == "test.ics" and w.message for w in found.warnings)
 
 
 @settings(max_examples=300, deadline=None)
