@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
 from calsync.busy import MAX_BEFORE, MAX_INSTANCES, BusyFileError, BusyTime, parse_busy, read_busy
+from calsync.cli import cli as main_cli
 from calsync.model import Busy, InputWarning
 
 DATA = Path(__file__).parent / "data"
@@ -711,3 +714,89 @@ def test_mutated_google_export_never_raises_anything_but_busy_file_error(
     for position, deleted, inserted in edits:
         text = text[:position] + inserted + text[position + deleted :]
     parses_or_reports(text)
+
+
+# --- through the command line -------------------------------------------------------
+
+CLI_PLAN = """\
+plan: desk-job
+timezone: Europe/Brussels
+starts: 2026-11-02
+windows:
+  morning: "09:00-12:00"
+sessions:
+  z2: {kind: ride, title: Zone 2 ride, duration: 1h, load: easy}
+  legs: {kind: strength, title: Legs, duration: 1h, load: hard, focus: legs}
+week:
+  mon: [z2 morning]
+  thu: [legs 16:30]
+"""
+
+
+def cli(tmp_path: Path, *args: str) -> Result:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(CLI_PLAN)
+    command = ["plan", str(plan), "--json", "--from", "2026-11-30", "--weeks", "1", *args]
+    return CliRunner().invoke(main_cli, command, catch_exceptions=False)
+
+
+def test_an_office365_export_moves_sessions_instead_of_stopping_the_plan(tmp_path: Path) -> None:
+    free, busy = cli(tmp_path), cli(tmp_path, "--busy", str(O365))
+    assert (free.exit_code, busy.exit_code) == (0, 3)  # Thursday's legs now overlap
+    sessions = {s["session"]: s["start"] for s in json.loads(busy.stdout)["sessions"]}
+    # Monday's ride moves after the 09:30-10:30 planning meeting.
+    assert sessions["z2"] == "2026-11-30T10:30:00+01:00"
+    conflicts = json.loads(busy.stdout)["conflicts"]
+    assert [(c["rule"], c["busy"][0]["title"]) for c in conflicts] == [
+        ("overlap", "Quarterly review with the New York office")
+    ]
+    assert busy.stderr.count("warning") == 0
+
+
+def test_warnings_reach_the_terminal_and_the_json(tmp_path: Path) -> None:
+    result = cli(tmp_path, "--busy", str(ODD_ZONES), "--busy", str(ONE_BROKEN))
+    assert result.exit_code == 0
+    warned = json.loads(result.stdout)["input_warnings"]
+    assert [(w["file"], w["line"]) for w in warned] == [
+        (str(ODD_ZONES), 8),
+        (str(ODD_ZONES), 24),
+        (str(ODD_ZONES), 31),
+        (str(ONE_BROKEN), 33),
+    ]
+    for w in warned:
+        assert f"calsync: warning: {w['file']}:{w['line']}: {w['message']}" in result.stderr
+
+
+def test_a_file_without_warnings_gives_an_empty_list(tmp_path: Path) -> None:
+    result = cli(tmp_path, "--busy", str(WORK))
+    assert json.loads(result.stdout)["input_warnings"] == []
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty file; expected an iCalendar file (BEGIN:VCALENDAR)"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "binary data; expected an iCalendar file"),
+        (b"Subject,Start Date,Start Time\r\nStandup,11/30/2026,9:00 AM\r\n", "expected an"),
+    ],
+    ids=["empty", "binary", "outlook-csv"],
+)
+def test_a_busy_file_that_is_not_icalendar_exits_2(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "calendar.ics"
+    path.write_bytes(content)
+    result = cli(tmp_path, "--busy", str(path))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"calsync: {path}") and message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_unbounded_recurrence_exits_2_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "pinger.ics"
+    path.write_text(calendar("SUMMARY:Ping", "DTSTART:20200101T000000Z", "RRULE:FREQ=SECONDLY"))
+    result = cli(tmp_path, "--busy", str(path))
+    assert result.exit_code == 2
+    assert f"calsync: {path}:8: event 'Ping' repeats more than 10,000 times" in result.stderr
