@@ -134,10 +134,10 @@ def _split(line: str) -> tuple[str, str | None]:
 
 def _check_header(text: str, source: str) -> None:
     """Say "not iCalendar" for an empty file, a JPEG or a vCard."""
-    if "\x00" in text:
-        raise BusyFileError(source, f"binary data; {_NOT_ICALENDAR}")
     for number, logical in _unfold(text):
         if logical.strip().upper() != "BEGIN:VCALENDAR":
+            if "\x00" in text[:1024]:
+                raise BusyFileError(source, f"binary data; {_NOT_ICALENDAR}")
             raise BusyFileError(source, _NOT_ICALENDAR, number)
         return
     raise BusyFileError(source, f"empty file; {_NOT_ICALENDAR}")

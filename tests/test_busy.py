@@ -610,6 +610,61 @@ def test_an_odd_interval_keeps_its_grid_when_calsync_skips_ahead() -> None:
     assert len(found.busy) == int((WEEK_END - first).total_seconds() // 7919) + 1
 
 
+def test_an_old_weekly_series_keeps_its_exceptions_when_calsync_skips_ahead() -> None:
+    text = calendar(
+        "SUMMARY:Team meeting",
+        "DTSTART;TZID=Europe/Brussels:20190107T090000",
+        "DTEND;TZID=Europe/Brussels:20190107T100000",
+        "RRULE:FREQ=WEEKLY;BYDAY=MO",
+        "EXDATE;TZID=Europe/Brussels:20261207T090000",
+    ).replace(
+        "END:VCALENDAR",
+        "BEGIN:VEVENT\r\nUID:t@test\r\nSUMMARY:Team meeting\r\n"
+        "RECURRENCE-ID;TZID=Europe/Brussels:20261214T090000\r\n"
+        "DTSTART;TZID=Europe/Brussels:20261215T130000\r\n"
+        "DTEND;TZID=Europe/Brussels:20261215T140000\r\nEND:VEVENT\r\nEND:VCALENDAR",
+    )
+    found = parse_busy(text, "test.ics", WEEK_START, WEEK_END, BRUSSELS)
+    assert found.warnings == ()
+    assert [b.start for b in found.busy] == [
+        local(2026, 11, 30, 9),
+        local(2026, 12, 15, 13),
+        local(2026, 12, 21, 9),
+    ]
+
+
+RULES = st.one_of(
+    st.builds("FREQ=SECONDLY;INTERVAL={}".format, st.integers(1800, 90_000)),
+    st.builds("FREQ=MINUTELY;INTERVAL={}".format, st.integers(30, 5000)),
+    st.builds("FREQ=HOURLY;INTERVAL={}".format, st.integers(1, 100)),
+    st.builds("FREQ=HOURLY;INTERVAL={};BYHOUR=7,13,19".format, st.integers(1, 30)),
+    st.builds("FREQ=DAILY;INTERVAL={};BYDAY=MO,WE,SA".format, st.integers(1, 9)),
+    st.builds("FREQ=WEEKLY;INTERVAL={};BYDAY=TU,SU".format, st.integers(1, 5)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rule=RULES,
+    days_before=st.integers(3, 80),
+    minute=st.integers(0, 24 * 60 - 1),
+    length=st.integers(1, 180),
+)
+def test_skipping_ahead_gives_the_same_instances_as_expanding_from_dtstart(
+    rule: str, days_before: int, minute: int, length: int
+) -> None:
+    first = WEEK_START - timedelta(days=days_before, minutes=-minute)
+    text = calendar(
+        f"DTSTART;TZID=Europe/Brussels:{first:%Y%m%dT%H%M%S}",
+        f"DURATION:PT{length}M",
+        f"RRULE:{rule}",
+    )
+    narrow = parse_busy(text, "test.ics", WEEK_START, WEEK_END, BRUSSELS).busy
+    # From DTSTART on, nothing is skipped: the same instances, cut to the range.
+    wide = parse_busy(text, "test.ics", first - timedelta(days=2), WEEK_END, BRUSSELS).busy
+    assert narrow == tuple(b for b in wide if b.end > WEEK_START)
+
+
 def test_a_rule_that_matches_no_day_leaves_only_dtstart() -> None:
     found = recurring(
         "DTSTART:20261201T090000Z", "DURATION:PT1H", "RRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30"
@@ -800,3 +855,35 @@ def test_an_unbounded_recurrence_exits_2_naming_the_line(tmp_path: Path) -> None
     result = cli(tmp_path, "--busy", str(path))
     assert result.exit_code == 2
     assert f"calsync: {path}:8: event 'Ping' repeats more than 10,000 times" in result.stderr
+
+
+_EVENTS = _FIXTURE.split("BEGIN:VEVENT\n")  # read_text() gives "\n" line ends
+_UIDS = [line for line in _FIXTURE.splitlines() if line.startswith("UID:")]
+# Events that are a series of their own (a moved instance belongs to its series).
+_ALONE = [
+    i for i, e in enumerate(_EVENTS) if i and sum(u in e for u in _UIDS if _UIDS.count(u) == 1)
+]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(_ALONE),
+    st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 12), st.text(_ICAL_CHARS, max_size=8)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_damaging_one_event_never_costs_the_busy_time_of_the_others(
+    index: int, edits: list[tuple[float, int, str]]
+) -> None:
+    # Edits stay inside the event's own lines (between its BEGIN and END).
+    body, tail = _EVENTS[index].split("END:VEVENT", 1)
+    for where, deleted, inserted in edits:
+        position = int(where * len(body))
+        body = body[:position] + inserted + body[position + deleted :]
+    before, after = _EVENTS[:index], _EVENTS[index + 1 :]
+    damaged = "BEGIN:VEVENT\n".join([*before, body + "END:VEVENT" + tail, *after])
+    without = "BEGIN:VEVENT\n".join([*before, *after]) + ("" if after else tail.lstrip("\n"))
+    others = set(parse_busy(without, "t.ics", START, END, BRUSSELS).busy)
+    assert others and others <= set(parse_busy(damaged, "t.ics", START, END, BRUSSELS).busy)
