@@ -597,7 +597,10 @@ class _Reader:
         """Check and prepare one event; False (and a warning) if it cannot be used."""
         try:
             for prop, message in event.errors:
-                if prop in _TIMING:
+                if prop == "SEQUENCE":  # only orders overrides of one series
+                    event.pop("SEQUENCE", None)
+                    self.warn(f"bad SEQUENCE ignored: {message}", span, prop)
+                elif prop in _TIMING:
                     raise _Skip(f"bad {prop}: {message}", prop)
             self.localize(event, span)
             _check_period(event, self.zone)

@@ -457,6 +457,12 @@ def test_an_event_that_cannot_be_read_is_skipped_with_its_line(
     assert (where, said[: len(message)]) == (line, message)
 
 
+def test_a_bad_sequence_is_ignored_and_the_event_stays_busy() -> None:
+    found = parse_busy(calendar(*GOOD, "SEQUENCE:abc"), "test.ics", START, END, BRUSSELS)
+    assert [b.title for b in found.busy] == ["Good"]
+    assert messages(found) == [(9, "bad SEQUENCE ignored: Expected int, got: abc")]
+
+
 def test_truncated_file_keeps_the_events_it_has_and_says_so() -> None:
     text = calendar(*GOOD).removesuffix("END:VCALENDAR\r\n")
     found = parse_busy(text, "test.ics", START, END, BRUSSELS)
