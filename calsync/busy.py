@@ -367,16 +367,12 @@ def _check_period(event: icalendar.cal.Component, zone: ZoneInfo) -> None:
         if isinstance(event.get(prop), list):  # icalendar keeps repeats as a list
             raise _Skip(f"it has more than one {prop}", prop)
     start = event["DTSTART"].dt
-    if "DTEND" in event and "DURATION" in event:
-        raise _Skip("it has both DTEND and DURATION", "DURATION")
     if "DURATION" in event:
         duration = event["DURATION"]
         if not isinstance(duration.dt, timedelta) or duration.dt < timedelta(0):
             raise _Skip(f"DURATION must not be negative: {duration.to_ical().decode()}", "DURATION")
     if "DTEND" in event:
         end = event["DTEND"].dt
-        if isinstance(start, datetime) != isinstance(end, datetime):
-            raise _Skip("DTSTART and DTEND must both be dates or both date-times", "DTEND")
         if _aware(end, zone) < _aware(start, zone):
             raise _Skip(f"DTEND {end} is before DTSTART {start}", "DTEND")
 
@@ -384,21 +380,21 @@ def _check_period(event: icalendar.cal.Component, zone: ZoneInfo) -> None:
 _UNTIL = re.compile(r"UNTIL=[^;]*;?")
 
 
-def _check_rules(event: icalendar.cal.Component) -> None:
+def _rule_problem(rule: Any, start: date) -> str | None:
+    """Why dateutil cannot use this RRULE, or None."""
     # recurring-ical-events hides dateutil's reason behind "UNTIL parameter is
     # missing" for any bad rule, so try each rule here first. UNTIL is dropped
     # because icalendar has checked its syntax already, and its zone may
     # legitimately differ from DTSTART's (recurring-ical-events fixes that up).
-    start = event["DTSTART"].dt
+    if "FREQ" not in rule:  # dateutil would only say "missing argument"
+        return "it has no FREQ"
+    text = _UNTIL.sub("", rule.to_ical().decode()).rstrip(";")
     naive = start.replace(tzinfo=None) if isinstance(start, datetime) else start
-    for rule in _values(event, "RRULE"):
-        if "FREQ" not in rule:  # dateutil would only say "missing argument"
-            raise _Skip("its RRULE has no FREQ", "RRULE")
-        text = _UNTIL.sub("", rule.to_ical().decode()).rstrip(";")
-        try:
-            rrulestr(text, dtstart=naive)
-        except (ValueError, TypeError, KeyError, IndexError) as error:
-            raise _Skip(f"bad RRULE {text!r}: {error}", "RRULE") from error
+    try:
+        rrulestr(text, dtstart=naive)
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        return f"{text!r}: {error}"
+    return None
 
 
 # --- bounded recurrence -----------------------------------------------------------
@@ -474,7 +470,7 @@ class _Reader:
         calendar = self.header(block)
         self.floating = self.calendar_zone(calendar, block.span)
         self.zones: dict[str, tzinfo] = {}
-        self.own: dict[str, tzinfo] = {}
+        self.own: dict[str, tuple[Any, _Chunk]] = {}
         events: list[tuple[Any, _Span]] = []
         for chunk in block.chunks:
             if chunk.span.name not in ("VEVENT", "VTIMEZONE"):
@@ -540,18 +536,31 @@ class _Reader:
         return component
 
     def timezone(self, component: Any, chunk: _Chunk) -> None:
-        tzid = str(component.get("TZID", ""))
+        # Built only when an event needs it: a VTIMEZONE for an IANA name is
+        # never used, so its oddities do not matter.
+        self.own.setdefault(str(component.get("TZID", "")), (component, chunk))
+
+    def own_zone(self, tzid: str) -> tzinfo | None:
+        if tzid not in self.own:
+            return None
+        component, chunk = self.own[tzid]
         try:
-            self.own.setdefault(tzid, component.to_tz(lookup_tzid=False))
+            return component.to_tz(lookup_tzid=False)
         except Exception as error:  # noqa: BLE001 - dateutil raises anything on odd input
             self.warn(f"{_what(chunk, component)} cannot be read: {_reason(error)}", chunk.span)
+            return None
 
     # time zones
 
     def zone_for(self, tzid: str, span: _Span, prop: str) -> tzinfo:
         if tzid in self.zones:
             return self.zones[tzid]
-        zone = _iana(tzid) or _iana(WINDOWS_TO_OLSON.get(tzid, "")) or self.own.get(tzid)
+        zone = (
+            _iana(tzid)
+            or _iana(tzid.strip("/"))  # icalendar's reading of "/Europe/Stockholm"
+            or _iana(WINDOWS_TO_OLSON.get(tzid, ""))
+            or self.own_zone(tzid)
+        )
         if zone is None:
             guess = _suffix_zone(tzid)
             if guess is not None:
@@ -588,23 +597,25 @@ class _Reader:
             for value in _values(event, prop):
                 tzid = value.params.get("TZID")
                 tzid = str(tzid) if tzid is not None else None
-                for item in getattr(value, "dts", [value]):  # EXDATE/RDATE hold lists
+                items = getattr(value, "dts", [value])  # EXDATE/RDATE hold lists
+                for item in items:
                     item.dt = self.place(item.dt, tzid, span, prop)
+                if prop in ("EXDATE", "RDATE"):
+                    dated = [i for i in items if isinstance(i.dt, date | tuple)]
+                    if len(dated) != len(items):
+                        value.dts = dated
+                        self.warn(f"{prop} values that are not dates ignored", span, prop)
 
     # events
 
     def event(self, event: Any, span: _Span) -> bool:
         """Check and prepare one event; False (and a warning) if it cannot be used."""
         try:
-            for prop, message in event.errors:
-                if prop == "SEQUENCE":  # only orders overrides of one series
-                    event.pop("SEQUENCE", None)
-                    self.warn(f"bad SEQUENCE ignored: {message}", span, prop)
-                elif prop in _TIMING:
-                    raise _Skip(f"bad {prop}: {message}", prop)
+            self.repair(event, span)
             self.localize(event, span)
+            self.period(event, span)
             _check_period(event, self.zone)
-            _check_rules(event)
+            self.rules(event, span)
             self.bound(event, span)
         except _Skip as skip:
             self.warn(f"event {_title(event)!r} skipped: {skip.message}", span, skip.prop)
@@ -614,6 +625,54 @@ class _Reader:
             self.warn(f"event {_title(event)!r} skipped: {_reason(error)}", span)
             return False
         return True
+
+    def repair(self, event: Any, span: _Span) -> None:
+        """Values icalendar could not parse: ignore what can be, else skip the event."""
+        for prop, message in event.errors:
+            if prop in ("SEQUENCE", "RRULE", "EXDATE", "RDATE"):
+                # SEQUENCE only orders the overrides of a series; a rule or a
+                # date list that cannot be read leaves the other instances.
+                usable = icalendar.prop.vRecur if prop == "RRULE" else icalendar.prop.vDDDLists
+                kept = [v for v in _values(event, prop) if isinstance(v, usable)]
+                event.pop(prop, None)
+                if kept:
+                    event[prop] = kept if len(kept) > 1 else kept[0]
+                self.warn(f"bad {prop} ignored: {message}", span, prop)
+            elif prop in _TIMING:
+                raise _Skip(f"bad {prop}: {message}", prop)
+
+    def period(self, event: Any, span: _Span) -> None:
+        """Read the two forms of an event's length that RFC 5545 forbids as best readers do."""
+        if "DTEND" in event and "DURATION" in event and not isinstance(event["DTEND"], list):
+            event.pop("DURATION")
+            self.warn("event has both DTEND and DURATION: DURATION ignored", span, "DURATION")
+        start, end = event.get("DTSTART"), event.get("DTEND")
+        if start is None or end is None or isinstance(start, list) or isinstance(end, list):
+            return
+        if isinstance(start.dt, datetime) != isinstance(end.dt, datetime):
+            dated = start if not isinstance(start.dt, datetime) else end
+            dated.dt = datetime.combine(dated.dt, time(), self.floating[0])
+            self.warn(
+                "DTSTART and DTEND are not both dates or both date-times: "
+                f"the date is read as midnight in {self.floating[1]}",
+                span,
+                "DTEND",
+            )
+
+    def rules(self, event: Any, span: _Span) -> None:
+        """Leave out (with a warning) the RRULEs dateutil cannot use; DTSTART stays busy."""
+        rules = _values(event, "RRULE")
+        kept = [rule for rule in rules if not self.bad_rule(event, rule, span)]
+        if len(kept) != len(rules):
+            event.pop("RRULE")
+            if kept:
+                event["RRULE"] = kept if len(kept) > 1 else kept[0]
+
+    def bad_rule(self, event: Any, rule: Any, span: _Span) -> bool:
+        problem = _rule_problem(rule, event["DTSTART"].dt)
+        if problem is not None:
+            self.warn(f"bad RRULE ignored, only DTSTART is busy: {problem}", span, "RRULE")
+        return problem is not None
 
     def bound(self, event: Any, span: _Span) -> None:
         """Keep the expansion of the event's rules inside the range, or refuse it."""
@@ -706,7 +765,7 @@ class _Reader:
     # expansion
 
     def busy(self, calendar: icalendar.Calendar, events: list[tuple[Any, _Span]]) -> set[Busy]:
-        lines = {str(event.get("UID", "")): span for event, span in reversed(events)}
+        where = {str(event.get("UID", "")): (span, _title(event)) for event, span in events[::-1]}
         # Widen by a day so nothing near the edges is lost to the library's own
         # rounding; the exact overlap test happens afterwards.
         low, high = self.start - timedelta(days=1), self.end + timedelta(days=1)
@@ -715,8 +774,8 @@ class _Reader:
             try:
                 instances = [o.as_component(False) for o in series.between(low, high)]
             except Exception as error:  # noqa: BLE001 - dateutil raises anything on odd rules
-                span = lines.get(str(series.uid))
-                self.warn(f"event {series.uid!r} skipped: {_reason(error)}", span, "RRULE")
+                span, title = where.get(str(series.uid), (None, str(series.uid)))
+                self.warn(f"event {title!r} skipped: {_reason(error)}", span, "RRULE")
                 continue
             for instance in instances:
                 busy = self.instance(instance)
