@@ -770,7 +770,7 @@ class _Reader:
         # rounding; the exact overlap test happens afterwards.
         low, high = self.start - timedelta(days=1), self.end + timedelta(days=1)
         found: set[Busy] = set()
-        for series in recurring_ical_events.of(calendar, skip_bad_series=True).series:
+        for series in self.series(calendar, events, where):
             try:
                 instances = [o.as_component(False) for o in series.between(low, high)]
             except Exception as error:  # noqa: BLE001 - dateutil raises anything on odd rules
@@ -781,6 +781,34 @@ class _Reader:
                 busy = self.instance(instance)
                 if busy is not None:
                     found.add(busy)
+        return found
+
+    def series(
+        self,
+        calendar: icalendar.Calendar,
+        events: list[tuple[Any, _Span]],
+        where: dict[str, tuple[_Span, str]],
+    ) -> list[Any]:
+        """recurring-ical-events' series, one UID at a time if the whole calendar fails."""
+        try:
+            found = recurring_ical_events.of(calendar, skip_bad_series=True).series
+        except Exception:  # noqa: BLE001 - then find the series that fails
+            found = []
+            for uid in dict.fromkeys(str(event.get("UID", "")) for event, _ in events):
+                alone = icalendar.Calendar()
+                for event, _ in events:
+                    if str(event.get("UID", "")) == uid:
+                        alone.add_component(event)
+                try:
+                    found += recurring_ical_events.of(alone, skip_bad_series=True).series
+                except Exception as error:  # noqa: BLE001
+                    span, title = where.get(uid, (None, uid))
+                    self.warn(f"event {title!r} skipped: {_reason(error)}", span)
+        # The library leaves out, silently, a series it cannot use: say so.
+        for uid in where.keys() - {str(series.uid) for series in found}:
+            if uid:
+                span, title = where[uid]
+                self.warn(f"event {title!r} skipped: its recurrences cannot be read", span)
         return found
 
     def instance(self, component: Any) -> Busy | None:

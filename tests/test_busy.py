@@ -422,6 +422,16 @@ SKIPPED = [
         "an event skipped: BEGIN:VEVENT is never closed",
         id="never-closed",
     ),
+    pytest.param(
+        calendar(
+            "DTSTART:20261104T090000Z",
+            "DURATION:PT1H",
+            "RDATE;VALUE=PERIOD:20261105T090000Z/20261105T080000Z",
+        ),
+        4,
+        "event 'busy' skipped: the event must start before it ends",
+        id="rdate-period-ending-before-it-starts",
+    ),
 ]
 
 
