@@ -412,21 +412,38 @@ def _freq(rule: Any) -> str:
     return str(rule["FREQ"][0]).upper()
 
 
-def _matches_no_day(rule: Any) -> bool:
-    """True if the rule's day filters can never all hold.
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
-    dateutil checks UNTIL only when a day passes the filters, so such a rule
-    would make it walk every day (or second) up to the year 9999.
+
+def _matches_no_day(rule: Any, start: date) -> bool:
+    """True if the rule can never give an instance (its filters never all hold).
+
+    dateutil checks UNTIL only when an instance passes the filters, so such a
+    rule would make it walk every period (day, week, second) to the year 9999.
+    The probe is the rule from the year 9600 on, with the parts dateutil would
+    take from DTSTART written out, so it looks at one whole 400-year cycle.
     """
     parts = {name: rule[name] for name in _DAY_PARTS if name in rule}
-    if not parts:
-        return False
     freq = _freq(rule)
+    if not parts and ("BYSETPOS" not in rule or freq not in ("YEARLY", "MONTHLY", "WEEKLY")):
+        return False  # every period has an instance
     probe = icalendar.prop.vRecur(parts)
-    if freq in ("YEARLY", "MONTHLY"):
+    if freq in ("YEARLY", "MONTHLY", "WEEKLY"):
         probe["FREQ"] = [freq]
-        if "BYSETPOS" in rule:
-            probe["BYSETPOS"] = rule["BYSETPOS"]
+        for name in ("BYSETPOS", "WKST", "BYHOUR", "BYMINUTE", "BYSECOND"):
+            if name in rule:
+                probe[name] = rule[name]
+        moment = start if isinstance(start, datetime) else datetime.combine(start, time())
+        if not parts:  # dateutil's defaults, as in its rrule constructor
+            if freq == "WEEKLY":
+                probe["BYDAY"] = [_WEEKDAYS[moment.weekday()]]
+            else:
+                probe["BYMONTHDAY"] = [moment.day]
+                if freq == "YEARLY" and "BYMONTH" not in rule:
+                    probe["BYMONTH"] = [moment.month]
+        for name, value in (("BYHOUR", moment.hour), ("BYMINUTE", moment.minute)):
+            probe.setdefault(name, [value])
+        probe.setdefault("BYSECOND", [moment.second])
     else:
         # Day filters of a finer rule pick the same days as in a yearly one;
         # dateutil ignores the ordinals of BYDAY there, and so does the probe.
@@ -684,7 +701,7 @@ class _Reader:
             freq = _freq(rule)
             if "BYSETPOS" in rule and freq in _FINER_THAN_WEEKLY:
                 raise _Skip(f"BYSETPOS with FREQ={freq} is not supported", "RRULE")
-            if _matches_no_day(rule):
+            if _matches_no_day(rule, event["DTSTART"].dt):
                 self.warn(
                     f"the RRULE of event {_title(event)!r} matches no day at all: "
                     "only its DTSTART is busy",

@@ -723,14 +723,32 @@ def test_skipping_ahead_gives_the_same_instances_as_expanding_from_dtstart(
     assert narrow == tuple(b for b in wide if b.end > WEEK_START)
 
 
-def test_a_rule_that_matches_no_day_leaves_only_dtstart() -> None:
-    found = recurring(
-        "DTSTART:20261201T090000Z", "DURATION:PT1H", "RRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30"
-    )
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=DAILY;BYMONTH=4,6,9,11;BYMONTHDAY=31",
+        "FREQ=MONTHLY;BYSETPOS=5",  # one candidate a month: its 1st of December
+        "FREQ=WEEKLY;BYDAY=MO;BYSETPOS=3",
+    ],
+)
+def test_a_rule_that_matches_no_day_leaves_only_dtstart(rule: str) -> None:
+    # dateutil would search up to the year 9999 for the next instance.
+    found = recurring("DTSTART:20261201T090000Z", "DURATION:PT1H", f"RRULE:{rule}")
     assert [b.start for b in found.busy] == [local(2026, 12, 1, 10)]
     assert messages(found) == [
         (9, "the RRULE of event 'Ping' matches no day at all: only its DTSTART is busy")
     ]
+
+
+def test_last_workday_of_the_month_is_not_mistaken_for_a_rule_that_matches_no_day() -> None:
+    found = recurring(
+        "DTSTART:20261130T090000Z",
+        "DURATION:PT1H",
+        "RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+    )
+    assert found.warnings == ()
+    assert [b.start for b in found.busy] == [local(2026, 11, 30, 10), local(2026, 12, 31, 10)]
 
 
 def test_a_leap_day_rule_is_not_mistaken_for_one_that_matches_no_day() -> None:
