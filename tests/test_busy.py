@@ -742,13 +742,15 @@ def test_a_rule_that_matches_no_day_leaves_only_dtstart(rule: str) -> None:
 
 
 def test_last_workday_of_the_month_is_not_mistaken_for_a_rule_that_matches_no_day() -> None:
-    found = recurring(
+    text = calendar(
         "DTSTART:20261130T090000Z",
         "DURATION:PT1H",
         "RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
     )
+    found = parse_busy(text, "test.ics", START, END, BRUSSELS)
     assert found.warnings == ()
-    assert [b.start for b in found.busy] == [local(2026, 11, 30, 10), local(2026, 12, 31, 10)]
+    last = [local(2026, 11, 30, 10), local(2026, 12, 31, 10), local(2027, 1, 29, 10)]
+    assert [b.start for b in found.busy] == last
 
 
 def test_a_leap_day_rule_is_not_mistaken_for_one_that_matches_no_day() -> None:
