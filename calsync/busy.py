@@ -19,11 +19,12 @@ caller:
   name (icalendar's mapping), the file's own VTIMEZONE, and failing those
   the calendar's X-WR-TIMEZONE or the plan's zone, with a warning;
 * per-event checks the libraries skip or "repair" silently (DTEND before
-  DTSTART, a date DTSTART with a date-time DTEND);
-* bounds on recurrence: a rule with no end is expanded only from just before
-  the range, a rule that can match no day is caught before dateutil searches
-  for one until the year 9999, and an event may have at most
-  `MAX_INSTANCES` instances up to the end of the range;
+  DTSTART), and the repairs a reader can make said aloud (a bad RRULE or
+  EXDATE ignored, a date DTSTART with a date-time DTEND read as midnight);
+* bounds on recurrence: a rule with no COUNT is expanded only from just
+  before the range, a rule that can give no instance is caught before
+  dateutil searches for one until the year 9999, and an event may have at
+  most `MAX_INSTANCES` instances in the range (and `MAX_BEFORE` before it);
 * normalisation of every instance to an aware [start, end) in the plan's zone.
 """
 
