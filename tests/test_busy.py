@@ -692,19 +692,19 @@ def test_an_old_weekly_series_keeps_its_exceptions_when_calsync_skips_ahead() ->
 
 
 RULES = st.one_of(
-    st.builds("FREQ=SECONDLY;INTERVAL={}".format, st.integers(1800, 90_000)),
-    st.builds("FREQ=MINUTELY;INTERVAL={}".format, st.integers(30, 5000)),
-    st.builds("FREQ=HOURLY;INTERVAL={}".format, st.integers(1, 100)),
+    st.builds("FREQ=SECONDLY;INTERVAL={}".format, st.integers(7200, 90_000)),
+    st.builds("FREQ=MINUTELY;INTERVAL={}".format, st.integers(120, 5000)),
+    st.builds("FREQ=HOURLY;INTERVAL={}".format, st.integers(2, 100)),
     st.builds("FREQ=HOURLY;INTERVAL={};BYHOUR=7,13,19".format, st.integers(1, 30)),
     st.builds("FREQ=DAILY;INTERVAL={};BYDAY=MO,WE,SA".format, st.integers(1, 9)),
     st.builds("FREQ=WEEKLY;INTERVAL={};BYDAY=TU,SU".format, st.integers(1, 5)),
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     rule=RULES,
-    days_before=st.integers(3, 80),
+    days_before=st.integers(3, 30),
     minute=st.integers(0, 24 * 60 - 1),
     length=st.integers(1, 180),
 )
@@ -712,14 +712,15 @@ def test_skipping_ahead_gives_the_same_instances_as_expanding_from_dtstart(
     rule: str, days_before: int, minute: int, length: int
 ) -> None:
     first = WEEK_START - timedelta(days=days_before, minutes=-minute)
+    week = WEEK_START + timedelta(weeks=1)
     text = calendar(
         f"DTSTART;TZID=Europe/Brussels:{first:%Y%m%dT%H%M%S}",
         f"DURATION:PT{length}M",
         f"RRULE:{rule}",
     )
-    narrow = parse_busy(text, "test.ics", WEEK_START, WEEK_END, BRUSSELS).busy
+    narrow = parse_busy(text, "test.ics", WEEK_START, week, BRUSSELS).busy
     # From DTSTART on, nothing is skipped: the same instances, cut to the range.
-    wide = parse_busy(text, "test.ics", first - timedelta(days=2), WEEK_END, BRUSSELS).busy
+    wide = parse_busy(text, "test.ics", first - timedelta(days=2), week, BRUSSELS).busy
     assert narrow == tuple(b for b in wide if b.end > WEEK_START)
 
 
@@ -943,7 +944,7 @@ _ALONE = [
 ]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from(_ALONE),
     st.lists(
