@@ -8,15 +8,14 @@ week and its trade-offs, and with --write puts it into the plan file.
 from __future__ import annotations
 
 import difflib
-import os
 import sys
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from .atomic import write_atomic
 from .cli import (
     Range,
     busy_option,
@@ -83,7 +82,7 @@ def fit_command(
             "fit a week from then on (--from)"
         )
     span = Range(first, 1)
-    busy = read_busy_files(busy_files, plan, span)
+    busy, _ = read_busy_files(busy_files, plan, span)  # what was assumed: on stderr already
     current = plan.week if any(plan.week) else None
     problem = Problem(plan, plan.fit, first, busy, wrap=True, current=current)
     week = best_week(problem)
@@ -141,22 +140,5 @@ def _write(plan_path: Path, plan: Plan, week: Week, err: bool) -> None:
     click.echo("", err=err)
     for line in diff:
         click.echo(line.rstrip("\r\n"), err=err)
-    _replace_atomically(plan_path, new.encode("utf-8"))
+    write_atomic(plan_path.resolve(), new.encode("utf-8"), plan_path.stat().st_mode & 0o7777)
     click.echo(f"wrote the week into {plan_path}", err=err)
-
-
-def _replace_atomically(path: Path, data: bytes) -> None:
-    """The new file appears whole or not at all, with the old file's permissions."""
-    mode = path.stat().st_mode & 0o7777
-    folder = path.resolve().parent
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path.resolve())
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
