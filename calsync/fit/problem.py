@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from ..expand import _busy_on, place_day
 from ..fitspec import FitSpec, Start
 from ..model import Busy, Conflict, Entry, Level, Occurrence, Plan, RuleSetting, Session
+from ..rules import day_order
 
 DAY = timedelta(days=1)
 
@@ -99,8 +100,8 @@ class Item:
 
     @property
     def order(self) -> tuple[datetime, str]:
-        """Where it sorts in its day, as the rule checks see the day."""
-        return (self.occurrence.start_utc, self.name)
+        """Where it sorts in its day: the catalogue's one day order (start, then key)."""
+        return day_order(self.occurrence)
 
 
 @dataclass(frozen=True)
