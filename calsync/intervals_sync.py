@@ -50,6 +50,7 @@ from .retry import Retry
 
 if TYPE_CHECKING:
     from .cli import SyncRequest
+    from .config import IntervalsTarget
     from .engine import SyncReport
     from .model import Plan
 
@@ -788,3 +789,14 @@ def intervals_target(
         raise Failure(str(err)) from None
     finally:
         client.session.close()
+
+
+def run_from_config(target: IntervalsTarget, plan: Plan, request: SyncRequest) -> SyncReport:
+    """A refresh target: a key that cannot be read fails this target only; the others run."""
+    from .errors import Failure
+
+    try:
+        api_key = resolve_api_key(target.api_key_file, target.api_key_env, target.keyring)
+    except ApiKeyError as err:
+        raise Failure(str(err)) from None
+    return intervals_target(plan, request, target.athlete, api_key, target.ride_type, target.indoor)
