@@ -60,7 +60,7 @@ USER = "API_KEY"  # the literal Basic-auth user name for a personal API key
 KEYRING_SERVICE = "calsync:intervals.icu"
 PREFIX = "calsync:"  # external_id = PREFIX + session key
 MARKER = re.compile(r"^calsync: (\S+) ([0-9a-f]{20}) ([0-9a-f]{12})$")
-ATHLETE = re.compile(r"^(0|i?[0-9]+)$")
+ATHLETE = re.compile(r"0|i?[0-9]+")  # fullmatch: it becomes part of every URL
 LOCAL = "%Y-%m-%dT%H:%M:%S"  # start_date_local: a wall-clock time, no offset
 TYPES = {
     Kind.STRENGTH: "WeightTraining",
@@ -512,8 +512,7 @@ class IntervalsBackend:
                     plan_id, remote.key, remote.ref, remote.start, remote.summary, remote.stored
                 )
         self.made.prune(start - timedelta(days=400))
-        self.made.save()
-        return remotes
+        return remotes  # saved by `apply`: a dry run writes nothing, not even this file
 
     def _look_for(self, key: str, entry: Mapping[str, str], plan_id: str) -> Remote:
         """A workout calsync made that is not in the range now: moved out of it, or deleted."""
@@ -673,11 +672,6 @@ class IntervalsBackend:
             self.made.forget(change.key, change.remote.ref)
         return [Result(c, Outcome.DONE) for c in batch]
 
-    def busy(
-        self, calendars: Sequence[str], start: datetime, end: datetime, plan_id: str
-    ) -> tuple[Any, ...]:
-        return ()  # intervals.icu holds training, not appointments
-
 
 def _chunks(items: Sequence[int], size: int) -> list[list[int]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
@@ -734,7 +728,7 @@ def _from_keyring() -> str:
 
 
 def check_athlete(athlete: str) -> str:
-    if not ATHLETE.match(athlete):
+    if not ATHLETE.fullmatch(athlete):
         raise BadInput(
             f"--athlete must be 0 (the API key's owner) or an athlete id such as i12345, "
             f"not '{athlete}'"

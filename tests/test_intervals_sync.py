@@ -13,9 +13,10 @@ import shutil
 import sys
 import types
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -26,9 +27,11 @@ from hypothesis import strategies as st
 import calsync.retry as retry
 from calsync.cli import cli
 from calsync.content import EventContent
+from calsync.google_sync import KEY
 from calsync.intervals_sync import KEYRING_SERVICE, read_workout, split_marker, workout_body
+from tests.fakegoogle import FakeGoogleCalendar
 from tests.fakeintervals import API_KEY, ATHLETE_ID, FakeIntervals, Fault
-from tests.google_helpers import PLAN_ID, START, TEMPLATE, desired
+from tests.google_helpers import PLAN_ID, START, TEMPLATE, desired, write_token
 
 BULK = r"^POST api/v1/athlete/[^/]+/events/bulk$"
 LIST = r"^GET api/v1/athlete/[^/]+/events$"
@@ -449,6 +452,44 @@ def test_a_fault_at_any_request_then_a_clean_rerun_converges_without_duplicates(
         assert count == {"first": 3, "change": 6}[stage]  # athlete, list, then the writes
         for n in range(count):
             sweep_stage(plan, key_file, tmp_path / f"{stage}-{n}", stage, broken, n)
+
+
+def test_intervals_and_google_hold_the_same_sessions_and_report_the_same_conflicts(
+    server: FakeIntervals, plan: Path, key_file: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """One more backend of the engine: the same plan gives the same sessions (key, instant,
+    title, length) and the same conflicts as on Google (its test server)."""
+    token = write_token(tmp_path / "google-token.json")
+    with FakeGoogleCalendar() as google:
+        on_google = CliRunner().invoke(
+            cli,
+            ["sync", "google", str(plan), "--token", str(token), "--from", START, "--weeks", "2"]
+            + ["--json"],
+            env={"CALSYNC_GOOGLE_ENDPOINT": google.root_url},
+        )
+        (calendar,) = [c for c in google.calendar_ids() if c != google.owner]
+        google_held = {
+            (
+                e["extendedProperties"]["private"][KEY],
+                datetime.fromisoformat(e["start"]["dateTime"]),
+                datetime.fromisoformat(e["end"]["dateTime"]),
+                e["summary"],
+            )
+            for e in google.events(calendar)
+        }
+    on_intervals = sync(plan, key_file, env, "--json")
+
+    assert on_google.exit_code == on_intervals.exit_code == 0, on_intervals.output
+    google_report, intervals_report = json.loads(on_google.stdout), json.loads(on_intervals.stdout)
+    assert intervals_report["counts"] == google_report["counts"]
+    assert intervals_report["conflicts"] == google_report["conflicts"]
+    brussels = ZoneInfo("Europe/Brussels")
+    intervals_held = set()
+    for key, event in managed(server).items():
+        start = datetime.fromisoformat(event["start_date_local"]).replace(tzinfo=brussels)
+        end = start + timedelta(seconds=event["moving_time"])
+        intervals_held.add((key, start, end, event["name"]))
+    assert intervals_held == google_held and len(google_held) == 20
 
 
 # --- secrets ---------------------------------------------------------------------------
