@@ -267,7 +267,6 @@ class Client:
         self.session = session or requests.Session()
         self.session.auth = (USER, api_key)
         self.session.headers["Accept"] = "application/json"
-        self.session.trust_env = False  # no .netrc or proxy settings behind the user's back
 
     def url(self, path: str) -> str:
         return urljoin(self.root, path.lstrip("/"))

@@ -405,11 +405,12 @@ def test_a_server_that_keeps_failing_is_one_clear_line_and_exit_1(
 
 
 def sweep_stage(
-    plan: Path, key_file: Path, state: Path, stage: str, fault: Fault, at: int | None
+    plan: Path, key_file: Path, state: Path, stage: str, fault: Fault, at: int | None, *, once: bool
 ) -> int:
-    """One run of `stage` on a fresh server, broken for good by `fault` from request `at` on
-    (None: not broken), then a clean rerun that must leave every session once; returns the
-    number of requests of the run."""
+    """One run of `stage` on a fresh server with `fault` at request `at` (None: no fault):
+    `once`, a passing fault the run must get over by itself; else the server stays broken
+    from there on, the run fails, and a clean rerun must repair everything. Either way every
+    session ends up in the calendar once. Returns the number of requests of the run."""
     shutil.copyfile(TEMPLATE, plan)
     with FakeIntervals() as fake:
         env = {"CALSYNC_INTERVALS_ENDPOINT": fake.root_url, "CALSYNC_STATE_DIR": str(state)}
@@ -418,40 +419,42 @@ def sweep_stage(
             edit(plan, "2026-12-24: [z2 09:00]", "2026-12-09: [z2 07:00]")
             edit(plan, "title: Core", "title: Core and mobility")
         if at is not None:
-            for later in range(at, at + 60):
+            for later in range(at, at + (1 if once else 60)):
                 fake.fail_at(later, fault)
         run = sync(plan, key_file, env)
         requests = len(fake.requests)
-        if at is None:
-            assert run.exit_code == 0, run.output
-            return requests
-        assert run.exit_code == 1 and "Traceback" not in run.output, run.output
-
-        fake.reset_counters()
-        clean = sync(plan, key_file, env)
-
-        assert clean.exit_code == 0, (stage, at, clean.output)
+        if at is None or once:
+            assert run.exit_code == 0, (stage, at, run.output)
+        else:
+            assert run.exit_code == 1 and "Traceback" not in run.output, run.output
+            fake.reset_counters()
+            clean = sync(plan, key_file, env)
+            assert clean.exit_code == 0, (stage, at, clean.output)
         holds_plan(fake, plan)  # every session once, none twice
         assert len(fake.events()) == 20
         return requests
 
 
+@pytest.mark.parametrize("once", [True, False], ids=["passing", "for-good"])
 @pytest.mark.parametrize("fault", ["lost-answer", "lost-request", "error"])
-def test_a_fault_at_any_request_then_a_clean_rerun_converges_without_duplicates(
-    plan: Path, key_file: Path, tmp_path: Path, fault: str
+def test_a_fault_at_any_request_never_loses_or_doubles_a_session(
+    plan: Path, key_file: Path, tmp_path: Path, fault: str, once: bool
 ) -> None:
-    """The fault sweep: the server breaks for good at request n of a run (the first sync, then
-    a run with a create, updates and a delete), for every n; the next run repairs it all."""
+    """The fault sweep: a fault at request n of a run (the first sync, then a run with a
+    create, updates and a delete), for every n: passing, or the server broken from there on."""
     broken = {
         "lost-answer": Fault(drop=True, apply=True),
         "lost-request": Fault(drop=True, apply=False),
         "error": Fault(500),
     }[fault]
     for stage in ("first", "change"):
-        count = sweep_stage(plan, key_file, tmp_path / f"{stage}-clean", stage, broken, None)
+        count = sweep_stage(
+            plan, key_file, tmp_path / f"{stage}-clean", stage, broken, None, once=once
+        )
         assert count == {"first": 3, "change": 6}[stage]  # athlete, list, then the writes
         for n in range(count):
-            sweep_stage(plan, key_file, tmp_path / f"{stage}-{n}", stage, broken, n)
+            state = tmp_path / f"{stage}-{n}"
+            sweep_stage(plan, key_file, state, stage, broken, n, once=once)
 
 
 def test_intervals_and_google_hold_the_same_sessions_and_report_the_same_conflicts(
