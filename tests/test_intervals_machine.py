@@ -111,21 +111,26 @@ class IntervalsCalendar(RuleBasedStateMachine):
             retry=Retry(attempts=3, sleep=self.server.advance),
         )
 
-    @initialize(variant=st.sampled_from(sorted(PLANS)))
-    def first_plan(self, variant: str) -> None:
+    @initialize(
+        variant=st.sampled_from(sorted(PLANS)),
+        fault=st.none() | st.sampled_from(sorted(FAULTS)),
+        at=st.integers(0, 2),  # the athlete, the listing, the bulk create
+    )
+    def first_sync(self, variant: str, fault: str | None, at: int) -> None:
         self.plan_path.write_text(PLANS[variant], encoding="utf-8")
+        self.clean_run(FAULTS[fault] if fault else None, at, times=1 if fault else 0)
 
     @rule(variant=st.sampled_from(sorted(PLANS)))
     def change_plan(self, variant: str) -> None:
         self.plan_path.write_text(PLANS[variant], encoding="utf-8")
 
-    @rule(fault=st.sampled_from(sorted(FAULTS)), at=st.integers(0, 8))
+    @rule(fault=st.sampled_from(sorted(FAULTS)), at=st.integers(0, 6))
     def broken_run(self, fault: str, at: int) -> None:
         with contextlib.suppress(Failure):  # a run that breaks fails cleanly, or recovers
             self.sync(FAULTS[fault], at, times=40)
         self.known = False
 
-    @rule(fault=st.sampled_from(sorted(FAULTS)), at=st.integers(0, 8))
+    @rule(fault=st.sampled_from(sorted(FAULTS)), at=st.integers(0, 6))
     def run_with_a_passing_fault(self, fault: str, at: int) -> None:
         self.clean_run(FAULTS[fault], at, times=1)
 
@@ -193,8 +198,8 @@ class IntervalsCalendar(RuleBasedStateMachine):
 
 
 IntervalsCalendar.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=12,
+    max_examples=30,
+    stateful_step_count=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
