@@ -119,11 +119,6 @@ def current_fingerprint(event: Event, zone: tzinfo = UTC) -> str:
     )
 
 
-def _now() -> datetime:
-    """DTSTAMP of the events written."""
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 def _key_from_uid(uid: str, plan_id: str) -> str | None:
     """The session key behind one of calsync's UIDs (`Occurrence.uid` in reverse)."""
     found = re.fullmatch(rf"{re.escape(plan_id)}-(\d{{4}}-\d{{2}}-\d{{2}})-(.+)@calsync", uid)
@@ -481,10 +476,12 @@ class CalDAVBackend:
         calendar_url: str,
         state_path: Path | None = None,
         *,
+        stamp: datetime,
         zone: tzinfo = UTC,
         home_url: str | None = None,
     ) -> None:
         self.transport = transport
+        self.stamp = stamp.astimezone(UTC)  # DTSTAMP of what is written: the command's instant
         self.calendar_url = calendar_url if calendar_url.endswith("/") else calendar_url + "/"
         self.known = KnownEvents(state_path or default_state_path(self.calendar_url))
         self.zone = zone  # floating times and all-day dates of remote events are read here
@@ -606,7 +603,7 @@ class CalDAVBackend:
         content = change.content
         assert content is not None
         href = self.href_for(content.uid)
-        answer = self._put(href, render_event(content, _now()), {"If-None-Match": "*"})
+        answer = self._put(href, render_event(content, self.stamp), {"If-None-Match": "*"})
         if _ok(answer):
             self.known.remember(content.plan, content, href, 0)
             return Result(change, Outcome.DONE)
@@ -623,7 +620,7 @@ class CalDAVBackend:
         sequence = seen.sequence if seen else 0
         if seen and seen.uid and seen.uid != content.uid:
             content = replace(content, uid=seen.uid)  # a resource's UID must never change
-        body = render_event(content, _now(), sequence)
+        body = render_event(content, self.stamp, sequence)
         if remote.etag:
             condition = {"If-Match": remote.etag}
         elif remote.cancelled:
@@ -1095,6 +1092,7 @@ def caldav_target(
             transport,
             located.calendar_url or url,
             state_path,
+            stamp=request.now,
             zone=plan.zone,
             home_url=located.home_url,
         )

@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from .clock import NOW_FORMATS, instant, today_in
 from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_USAGE, BadInput, Failure
 from .expand import expand, monday
 from .loader import PlanError, load_plan
@@ -85,7 +86,18 @@ class Range:
         return self.start + timedelta(weeks=self.weeks)
 
 
+def now_option(command: Callable) -> Callable:
+    return click.option(
+        "--now",
+        type=click.DateTime(formats=[*NOW_FORMATS, "%Y-%m-%d"]),
+        default=None,
+        help="Take this instant as now (YYYY-MM-DDTHH:MM[:SS][+HH:MM]; no offset: the plan's "
+        "zone). Default: SOURCE_DATE_EPOCH, else the clock.",
+    )(command)
+
+
 def range_options(command: Callable) -> Callable:
+    command = now_option(command)
     command = click.option(
         "--weeks", type=click.IntRange(1, 520), default=4, show_default=True, help="How many weeks."
     )(command)
@@ -94,7 +106,7 @@ def range_options(command: Callable) -> Callable:
         "from_",
         type=click.DateTime(formats=["%Y-%m-%d"]),
         default=None,
-        help="First day (YYYY-MM-DD); default: Monday of this week.",
+        help="First day (YYYY-MM-DD); default: Monday of this week (see --now).",
     )(command)
     return command
 
@@ -122,8 +134,9 @@ def fail_on_option(command: Callable) -> Callable:
 plan_argument = click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
 
 
-def make_range(from_: datetime | None, weeks: int) -> Range:
-    start = from_.date() if from_ else monday(date.today())
+def make_range(from_: datetime | None, weeks: int, now: datetime, plan: Plan) -> Range:
+    """From --from, else from the Monday of the week `now` falls in, where the athlete lives."""
+    start = from_.date() if from_ else monday(today_in(now, plan.zone))
     return Range(start, weeks)
 
 
@@ -136,9 +149,19 @@ def read_busy_files(paths: tuple[Path, ...], plan: Plan, span: Range) -> tuple[B
     return tuple(b for path in paths for b in read_busy(path, start, end, plan.zone))
 
 
-def schedule_for(plan_path: Path, span: Range, busy_files: tuple[Path, ...] = ()) -> Schedule:
+def schedule_for(
+    plan_path: Path,
+    from_: datetime | None,
+    weeks: int,
+    now: datetime | None,
+    busy_files: tuple[Path, ...] = (),
+) -> tuple[Schedule, datetime]:
+    """The plan expanded over the range the options give, and the instant the range
+    was taken from (read once, here)."""
     plan = load_plan(plan_path)
-    return expand(plan, span.start, span.end, read_busy_files(busy_files, plan, span))
+    moment = instant(now, plan.zone)
+    span = make_range(from_, weeks, moment, plan)
+    return expand(plan, span.start, span.end, read_busy_files(busy_files, plan, span)), moment
 
 
 def exit_status(schedule: Schedule, fail_on: str) -> int:
@@ -153,6 +176,17 @@ def echo_json(doc: Any) -> None:
 def echo_conflicts(schedule: Schedule, err: bool = False) -> None:
     for line in conflict_lines(schedule.conflicts):
         click.echo(line, err=err)
+
+
+def echo_load_table(schedule: Schedule, cycle: bool = False) -> None:
+    """The weekly load, one line a week; with `cycle`, what the cycle's lighter weeks are."""
+    from .load_report import cycle_line, load_table, schedule_weeks
+
+    rows = load_table(schedule_weeks(schedule))
+    for line in ["", *rows] if rows else []:
+        click.echo(line)
+    if cycle:
+        click.echo(cycle_line(schedule.plan))
 
 
 # --- commands ---------------------------------------------------------------------
@@ -179,6 +213,7 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
     )
     click.echo(totals_line(schedule))
     echo_conflicts(schedule)
+    echo_load_table(schedule, cycle=True)
     sys.exit(exit_status(schedule, fail_on))
 
 
@@ -188,13 +223,23 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
 @busy_option
 @fail_on_option
 def show(
-    plan_path: Path, from_: datetime | None, weeks: int, busy_files: tuple[Path, ...], fail_on: str
+    plan_path: Path,
+    from_: datetime | None,
+    weeks: int,
+    now: datetime | None,
+    busy_files: tuple[Path, ...],
+    fail_on: str,
 ) -> None:
     """The weeks as a readable grid: days, times, titles, cycle phase, conflicts."""
-    schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
+    schedule, _ = schedule_for(plan_path, from_, weeks, now, busy_files)
     for line in week_grid(schedule):
         click.echo(line)
     click.echo(totals_line(schedule))
+    from .load_report import schedule_weeks, trend_line
+
+    trend = trend_line(schedule_weeks(schedule))
+    if trend:
+        click.echo(trend)
     sys.exit(exit_status(schedule, fail_on))
 
 
@@ -208,17 +253,19 @@ def check(
     plan_path: Path,
     from_: datetime | None,
     weeks: int,
+    now: datetime | None,
     busy_files: tuple[Path, ...],
     fail_on: str,
     as_json: bool,
 ) -> None:
     """The conflict report for a range."""
-    schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
+    schedule, _ = schedule_for(plan_path, from_, weeks, now, busy_files)
     if as_json:
         echo_json(schedule_json(schedule, sessions=False))
     else:
         echo_conflicts(schedule)
         click.echo(totals_line(schedule))
+        echo_load_table(schedule)
     sys.exit(exit_status(schedule, fail_on))
 
 
@@ -232,12 +279,13 @@ def plan_command(
     plan_path: Path,
     from_: datetime | None,
     weeks: int,
+    now: datetime | None,
     busy_files: tuple[Path, ...],
     fail_on: str,
     as_json: bool,
 ) -> None:
     """The expanded sessions (and conflicts) as JSON."""
-    schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
+    schedule, _ = schedule_for(plan_path, from_, weeks, now, busy_files)
     echo_json(schedule_json(schedule, sessions=True))
     sys.exit(exit_status(schedule, fail_on))
 
@@ -255,26 +303,23 @@ def plan_command(
     show_default=True,
     help="The .ics file to write (- for stdout). Its previous version keeps SEQUENCE and DTSTAMP.",
 )
-@click.option(
-    "--now",
-    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
-    default=None,
-    help="DTSTAMP for changed events (default: SOURCE_DATE_EPOCH, else the clock).",
-)
 def ics(
     plan_path: Path,
     from_: datetime | None,
     weeks: int,
+    now: datetime | None,
     busy_files: tuple[Path, ...],
     fail_on: str,
     output: Path,
-    now: datetime | None,
 ) -> None:
-    """Write the sessions as an RFC 5545 .ics file to import or subscribe to."""
-    from .ics import export, now_from, render
+    """Write the sessions as an RFC 5545 .ics file to import or subscribe to.
 
-    schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
-    stamp = now_from(now, os.environ)
+    DTSTAMP of new and changed events is the instant --now gives (else
+    SOURCE_DATE_EPOCH, else the clock); unchanged events keep theirs.
+    """
+    from .ics import export, render
+
+    schedule, stamp = schedule_for(plan_path, from_, weeks, now, busy_files)
     if str(output) == "-":
         sys.stdout.buffer.write(render(schedule, stamp))
         sys.stdout.flush()
@@ -305,7 +350,7 @@ def sync_options(command: Callable) -> Callable:
                 "from_",
                 type=click.DateTime(formats=["%Y-%m-%d"]),
                 default=None,
-                help="First day (default: today).",
+                help="First day (default: today; see --now).",
             ),
             click.option(
                 "--weeks",
@@ -332,7 +377,7 @@ def sync_options(command: Callable) -> Callable:
         ]
     ):
         command = option(command)
-    return fail_on_option(command)
+    return now_option(fail_on_option(command))
 
 
 @dataclass(frozen=True)
@@ -340,7 +385,8 @@ class SyncRequest:
     """The options every sync target shares, gathered once from the command line."""
 
     span: Range
-    not_before: datetime
+    now: datetime  # the command's instant: DTSTAMP of what is written
+    not_before: datetime  # nothing that starts earlier is changed
     overwrite_edits: bool
     restore_deleted: bool
     annotate: bool
@@ -353,6 +399,7 @@ class SyncRequest:
             plan,
             day,
             options["weeks"],
+            instant(options["now"], plan.zone),
             overwrite_edits=options["overwrite_edits"],
             restore_deleted=options["restore_deleted"],
             annotate=not options["no_annotate"],
@@ -361,18 +408,19 @@ class SyncRequest:
 
     @classmethod
     def window(
-        cls, plan: Plan, day: date | None, weeks: int, now: datetime | None = None, **policy: bool
+        cls, plan: Plan, day: date | None, weeks: int, now: datetime, **policy: bool
     ) -> SyncRequest:
-        """From `day` (default: today) for `weeks`; nothing already begun is ever changed."""
-        now = (now or datetime.now(plan.zone)).astimezone(plan.zone)
-        day = day or now.date()
+        """From `day` (default: the day `now` falls on) for `weeks`; nothing that began
+        before `now` is ever changed."""
+        day = day or today_in(now, plan.zone)
         defaults = {
             "overwrite_edits": False,
             "restore_deleted": False,
             "annotate": True,
             "dry_run": False,
         }
-        return cls(Range(day, weeks), max(now, plan.midnight(day)), **{**defaults, **policy})
+        not_before = max(now.astimezone(plan.zone), plan.midnight(day))
+        return cls(Range(day, weeks), now, not_before, **{**defaults, **policy})
 
     def policy(self) -> Any:
         from .engine import Policy

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .model import Busy, Conflict, Entry, Level, Occurrence, Phase, Plan, RuleSetting, Schedule
-from .rules import DayView, day_conflicts, span_conflicts
+from .rules import CycleWeek, DayView, day_conflicts, plan_conflicts, span_conflicts
 
 DAY = timedelta(days=1)
 SCALE_STEP = 5  # minutes: a scaled (deload) duration is rounded to this
@@ -51,6 +51,7 @@ def expand(plan: Plan, start: date, end: date, busy: Iterable[Busy] = ()) -> Sch
             conflicts += day_conflicts(DayView(day, placed, taken), settings)
     weeks = sorted({monday(d) for d in _dates(context_start, context_end)})
     conflicts += span_conflicts(days, weeks, settings)
+    conflicts += plan_conflicts(cycle_weeks(plan), plan_weeks_in(plan, start, end), settings)
     in_range = tuple(o for d in sorted(days) if start <= d < end for o in days[d])
     kept = tuple(sorted((c for c in conflicts if _relevant(c, start, end)), key=_conflict_order))
     return Schedule(plan, start, end, in_range, kept)
@@ -109,6 +110,31 @@ def wall_clock(day: date, at: time, zone: ZoneInfo) -> tuple[datetime, str | Non
             f"{at:%H:%M} does not exist on {day} (clocks go forward): moved to {resolved:%H:%M}",
         )
     return first, f"{at:%H:%M} occurs twice on {day} (clocks go back): the first one is used"
+
+
+def plan_weeks_in(plan: Plan, start: date, end: date) -> list[tuple[int, date]]:
+    """The plan weeks that overlap [start, end), each with its first day inside."""
+    first = max(start, plan.starts)
+    weeks = []
+    while first < end:
+        weeks.append((plan_week(plan, first), first))
+        first = monday(first) + 7 * DAY
+    return weeks
+
+
+def cycle_weeks(plan: Plan) -> tuple[CycleWeek, ...]:
+    """One repeat of the cycle (one week if there is none): each week's sessions as scaled.
+
+    Exceptions are one-off days, not part of the cycle, so they are left out.
+    """
+    phases = [phase for phase in plan.cycle for _ in range(phase.weeks)] or [None]
+    return tuple(
+        CycleWeek(
+            phase.name if phase else None,
+            tuple(_scaled(entry, phase).session for day in plan.week for entry in day),
+        )
+        for phase in phases
+    )
 
 
 def _scaled(entry: Entry, phase: Phase | None) -> Entry:

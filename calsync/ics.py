@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -225,13 +225,3 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def now_from(option: datetime | None, environ: Mapping[str, str]) -> datetime:
-    """--now, else SOURCE_DATE_EPOCH (reproducible builds), else the clock; always UTC."""
-    if option is not None:
-        return option.replace(tzinfo=option.tzinfo or UTC).astimezone(UTC)
-    epoch = environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC).replace(microsecond=0)

@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from .load import session_rpe
+from .load_report import load_json, schedule_weeks, week_summary
 from .model import Busy, Conflict, Level, Occurrence, Schedule
 from .units import format_duration
 
@@ -36,7 +38,9 @@ def occurrence_json(o: Occurrence) -> dict[str, Any]:
         "title": s.title,
         "duration_minutes": int(s.duration.total_seconds() // 60),
         "load": s.load.value,
-        "focus": s.focus,
+        "focus": s.focus_text,
+        "focus_groups": list(s.focus),
+        "rpe": session_rpe(s),
         "notes": s.notes,
         "location": s.location,
         "reminder_minutes": s.reminder,
@@ -96,6 +100,7 @@ def schedule_json(schedule: Schedule, sessions: bool) -> dict[str, Any]:
     if sessions:
         doc["sessions"] = [occurrence_json(o) for o in schedule.occurrences]
     doc["conflicts"] = [conflict_json(c) for c in schedule.conflicts]
+    doc["load"] = load_json(schedule)
     return doc
 
 
@@ -127,11 +132,15 @@ def week_grid(schedule: Schedule) -> list[str]:
     by_day: dict[date, list[Occurrence]] = {}
     for o in schedule.occurrences:
         by_day.setdefault(o.date, []).append(o)
+    loads = {w.monday: w for w in schedule_weeks(schedule)}
     lines: list[str] = []
     day = schedule.start
     while day < schedule.end:
         week_end = min(day + timedelta(days=7 - day.weekday()), schedule.end)
-        lines += _week_block(schedule, day, week_end, by_day)
+        block = _week_block(schedule, day, week_end, by_day)
+        load = loads.get(day - timedelta(days=day.weekday()))
+        summary = ["  " + line for line in week_summary(load)] if load else []
+        lines += block[:-1] + summary + block[-1:]  # the summary ends the week, before its blank
         day = week_end
     return lines
 

@@ -31,6 +31,8 @@ from calsync.loader import load_plan
 from calsync.model import Plan
 from tests.radicale_server import RadicaleServer, free_port, radicale  # noqa: F401
 
+pytestmark = pytest.mark.any_date  # see tests/conftest.py
+
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 START = date(2026, 11, 30)  # the template's first Monday
 WEEKS = 4  # covers the 24 and 25 December exceptions, and stays fast
@@ -58,7 +60,8 @@ def backend_for(
     server: RadicaleServer, plan: Plan, url: str, state: Path, client: Any = None
 ) -> CalDAVBackend:
     client = client or make_client(url, server.user, server.password, insecure=False)
-    return CalDAVBackend(Transport(client, NO_RETRY_WAIT), url, state, zone=plan.zone)
+    transport = Transport(client, NO_RETRY_WAIT)
+    return CalDAVBackend(transport, url, state, stamp=not_before(plan), zone=plan.zone)
 
 
 @pytest.fixture(scope="module")
@@ -651,6 +654,7 @@ def test_a_bad_state_entry_is_skipped(
 def request(plan: Plan, dry_run: bool = False, weeks: int = WEEKS) -> SyncRequest:
     return SyncRequest(
         span=Range(START, weeks),
+        now=not_before(plan),
         not_before=not_before(plan),
         overwrite_edits=False,
         restore_deleted=False,

@@ -16,6 +16,8 @@ from calsync.cli import cli
 from calsync.expand import expand
 from calsync.loader import load_plan
 
+pytestmark = pytest.mark.any_date  # see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((ROOT / "templates").glob("*.yaml"))
 WORK = ROOT / "tests" / "data" / "work-calendar.ics"

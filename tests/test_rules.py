@@ -228,7 +228,8 @@ def test_hard_then_easy_warns_about_two_hard_days_in_a_row() -> None:
     (conflict,) = of(schedule, "hard-then-easy")
     assert (conflict.level, conflict.date) == (Level.WARN, TUE)
     assert conflict.keys == (key(MON, "legs"), key(TUE, "intervals"))
-    assert conflict.hint == "make Tuesday easy, or swap it with an easy day"
+    # Wednesday is free: swapping Tuesday and Wednesday puts an easy day between them.
+    assert conflict.hint == "make 'Intervals' easy, or swap Tuesday and Wednesday"
 
 
 def test_hard_then_easy_off_is_silent() -> None:
