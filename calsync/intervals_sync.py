@@ -661,14 +661,19 @@ class IntervalsBackend:
         return [Result(change, Outcome.FAILED, describe(answer))]
 
     def _delete(self, batch: list[Change]) -> list[Result]:
+        # Forgotten (on disk) before they are sent: a delete that lands while its answer is
+        # lost, and the run then breaks, must not read as the athlete's deletion next time
+        # (the session would never come back if the plan wanted it again). A workout the
+        # delete missed is listed again by the next run and remembered again.
+        for change in batch:
+            assert change.remote is not None
+            self.made.forget(change.key, change.remote.ref)
+        self.made.save()
         # Ids that no longer exist are ignored, so a resent delete is harmless.
         doomed = [{"id": int(c.remote.ref)} for c in batch if c.remote is not None]
         answer = self.client.send("PUT", f"{self.base}/bulk-delete", body=doomed)
         if answer.status_code != 200:
             return [Result(c, Outcome.FAILED, describe(answer)) for c in batch]
-        for change in batch:
-            assert change.remote is not None
-            self.made.forget(change.key, change.remote.ref)
         return [Result(c, Outcome.DONE) for c in batch]
 
 

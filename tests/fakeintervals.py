@@ -167,6 +167,11 @@ class FakeIntervals:
         with self._lock:
             self._at[len(self.requests) + n] = fault
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._at.clear()
+
     def reset_counters(self) -> None:
         with self._lock:
             self.requests.clear()

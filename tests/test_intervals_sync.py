@@ -195,7 +195,7 @@ def test_a_changed_session_is_one_write_and_a_structured_workout_stays_unchanged
     assert "20 unchanged" in again.output and server.writes == 0
 
 
-def test_a_session_moved_in_the_plan_is_one_create_and_one_delete(
+def test_a_session_moved_in_the_plan_is_a_create_and_a_delete_and_the_warnings_it_changes(
     server: FakeIntervals, plan: Path, key_file: Path, env: dict[str, str]
 ) -> None:
     first_sync(server, plan, key_file, env)
@@ -203,9 +203,12 @@ def test_a_session_moved_in_the_plan_is_one_create_and_one_delete(
 
     result = sync(plan, key_file, env)
 
+    # Wednesday's intervals give way to a morning ride; the hard-then-easy warning in the
+    # two workouts it names (Sun 6 Dec, Mon 7 Dec) changes its hint (as on Google and CalDAV).
     assert result.exit_code == 0, result.output
-    assert "1 created, 0 updated, 1 deleted, 19 unchanged" in result.output
-    assert server.writes == 2 and server.calls(BULK) == server.calls(BULK_DELETE) == 1
+    assert "1 created, 2 updated, 1 deleted, 17 unchanged" in result.output
+    assert server.calls(BULK) == server.calls(BULK_DELETE) == 1 and server.calls(PUT_ONE) == 2
+    assert server.writes == 4
     holds_plan(server, plan)
 
 
@@ -356,6 +359,30 @@ def test_a_lost_bulk_create_request_is_sent_again(
     holds_plan(server, plan)
 
 
+def test_calsyncs_own_delete_whose_answer_was_lost_is_not_taken_for_the_athletes(
+    server: FakeIntervals, plan: Path, key_file: Path, env: dict[str, str]
+) -> None:
+    """Found by the state machine: the delete lands, its answer is lost, the server stays
+    down. When the plan wants the session back, it must come back."""
+    first_sync(server, plan, key_file, env)
+    template = plan.read_text(encoding="utf-8")
+    edit(plan, "2026-12-24: [z2 09:00]", "2026-12-09: [z2 07:00]")
+    server.fail_at(2, Fault(drop=True, apply=True))  # after the athlete and the listing
+    for later in range(3, 60):
+        server.fail_at(later, Fault(500))
+    broken = sync(plan, key_file, env)
+    assert server.requests[2] == ("PUT", f"api/v1/athlete/{ATHLETE_ID}/events/bulk-delete")
+    assert broken.exit_code == 1 and f"{PLAN_ID}/2026-12-09/intervals" not in managed(server)
+
+    server.clear_faults()
+    plan.write_text(template, encoding="utf-8")
+    result = sync(plan, key_file, env)
+
+    assert result.exit_code == 0, result.output
+    assert "1 created" in result.output and "deleted by you" not in result.output
+    holds_plan(server, plan)
+
+
 def test_server_errors_and_429_are_retried_honouring_retry_after(
     server: FakeIntervals, plan: Path, key_file: Path, env: dict[str, str], sleeps: list[float]
 ) -> None:
@@ -451,7 +478,9 @@ def test_a_fault_at_any_request_never_loses_or_doubles_a_session(
         count = sweep_stage(
             plan, key_file, tmp_path / f"{stage}-clean", stage, broken, None, once=once
         )
-        assert count == {"first": 3, "change": 6}[stage]  # athlete, list, then the writes
+        # the athlete, the listing, then the writes: one bulk create; or a bulk delete, a bulk
+        # create and four updates (two Core sessions, two changed warnings)
+        assert count == {"first": 3, "change": 8}[stage]
         for n in range(count):
             state = tmp_path / f"{stage}-{n}"
             sweep_stage(plan, key_file, state, stage, broken, n, once=once)
