@@ -233,7 +233,16 @@ def _retry_after(answer: requests.Response) -> float | None:
 
 
 def describe(answer: requests.Response) -> str:
-    return f"HTTP {answer.status_code} {answer.reason or ''}".strip()
+    """The status, and for a refusal the server's own reason (`{"error": ...}`), one line."""
+    text = f"HTTP {answer.status_code} {answer.reason or ''}".strip()
+    if 400 <= answer.status_code < 500:
+        try:
+            reason = answer.json().get("error")
+        except (ValueError, AttributeError):
+            reason = None
+        if isinstance(reason, str) and reason.strip():
+            text += ": " + " ".join(reason.split())[:200]
+    return text
 
 
 class Partial(IntervalsFailure):

@@ -71,6 +71,7 @@ class Fault:
     drop: bool = False  # close the connection without an answer
     apply: bool = True  # with drop: the request took effect first (the answer is lost)
     times: int = 1
+    message: str = "Service unavailable"  # the answer's {"error": ...}
 
     def matches(self, method: str, path: str) -> bool:
         return self.match is None or re.search(self.match, f"{method} {path}") is not None
@@ -212,7 +213,7 @@ class FakeIntervals:
             self.requests.append((method, path))
             fault = self._at.pop(index, None) or self._take_fault(method, path)
             if fault is not None and not fault.drop:
-                reply = Reply(fault.status, {"status": fault.status, "error": "fault"})
+                reply = Reply(fault.status, {"status": fault.status, "error": fault.message})
                 if fault.retry_after is not None:
                     reply.headers["Retry-After"] = f"{fault.retry_after:g}"
                 return reply

@@ -418,6 +418,27 @@ def test_the_rate_limit_is_waited_out(
         assert "20 unchanged" in again.output and strict.writes == 0
 
 
+def test_a_refused_create_fails_its_sessions_with_the_servers_reason_and_the_rest_goes_on(
+    server: FakeIntervals, plan: Path, key_file: Path, env: dict[str, str]
+) -> None:
+    first_sync(server, plan, key_file, env)
+    edit(plan, "2026-12-24: [z2 09:00]", "2026-12-09: [z2 07:00]")
+    server.inject(Fault(422, match=BULK, message="type 'Rde' is not a sport"))
+
+    result = sync(plan, key_file, env)
+
+    assert result.exit_code == 1
+    assert "0 created, 2 updated, 1 deleted, 17 unchanged; 1 FAILED" in result.output
+    assert (
+        "failed  Wed 2026-12-09 07:00  🚴 Zone 2 ride: HTTP 422 Unprocessable Entity: "
+        "type 'Rde' is not a sport" in result.output
+    )
+    assert server.calls(BULK) == 1  # a refusal is not retried
+    again = sync(plan, key_file, env)
+    assert "1 created" in again.output and again.exit_code == 0, again.output
+    holds_plan(server, plan)
+
+
 def test_a_server_that_keeps_failing_is_one_clear_line_and_exit_1(
     server: FakeIntervals, plan: Path, key_file: Path, env: dict[str, str], sleeps: list[float]
 ) -> None:
