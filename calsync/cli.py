@@ -612,7 +612,12 @@ def sync_caldav(
     default=None,
     help="A file whose first line is the API key (intervals.icu Settings, Developer Settings).",
 )
-@click.option("--api-key-env", metavar="NAME", default=None, help="An environment variable.")
+@click.option(
+    "--api-key-env",
+    metavar="NAME",
+    default=None,
+    help="An environment variable holding the API key.",
+)
 @click.option(
     "--keyring", "use_keyring", is_flag=True, help="Read the API key from the system keyring."
 )

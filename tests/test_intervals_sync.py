@@ -398,6 +398,17 @@ def test_server_errors_and_429_are_retried_honouring_retry_after(
     holds_plan(server, plan)
 
 
+def test_a_retry_after_of_an_hour_is_waited_a_minute_at_most(
+    server: FakeIntervals, plan: Path, key_file: Path, env: dict[str, str], sleeps: list[float]
+) -> None:
+    server.inject(Fault(429, retry_after=3600, match=LIST, times=2))
+
+    result = sync(plan, key_file, env)
+
+    assert result.exit_code == 0, result.output
+    assert sleeps == [60.0, 60.0] and len(server.events()) == 20
+
+
 def test_the_rate_limit_is_waited_out(
     plan: Path, key_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
