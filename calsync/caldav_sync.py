@@ -741,9 +741,13 @@ class CalDAVBackend:
             if not data or (skip_plan and self._has_session(data, result.href, skip_plan)):
                 continue
             try:
-                found += parse_busy(data, f"{name}:{result.href}", start, end, zone)
-            except BusyFileError:
-                continue  # one unreadable event does not hide the rest of the calendar
+                read = parse_busy(data, f"{name}:{result.href}", start, end, zone)
+            except BusyFileError as err:
+                _warn(f"{err}; left out of the busy time")  # the rest of the calendar counts
+                continue
+            found += read.busy
+            for warning in read.warnings:
+                _warn(str(warning))
         return [replace(b, title=f"busy in {name}") for b in found]
 
     def _has_session(self, data: str, href: str, plan_id: str) -> bool:

@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,8 @@ from .clock import NOW_FORMATS, instant, today_in
 from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_USAGE, BadInput, Failure
 from .expand import expand, monday
 from .loader import PlanError, load_plan
-from .model import Busy, Level, Plan, Schedule
-from .report import conflict_lines, schedule_json, totals_line, week_grid
+from .model import Busy, InputWarning, Level, Plan, Schedule
+from .report import conflict_lines, input_warning_lines, schedule_json, totals_line, week_grid
 
 
 class CalsyncGroup(click.Group):
@@ -140,13 +140,25 @@ def make_range(from_: datetime | None, weeks: int, now: datetime, plan: Plan) ->
     return Range(start, weeks)
 
 
-def read_busy_files(paths: tuple[Path, ...], plan: Plan, span: Range) -> tuple[Busy, ...]:
+def read_busy_files(
+    paths: tuple[Path, ...], plan: Plan, span: Range
+) -> tuple[tuple[Busy, ...], tuple[InputWarning, ...]]:
+    """Busy time from --busy files, and what was assumed reading them (also on stderr)."""
     if not paths:
-        return ()
+        return (), ()
     from .busy import read_busy
 
     start, end = plan.midnight(span.start), plan.midnight(span.end)
-    return tuple(b for path in paths for b in read_busy(path, start, end, plan.zone))
+    read = [read_busy(path, start, end, plan.zone) for path in paths]
+    warnings = tuple(w for r in read for w in r.warnings)
+    for line in input_warning_lines(warnings):
+        click.echo(line, err=True)
+    return tuple(b for r in read for b in r.busy), warnings
+
+
+def schedule_with_busy(plan: Plan, span: Range, busy_files: tuple[Path, ...]) -> Schedule:
+    busy, warnings = read_busy_files(busy_files, plan, span)
+    return replace(expand(plan, span.start, span.end, busy), warnings=warnings)
 
 
 def schedule_for(
@@ -161,7 +173,7 @@ def schedule_for(
     plan = load_plan(plan_path)
     moment = instant(now, plan.zone)
     span = make_range(from_, weeks, moment, plan)
-    return expand(plan, span.start, span.end, read_busy_files(busy_files, plan, span)), moment
+    return schedule_with_busy(plan, span, busy_files), moment
 
 
 def exit_status(schedule: Schedule, fail_on: str) -> int:
@@ -202,8 +214,7 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
     cycle_weeks = sum(p.weeks for p in plan.cycle) or 1
     last_exception = max((d for d, _ in plan.exceptions), default=plan.starts)
     weeks = max(cycle_weeks, 4, (last_exception - plan.starts).days // 7 + 1)
-    span = Range(plan.starts, weeks)
-    schedule = expand(plan, span.start, span.end, read_busy_files(busy_files, plan, span))
+    schedule = schedule_with_busy(plan, Range(plan.starts, weeks), busy_files)
     per_week = sum(len(day) for day in plan.week)
     cycle = ", ".join(f"{p.name} {p.weeks}w" for p in plan.cycle) or "none"
     click.echo(f"{plan_path}: plan '{plan.id}' ({plan.title}), {plan.timezone}, goal {plan.goal}")

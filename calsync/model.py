@@ -207,6 +207,19 @@ class Busy:
 
 
 @dataclass(frozen=True)
+class InputWarning:
+    """What calsync had to assume to read an input file (a busy calendar): where, and what."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Conflict:
     rule: str
     level: Level
@@ -230,6 +243,7 @@ class Schedule:
     end: date  # exclusive
     occurrences: tuple[Occurrence, ...]
     conflicts: tuple[Conflict, ...] = field(default=())
+    warnings: tuple[InputWarning, ...] = ()  # assumptions made reading busy files
 
     def conflicts_for(self, key: str) -> tuple[Conflict, ...]:
         return self._conflicts_by_key.get(key, ())
@@ -251,6 +265,7 @@ __all__ = [
     "Conflict",
     "Entry",
     "Goal",
+    "InputWarning",
     "Kind",
     "Level",
     "Load",

@@ -14,7 +14,7 @@ import click
 
 from .load import session_rpe
 from .load_report import load_json, schedule_weeks, week_summary
-from .model import Busy, Conflict, Level, Occurrence, Schedule
+from .model import Busy, Conflict, InputWarning, Level, Occurrence, Schedule
 from .units import format_duration
 
 FORMAT = 1
@@ -74,6 +74,10 @@ def conflict_json(c: Conflict) -> dict[str, Any]:
     }
 
 
+def input_warning_json(w: InputWarning) -> dict[str, Any]:
+    return {"file": w.path, "line": w.line, "message": w.message}
+
+
 def summary(schedule: Schedule) -> dict[str, int]:
     levels = [c.level for c in schedule.conflicts]
     return {
@@ -101,6 +105,7 @@ def schedule_json(schedule: Schedule, sessions: bool) -> dict[str, Any]:
         doc["sessions"] = [occurrence_json(o) for o in schedule.occurrences]
     doc["conflicts"] = [conflict_json(c) for c in schedule.conflicts]
     doc["load"] = load_json(schedule)
+    doc["input_warnings"] = [input_warning_json(w) for w in schedule.warnings]
     return doc
 
 
@@ -115,6 +120,12 @@ def conflict_lines(conflicts: Iterable[Conflict]) -> list[str]:
         if c.hint:
             lines.append(f"{'':<34}hint: {c.hint}")
     return lines
+
+
+def input_warning_lines(warnings: Iterable[InputWarning]) -> list[str]:
+    """One line each, for stderr: what calsync assumed reading a busy file."""
+    label = click.style("warning", fg=COLOUR[Level.WARN], bold=True)
+    return [f"calsync: {label}: {w}" for w in warnings]
 
 
 def totals_line(schedule: Schedule) -> str:

@@ -816,6 +816,30 @@ def test_busy_calendars_feed_placement_and_the_overlap_rule(
     assert ride and ride[0].astimezone(cs.UTC).hour >= 17  # placed after the meeting
 
 
+def test_busy_events_in_an_unknown_zone_are_read_as_local_time_with_a_warning(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name = f"Lotus {uuid.uuid4().hex[:6]}"
+    work = other.principal().make_calendar(name=name, cal_id=name.replace(" ", "-").lower())
+    lotus = foreign_event("supplier-call", date(2026, 12, 1), 13).replace(
+        "DTSTART:20261201T130000Z\r\nDTEND:20261201T140000Z",
+        "DTSTART;TZID=GMT-05.00/-04.00:20261201T140000\r\n"
+        "DTEND;TZID=GMT-05.00/-04.00:20261201T150000",
+    )
+    work.save_event(lotus)
+    backend = backend_for(radicale, plan, calendar, state)
+    start, end = not_before(plan), not_before(plan) + timedelta(weeks=1)
+    busy = backend._busy_from_events(str(work.url), name, start, end)
+    # 14:00 in the plan's zone (Brussels, UTC+1), as khal reads it.
+    assert [(b.start, b.end) for b in busy] == [(utc(2026, 12, 1, 13), utc(2026, 12, 1, 14))]
+    assert "unknown time zone 'GMT-05.00/-04.00'" in capsys.readouterr().err
+
+
 def test_the_target_calendar_leaves_out_its_sessions_however_they_look(
     radicale: RadicaleServer,  # noqa: F811
     plan: Plan,
