@@ -412,7 +412,7 @@ def test_a_retry_after_of_an_hour_is_waited_a_minute_at_most(
 def test_the_rate_limit_is_waited_out(
     plan: Path, key_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with FakeIntervals(rate=10, burst=4) as strict:
+    with FakeIntervals(rate=1, burst=4) as strict:
         monkeypatch.setattr(retry, "time", types.SimpleNamespace(sleep=strict.advance))
         env = {"CALSYNC_INTERVALS_ENDPOINT": strict.root_url, "CALSYNC_STATE_DIR": str(tmp_path)}
         first_sync(strict, plan, key_file, env)
