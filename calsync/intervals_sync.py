@@ -527,9 +527,10 @@ class IntervalsBackend:
         answer = self.client.send("GET", f"{self.base}/{entry['id']}")
         if answer.status_code == 200:
             try:
-                remote = self._read(answer.json(), plan_id)
+                event = answer.json()
             except ValueError:
-                remote = None
+                event = None
+            remote = self._read(event, plan_id) if isinstance(event, dict) else None
             if remote is not None and remote.key == key:
                 return remote  # moved by the athlete: edited
         elif answer.status_code not in (404, 410):
