@@ -517,22 +517,25 @@ def google_target(
 ) -> Any:
     """One Google sync; shared by `sync google` and `refresh`."""
     from . import google_sync as g
+    from .locks import writing
     from .places import google_token
 
-    try:
-        credentials = g.load_credentials(token or google_token(), service_account)
-        root = g.endpoint()
-        service = g.build_service(credentials, root)
-        retry = g.Retry()
-        wanted = calendar or plan.title
-        calendar_id, created = g.find_or_create_calendar(
-            service, wanted, plan.timezone, retry, create=not request.dry_run
-        )
-        backend = g.GoogleBackend(service, calendar_id or "", g.batch_uri(root), retry)
-        backend.fresh = created or calendar_id is None
-        return sync_with(plan, request, backend, f"google:{wanted}", busy_calendars)
-    except g.GoogleFailure as err:
-        raise Failure(str(err)) from None
+    wanted = calendar or plan.title
+    root = g.endpoint()
+    label = f"the Google calendar '{wanted}'"
+    with writing("google", f"{root}\n{wanted}", label, request.dry_run):
+        try:
+            credentials = g.load_credentials(token or google_token(), service_account)
+            service = g.build_service(credentials, root)
+            retry = g.Retry()
+            calendar_id, created = g.find_or_create_calendar(
+                service, wanted, plan.timezone, retry, create=not request.dry_run
+            )
+            backend = g.GoogleBackend(service, calendar_id or "", g.batch_uri(root), retry)
+            backend.fresh = created or calendar_id is None
+            return sync_with(plan, request, backend, f"google:{wanted}", busy_calendars)
+        except g.GoogleFailure as err:
+            raise Failure(str(err)) from None
 
 
 def sync_with(

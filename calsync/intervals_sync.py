@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,6 +43,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
+from . import limits
 from .content import EventContent
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .errors import BadInput
@@ -74,7 +76,6 @@ RIDE_TYPES = ("Ride", "VirtualRide")
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 BULK_LIMIT = 50  # workouts a bulk request; the API names no limit, this keeps requests small
 TIMEOUT = (10.0, 60.0)  # seconds to connect, seconds to wait for an answer
-MAX_RETRY_AFTER = 60.0  # a longer Retry-After is capped: every wait is bounded
 INTERVALS_RETRY = Retry()
 
 
@@ -225,11 +226,12 @@ def endpoint() -> str:
 
 
 def _retry_after(answer: requests.Response) -> float | None:
-    value = answer.headers.get("Retry-After", "")
+    """Retry-After in seconds (an HTTP date is left to the backoff); Retry.wait bounds it."""
     try:
-        return min(float(value), MAX_RETRY_AFTER) if value else None
+        seconds = float(answer.headers.get("Retry-After", ""))
     except ValueError:
         return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def describe(answer: requests.Response) -> str:
@@ -289,14 +291,15 @@ class Client:
     ) -> requests.Response:
         """One attempt: the answer, or `Lost` for what may be retried; fatal errors raise."""
         try:
-            answer = self.session.request(
-                method,
-                self.url(path),
-                params=params,
-                json=body,
-                timeout=TIMEOUT,
-                allow_redirects=False,
-            )
+            with limits.request("intervals.icu"):  # the whole answer, within the request limit
+                answer = self.session.request(
+                    method,
+                    self.url(path),
+                    params=params,
+                    json=body,
+                    timeout=TIMEOUT,
+                    allow_redirects=False,
+                )
         except requests.exceptions.SSLError:
             raise IntervalsFailure(
                 f"the TLS certificate of {_server(self.root)} could not be verified"
@@ -415,7 +418,7 @@ class Made:
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        from .ics import write_atomic
+        from .atomic import write_atomic  # WriteFailure (exit 1) names the file
 
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         document = {"version": self.VERSION, "events": dict(sorted(self.entries.items()))}
@@ -782,17 +785,22 @@ def intervals_target(
     arguments are for tests (a state file, no waits between retries)."""
     from .cli import sync_with
     from .errors import Failure
+    from .locks import writing
 
     check_athlete(athlete)
     types = types_for(plan, ride, indoor)
     root = endpoint()
     client = Client(root, api_key, retry)
     try:
-        found = fetch_athlete(client, athlete, plan.zone)
-        backend = IntervalsBackend(
-            client, found, types, state_path or default_state_path(root, found.id)
-        )
-        return sync_with(plan, request, backend, f"intervals:{found.id}", ())
+        with limits.run(limits.Limits.from_environ(os.environ)):
+            found = fetch_athlete(client, athlete, plan.zone)
+            # One lock per athlete and server, whichever command writes there (see `locks`).
+            label = f"the intervals.icu calendar of athlete {found.id}"
+            with writing("intervals", f"{_server(root)}\n{found.id}", label, request.dry_run):
+                backend = IntervalsBackend(
+                    client, found, types, state_path or default_state_path(root, found.id)
+                )
+                return sync_with(plan, request, backend, f"intervals:{found.id}", ())
     except IntervalsFailure as err:
         raise Failure(str(err)) from None
     finally:

@@ -97,18 +97,22 @@ def refresh(
     now: datetime | None = None,
 ) -> int:
     """One locked run over every target; prints the report and returns the exit status."""
-    from filelock import FileLock, Timeout
+    from . import limits
+    from .locks import Locked, StuckLock, holding
 
     lock = lock_path()
-    lock.parent.mkdir(parents=True, exist_ok=True)
+    bounds = limits.Limits.from_environ(os.environ)
     try:
         # flock-based: the kernel drops the lock when its process dies, so a run
-        # killed with SIGKILL leaves a file behind but never a held lock.
-        with FileLock(lock, timeout=0):
+        # killed with SIGKILL leaves a file behind but never a held lock. Each target
+        # also takes its own lock, which `sync` and `ics` take too (see `locks`).
+        with holding(lock, "the refresh", bounds.run), limits.run(bounds):
             run = run_targets(config, today, now)
-    except Timeout:
+    except Locked:
         message = f"another calsync refresh is running (lock {lock}); this run did nothing"
         return _stop(EXIT_LOCKED, message, as_json, log)
+    except StuckLock as err:
+        return _stop(EXIT_FAILURE, str(err), as_json, log)
     except PlanError as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)

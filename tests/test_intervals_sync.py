@@ -212,6 +212,26 @@ def test_a_session_moved_in_the_plan_is_a_create_and_a_delete_and_the_warnings_i
     holds_plan(server, plan)
 
 
+def test_a_run_while_another_writes_the_same_calendar_exits_75_and_writes_nothing(
+    server: FakeIntervals,
+    plan: Path,
+    key_file: Path,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from calsync.locks import holding, lock_file
+
+    monkeypatch.setenv("CALSYNC_STATE_DIR", env["CALSYNC_STATE_DIR"])
+    root = server.root_url.rstrip("/")
+    with holding(lock_file("intervals", f"{root}\n{ATHLETE_ID}"), "another run", 600):
+        result = sync(plan, key_file, env)
+
+    assert result.exit_code == 75, result.output
+    assert "intervals.icu calendar of athlete i424242" in result.output
+    assert server.writes == 0 and server.events() == []
+    assert sync(plan, key_file, env).exit_code == 0  # released: the next run writes
+
+
 def test_dry_run_lists_the_changes_and_writes_nothing(
     server: FakeIntervals, plan: Path, key_file: Path, env: dict[str, str]
 ) -> None:
