@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from itertools import combinations
 from typing import Literal
@@ -51,16 +51,32 @@ class Param:
     default: object
 
 
+def day_order(o: Occurrence) -> tuple[datetime, str]:
+    """The one order of a day's sessions: by start, sessions that start together by key.
+
+    `gap` compares neighbours in this order, so whatever judges a day (placement
+    trying a start, the final check, a test) must see the sessions in it.
+    """
+    return (o.start_utc, o.key)
+
+
 @dataclass(frozen=True)
 class DayView:
-    """What a day-scoped check sees: one day's sessions (sorted by start) and busy time."""
+    """What a day-scoped check sees: one day's sessions (in `day_order`) and busy time."""
 
     date: date
     sessions: Sequence[Occurrence]
     busy: Sequence[Busy]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sessions", tuple(sorted(self.sessions, key=day_order)))
+
 
 Check = Callable[..., Iterator[Conflict]]
+# The starts at which a timed rule's verdict on one more session of a given length can
+# change, given the day's other sessions and busy time: between two neighbouring
+# instants the verdict is the same (tested against the checks in tests/test_placement.py).
+Turns = Callable[[DayView, timedelta, RuleSetting, Mapping[str, RuleSetting]], Iterable[datetime]]
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,7 @@ class Rule:
     # to satisfy these, as no slot can fix the others.
     timed: bool = False
     check: Check | None = None
+    turns: Turns | None = None  # set for every timed rule
 
     def default_setting(self, goal: Goal) -> RuleSetting:
         return RuleSetting(
@@ -124,6 +141,17 @@ def check_order(view: DayView, setting: RuleSetting, settings: Mapping[str, Rule
                 )
 
 
+def turns_order(
+    view: DayView, length: timedelta, setting: RuleSetting, settings: Mapping[str, RuleSetting]
+) -> Iterator[datetime]:
+    first, then = setting.param("first"), setting.param("then")
+    for o in view.sessions:
+        if o.session.kind in first:  # type: ignore[operator]
+            yield o.end_utc  # a `then` session may start from its end
+        if o.session.kind in then:  # type: ignore[operator]
+            yield o.start_utc - length  # a `first` session must end by its start
+
+
 def check_gap(view: DayView, setting: RuleSetting, settings: Mapping[str, RuleSetting]):
     need: timedelta = setting.param("min")  # type: ignore[assignment]
     for a, b in zip(view.sessions, view.sessions[1:], strict=False):
@@ -138,6 +166,18 @@ def check_gap(view: DayView, setting: RuleSetting, settings: Mapping[str, RuleSe
                 b,
                 hint=f"move '{b.session.title}' to {(a.end + need):%H:%M} or later",
             )
+
+
+def turns_gap(
+    view: DayView, length: timedelta, setting: RuleSetting, settings: Mapping[str, RuleSetting]
+) -> Iterator[datetime]:
+    need: timedelta = setting.param("min")  # type: ignore[assignment]
+    for o in view.sessions:
+        yield o.start_utc  # passing a start changes the session's neighbours
+        yield o.end_utc  # starting before o ends, the rest after o is negative: no gap
+        yield o.end_utc + need
+        yield o.start_utc - length  # ending after o starts, the rest before o is negative
+        yield o.start_utc - length - need
 
 
 def check_overlap(view: DayView, setting: RuleSetting, settings: Mapping[str, RuleSetting]):
@@ -166,6 +206,17 @@ def check_overlap(view: DayView, setting: RuleSetting, settings: Mapping[str, Ru
                     busy=(busy,),
                     hint=f"move '{o.session.title}' outside {start:%H:%M}-{end:%H:%M}",
                 )
+
+
+def turns_overlap(
+    view: DayView, length: timedelta, setting: RuleSetting, settings: Mapping[str, RuleSetting]
+) -> Iterator[datetime]:
+    for start, end in (
+        *((o.start_utc, o.end_utc) for o in view.sessions),
+        *((b.start, b.end) for b in view.busy),
+    ):
+        yield start - length
+        yield end
 
 
 def check_max_per_day(view: DayView, setting: RuleSetting, settings: Mapping[str, RuleSetting]):
@@ -205,6 +256,13 @@ def check_legs_then_hard(view: DayView, setting: RuleSetting, settings: Mapping[
                     o,
                     hint=f"move '{o.session.title}' to another day, or make it easy",
                 )
+
+
+def turns_legs_then_hard(
+    view: DayView, length: timedelta, setting: RuleSetting, settings: Mapping[str, RuleSetting]
+) -> Iterator[datetime]:
+    for o in view.sessions:
+        yield o.start_utc  # a hard ride before or after the leg session
 
 
 def check_hypertrophy_ride(
@@ -539,6 +597,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "day",
         timed=True,
         check=check_order,
+        turns=turns_order,
     ),
     Rule(
         "gap",
@@ -548,6 +607,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "day",
         timed=True,
         check=check_gap,
+        turns=turns_gap,
     ),
     Rule(
         "overlap",
@@ -557,6 +617,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "day",
         timed=True,
         check=check_overlap,
+        turns=turns_overlap,
     ),
     Rule(
         "max-per-day",
@@ -591,6 +652,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "day",
         timed=True,
         check=check_legs_then_hard,
+        turns=turns_legs_then_hard,
     ),
     Rule(
         "hypertrophy-ride",
@@ -635,6 +697,26 @@ def day_conflicts(
         if rule.scope != "day" or setting.level is Level.OFF or (timed_only and not rule.timed):
             continue
         yield from rule.check(view, setting, settings)  # type: ignore[misc]
+
+
+def placement_starts(
+    view: DayView, length: timedelta, settings: Mapping[str, RuleSetting]
+) -> set[datetime]:
+    """The starts worth trying for one more session of `length` on the day of `view`.
+
+    The verdicts of the error-level timed rules on it are the same between two
+    neighbouring turns, so the earliest whole-minute start that breaks none of them
+    is a turn or the first whole minute after one (or where the search begins).
+    """
+    starts: set[datetime] = set()
+    for rule in CATALOGUE:
+        setting = settings[rule.id]
+        if rule.turns is None or setting.level is not Level.ERROR:
+            continue
+        for turn in rule.turns(view, length, setting, settings):
+            starts.add(turn)
+            starts.add(turn.replace(second=0, microsecond=0) + timedelta(minutes=1))
+    return starts
 
 
 def span_conflicts(

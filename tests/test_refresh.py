@@ -250,20 +250,23 @@ def test_a_run_killed_while_holding_the_lock_does_not_block_the_next(
 # --- (c) one target fails, the others still run -------------------------------------
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A port held bound but never listening: every connection to it is refused, and no
+    other test's server can take it meanwhile."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}/"
 
 
 def test_a_failing_target_does_not_stop_the_others(
-    setup: Setup, monkeypatch: pytest.MonkeyPatch
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, refused_url: str
 ) -> None:
     # Retries without their waits: the server is down for good.
     monkeypatch.setattr(
         google_sync, "Retry", functools.partial(google_sync.Retry, sleep=lambda s: None)
     )
-    setup.env["CALSYNC_GOOGLE_ENDPOINT"] = f"http://127.0.0.1:{closed_port()}/"
+    setup.env["CALSYNC_GOOGLE_ENDPOINT"] = refused_url
     log = setup.folder / "refresh.log"
     result = setup.on("2026-11-30", "--log", str(log))
     assert result.exit_code == 1, result.output
