@@ -27,7 +27,7 @@ from tests.radicale_server import RadicaleServer, radicale  # noqa: F401
 pytestmark = pytest.mark.any_date  # see tests/conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
-RANGE = ("--from", "2026-11-30", "--weeks", "3")
+RANGE = ("--from", "2026-11-30", "--now", "2026-11-30T00:00", "--weeks", "3")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import ast
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -98,3 +98,13 @@ def test_only_the_clock_module_reads_the_clock() -> None:
         if (calls := _clock_calls(ast.parse(path.read_text(encoding="utf-8"))))
     }
     assert list(readers) == ["clock.py"] and len(readers["clock.py"]) == 1
+
+
+@pytest.mark.any_date
+def test_every_frozen_clock_reaches_calsync(frozen_clock: datetime | None) -> None:
+    """The frozen runs of the any_date modules are real: calsync sees the frozen instant."""
+    found = clock.instant(None, BRUSSELS, {})
+    if frozen_clock is not None:
+        assert frozen_clock <= found < frozen_clock + timedelta(minutes=1)
+    else:
+        assert found.year >= 2026
