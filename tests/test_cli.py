@@ -59,7 +59,7 @@ def test_validate_a_plan_with_an_error_level_conflict_exits_3(write_plan) -> Non
     result = calsync("validate", write_plan(TOO_CLOSE))
     assert result.exit_code == 3
     assert "4 errors, 0 warnings" in result.stdout, "one on each Monday of the four weeks checked"
-    assert "move 'Zone 2 ride' to 15:15 or later" in result.stdout
+    assert "move 'Zone 2 ride' to 15:15, or move it to Tuesday 12:00" in result.stdout
 
 
 def test_validate_a_plan_whose_error_is_switched_to_warn_exits_0(write_plan) -> None:
@@ -136,7 +136,7 @@ def test_check_json_is_a_documented_machine_readable_report() -> None:
     ]
     friday = doc["conflicts"][0]
     assert "on a leg day" in friday["message"]
-    assert friday["hint"] == "shorten 'Zone 2 ride' to an easy 20m, or move it to the next day"
+    assert friday["hint"] == "shorten 'Zone 2 ride' to an easy 20m, or move it to Wednesday 15:00"
     assert friday["sessions"] == [
         {
             "key": "hybrid-hypertrophy/2026-12-04/legs",
