@@ -75,6 +75,25 @@ def cli() -> None:
 # --- shared options ---------------------------------------------------------------
 
 
+class Day(click.ParamType):
+    """`--from`: 2026-11-30, today, tomorrow, a weekday name, +2w (calsync/dates.py)."""
+
+    name = "date"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, datetime):
+            return value
+        from .dates import parse_day
+
+        try:
+            return datetime.combine(parse_day(str(value), date.today()), datetime.min.time())
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
 @dataclass(frozen=True)
 class Range:
     start: date
@@ -87,14 +106,20 @@ class Range:
 
 def range_options(command: Callable) -> Callable:
     command = click.option(
-        "--weeks", type=click.IntRange(1, 520), default=4, show_default=True, help="How many weeks."
+        "--weeks",
+        type=click.IntRange(1, 520),
+        metavar="N",
+        default=4,
+        show_default=True,
+        help="How many weeks (1 to 520).",
     )(command)
     command = click.option(
         "--from",
         "from_",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
+        type=Day(),
         default=None,
-        help="First day (YYYY-MM-DD); default: Monday of this week.",
+        help="First day: YYYY-MM-DD, today, tomorrow, a weekday (fri) or +2w; "
+        "default: Monday of this week.",
     )(command)
     return command
 
@@ -258,6 +283,7 @@ def plan_command(
 @click.option(
     "--now",
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    metavar="YYYY-MM-DD[THH:MM:SS[+HHMM]]",
     default=None,
     help="DTSTAMP for changed events (default: SOURCE_DATE_EPOCH, else the clock).",
 )
@@ -303,16 +329,18 @@ def sync_options(command: Callable) -> Callable:
             click.option(
                 "--from",
                 "from_",
-                type=click.DateTime(formats=["%Y-%m-%d"]),
+                type=Day(),
                 default=None,
-                help="First day (default: today).",
+                help="First day: YYYY-MM-DD, today, tomorrow, a weekday (fri) or +2w; "
+                "default: today.",
             ),
             click.option(
                 "--weeks",
                 type=click.IntRange(1, 520),
+                metavar="N",
                 default=4,
                 show_default=True,
-                help="How many weeks ahead.",
+                help="How many weeks ahead (1 to 520).",
             ),
             click.option(
                 "--overwrite-edits",
