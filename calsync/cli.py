@@ -47,7 +47,13 @@ class CalsyncGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # a reader that went away is seen here, not at exit
+        except KeyboardInterrupt:
+            click.echo("calsync: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except PlanError as err:
             for problem in err.problems:
                 click.echo(str(problem), err=True)
@@ -56,9 +62,10 @@ class CalsyncGroup(click.Group):
             click.echo(f"calsync: {err}", err=True)
             ctx.exit(err.exit_code)
         except BrokenPipeError:
-            # `calsync show | head`: the reader has gone, so has the need to print.
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-            ctx.exit(EXIT_FAILURE)
+            # `calsync show | head`: the reader has gone, so has the need to print;
+            # that is what the reader wanted, not a failure.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except OSError as err:
             click.echo(
                 f"calsync: {err.strerror or err}: {err.filename or ''}".rstrip(": "), err=True
@@ -66,10 +73,25 @@ class CalsyncGroup(click.Group):
             ctx.exit(EXIT_FAILURE)
 
 
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a process ended by SIGINT
+
+
 @click.group(cls=CalsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="calsync")
-def cli() -> None:
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colours in the output; auto: on a terminal, unless NO_COLOR is set or TERM=dumb.",
+)
+@click.pass_context
+def cli(ctx: click.Context, color: str) -> None:
     """Training plans for people who lift and ride, checked and put in their calendar."""
+    if color == "always":
+        ctx.color = True
+    elif color == "never" or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        ctx.color = False
 
 
 # --- shared options ---------------------------------------------------------------
@@ -252,7 +274,7 @@ def check(
 @range_options
 @busy_option
 @fail_on_option
-@click.option("--json", "as_json", is_flag=True, required=True, help="Print the sessions as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="JSON (the default and only output).")
 def plan_command(
     plan_path: Path,
     from_: datetime | None,

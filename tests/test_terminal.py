@@ -1,0 +1,77 @@
+"""calsync in a terminal and in a pipe, as a new user meets it: colours that follow
+NO_COLOR, TERM=dumb and --color; `| head` and Ctrl-C; `calsync plan` without --json."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from calsync.cli import cli
+
+TEMPLATE = str(Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml")
+FROM = ["--from", "2026-11-30"]
+ANSI = "\x1b["
+
+
+def on_a_terminal(*args: str, env: dict[str, str] | None = None) -> str:
+    """The output as a terminal would get it (the runner's color=True is a tty)."""
+    result = CliRunner().invoke(cli, list(args), color=True, env=env or {})
+    return result.output
+
+
+# --- 13. colours -------------------------------------------------------------------------------
+
+
+def test_a_terminal_gets_colours_by_default() -> None:
+    assert ANSI in on_a_terminal("validate", TEMPLATE, env={"NO_COLOR": "", "TERM": "xterm"})
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
+def test_no_color_and_a_dumb_terminal_get_none(env: dict[str, str]) -> None:
+    assert ANSI not in on_a_terminal("validate", TEMPLATE, env=env)
+
+
+def test_color_never_and_always_override_the_guess() -> None:
+    assert ANSI not in on_a_terminal("--color", "never", "validate", TEMPLATE)
+    piped = CliRunner().invoke(cli, ["--color", "always", "validate", TEMPLATE], color=False)
+    assert ANSI in piped.output
+
+
+# --- 17. pipes, Ctrl-C, plan -------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("calsync") is None, reason="needs the installed console script")
+def test_a_reader_that_stops_early_is_not_a_failure() -> None:
+    shown = subprocess.Popen(
+        ["calsync", "show", TEMPLATE, *FROM, "--weeks", "520"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert shown.stdout is not None and shown.stderr is not None
+    first = shown.stdout.readline()
+    shown.stdout.close()  # what `| head -1` does after its line
+    status = shown.wait(timeout=60)
+    assert first.startswith(b"Week 1 (build)")
+    assert status == 0
+    assert shown.stderr.read() == b""
+
+
+def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("calsync.cli.load_plan", interrupted)
+    result = CliRunner().invoke(cli, ["validate", TEMPLATE])
+    assert result.exit_code == 130
+    assert result.stderr == "calsync: interrupted\n"
+
+
+def test_plan_prints_json_without_being_asked() -> None:
+    result = CliRunner().invoke(cli, ["plan", TEMPLATE, *FROM, "--weeks", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["sessions"] == 10
