@@ -197,8 +197,17 @@ def echo_json(doc: Any) -> None:
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
+def terminal_width(err: bool = False) -> int | None:
+    """Columns to wrap to: COLUMNS if set, else the terminal's; None (no wrap) in a pipe."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    stream = sys.stderr if err else sys.stdout
+    return shutil.get_terminal_size().columns if stream.isatty() else None
+
+
 def echo_conflicts(schedule: Schedule, err: bool = False) -> None:
-    for line in conflict_lines(schedule.conflicts):
+    for line in conflict_lines(schedule.conflicts, terminal_width(err)):
         click.echo(line, err=err)
 
 
@@ -239,7 +248,7 @@ def show(
 ) -> None:
     """The weeks as a readable grid: days, times, titles, cycle phase, conflicts."""
     schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
-    for line in week_grid(schedule):
+    for line in week_grid(schedule, terminal_width()):
         click.echo(line)
     click.echo(totals_line(schedule))
     sys.exit(exit_status(schedule, fail_on))
@@ -449,7 +458,7 @@ def finish_sync(report: Any, as_json: bool, fail_on: str) -> None:
             for line in change_lines(report):
                 click.echo(line)
         click.echo(sync_line(report))
-        for line in conflict_lines(report.conflicts):
+        for line in conflict_lines(report.conflicts, terminal_width()):
             click.echo(line)
     if report.failures:
         sys.exit(EXIT_FAILURE)

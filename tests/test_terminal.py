@@ -75,3 +75,45 @@ def test_plan_prints_json_without_being_asked() -> None:
     result = CliRunner().invoke(cli, ["plan", TEMPLATE, *FROM, "--weeks", "1"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["sessions"] == 10
+
+
+# --- 14. wrapped to the terminal, repeats grouped ----------------------------------------------
+
+
+def check(*args: str, columns: int | None = None) -> list[str]:
+    env = {"COLUMNS": str(columns) if columns else None}  # None: a pipe, not a terminal
+    result = CliRunner().invoke(cli, ["check", TEMPLATE, *FROM, *args], env=env)
+    return result.stdout.splitlines()
+
+
+def test_conflicts_wrap_to_an_80_column_terminal_with_hints_just_indented() -> None:
+    lines = check("--weeks", "4", columns=80)
+    assert max(len(line) for line in lines) <= 80
+    hints = [line for line in lines if line.lstrip().startswith("hint:")]
+    assert hints and all(line.startswith("      hint: ") for line in hints)
+
+
+def test_a_pipe_gets_one_line_per_conflict_for_grep() -> None:
+    lines = check("--weeks", "1")
+    assert lines[0].startswith("warn  Fri 2026-12-04  hypertrophy-ride 'Zone 2 ride' (17:00-18:00)")
+    assert lines[1] == (
+        "      hint: shorten 'Zone 2 ride' to an easy 20m, or move it to Wednesday 15:00"
+    )
+
+
+def test_a_weekly_warning_is_listed_once_for_all_its_weeks() -> None:
+    lines = check("--weeks", "4")
+    fridays = [line for line in lines if "hypertrophy-ride" in line]
+    assert fridays == [
+        "warn  every Fri from 4 Dec to 18 Dec 2026  hypertrophy-ride 'Zone 2 ride' "
+        "(17:00-18:00) lasts 1h on a leg day: for muscle growth, at most an easy 20m ride"
+    ]
+    assert lines[-1].endswith("0 errors, 6 warnings")  # the totals still count each one
+
+
+def test_ten_years_of_warnings_fit_on_a_screen() -> None:
+    lines = check("--weeks", "520")
+    assert len(lines) < 20
+    assert any(
+        line.startswith("warn  on 390 Fridays from 4 Dec 2026 to 7 Nov 2036") for line in lines
+    )
