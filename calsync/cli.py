@@ -24,7 +24,7 @@ from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_USAGE, BadInput, Failure
 from .expand import expand, monday
 from .loader import PlanError, load_plan
 from .model import Busy, Level, Plan, Schedule
-from .report import conflict_lines, schedule_json, totals_line, week_grid
+from .report import FORMAT, conflict_lines, plural, schedule_json, totals_line, week_grid
 
 
 class CalsyncGroup(click.Group):
@@ -198,10 +198,7 @@ def echo_json(doc: Any) -> None:
 
 
 def terminal_width(err: bool = False) -> int | None:
-    """Columns to wrap to: COLUMNS if set, else the terminal's; None (no wrap) in a pipe."""
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit():
-        return int(columns)
+    """Columns to wrap to on a terminal (COLUMNS, else its size); None (no wrap) in a pipe."""
     stream = sys.stderr if err else sys.stdout
     return shutil.get_terminal_size().columns if stream.isatty() else None
 
@@ -230,10 +227,14 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
     cycle = ", ".join(f"{p.name} {p.weeks}w" for p in plan.cycle) or "none"
     click.echo(f"{plan_path}: plan '{plan.id}' ({plan.title}), {plan.timezone}, goal {plan.goal}")
     click.echo(
-        f"{len(plan.sessions)} sessions in the library, {per_week} a week; cycle: {cycle}; "
+        f"{plural(len(plan.sessions), 'session')} in the library, {per_week} a week; cycle: {cycle}; "
         f"{len(plan.exceptions)} exception{'s' * (len(plan.exceptions) != 1)}"
     )
     click.echo(totals_line(schedule))
+    from .checked import held
+
+    if held(schedule):
+        click.echo(held(schedule))
     echo_conflicts(schedule)
     sys.exit(exit_status(schedule, fail_on))
 
@@ -247,7 +248,12 @@ def show(
     plan_path: Path, from_: datetime | None, weeks: int, busy_files: tuple[Path, ...], fail_on: str
 ) -> None:
     """The weeks as a readable grid: days, times, titles, cycle phase, conflicts."""
-    schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
+    plan = load_plan(plan_path)
+    span = make_range(from_, weeks)
+    if span.start < plan.starts:
+        click.echo(f"The plan starts on {plan.starts:%a %d %b %Y}: showing from there.\n")
+        span = Range(plan.starts, weeks)
+    schedule = expand(plan, span.start, span.end, read_busy_files(busy_files, plan, span))
     for line in week_grid(schedule, terminal_width()):
         click.echo(line)
     click.echo(totals_line(schedule))
@@ -338,7 +344,7 @@ def ics(
     else:
         done = export(schedule, output, stamp)
         click.echo(
-            f"wrote {output}: {done.created} new, {done.updated} changed, "
+            f"wrote {output}: {done.created} created, {done.updated} updated, "
             f"{done.unchanged} unchanged; {totals_line(schedule)}",
             err=True,
         )
@@ -452,7 +458,7 @@ def finish_sync(report: Any, as_json: bool, fail_on: str) -> None:
     from .sync_report import change_lines, sync_json, sync_line
 
     if as_json:
-        echo_json(sync_json(report))
+        echo_json({"calsync": FORMAT, **sync_json(report)})
     else:
         if report.dry_run or report.failures:
             for line in change_lines(report):
@@ -703,10 +709,15 @@ def shipped_templates() -> dict[str, Any]:
 
 
 def _template_summary(text: str) -> str:
+    """The first sentence of the comment the template opens with, however many lines."""
+    words = []
     for line in text.splitlines():
-        if line.startswith("#"):
-            return line.lstrip("# ").strip()
-    return ""
+        if not line.startswith("#"):
+            break
+        words.append(line.lstrip("# ").strip())
+    opening = " ".join(w for w in words if w)
+    end = opening.find(". ")
+    return opening if end < 0 else opening[: end + 1]
 
 
 @cli.command()

@@ -182,7 +182,7 @@ def ics_run(target: IcsTarget, name: str, schedule: Schedule, now: datetime | No
     stamp = now_from(now, os.environ)  # --now, else SOURCE_DATE_EPOCH, else the clock
     done = export(schedule, target.path, stamp)
     counts = {"created": done.created, "updated": done.updated, "unchanged": done.unchanged}
-    line = f"{name}: {done.created} new, {done.updated} changed, {done.unchanged} unchanged"
+    line = f"{name}: {done.created} created, {done.updated} updated, {done.unchanged} unchanged"
     return TargetRun(name, "ics", True, line, counts)
 
 

@@ -31,8 +31,7 @@ week:
 
 
 def calsync(*args: str) -> Result:
-    # no COLUMNS (pytest-xdist sets one): the output of a pipe, one line per conflict
-    return CliRunner().invoke(cli, [str(a) for a in args], env={"COLUMNS": None})
+    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 # --- validate ---------------------------------------------------------------------------------------

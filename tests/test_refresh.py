@@ -180,7 +180,7 @@ def test_three_weeks_of_refreshes_move_the_window_and_keep_the_past(
         assert again.exit_code == 0, again.output
         assert fake.writes == 0
         assert setup.ics.read_bytes() == data
-        assert re.search(r"ics .*: 0 new, 0 changed, \d+ unchanged", again.output)
+        assert re.search(r"ics .*: 0 created, 0 updated, \d+ unchanged", again.output)
         assert re.search(
             r"google:Training: 0 created, 0 updated, 0 deleted, \d+ unchanged", again.output
         )
@@ -266,7 +266,7 @@ def test_a_failing_target_does_not_stop_the_others(
     result = setup.on("2026-11-30", "--log", str(log))
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
-    assert re.fullmatch(r"ics .*training.ics: \d+ new, 0 changed, 0 unchanged", lines[0])
+    assert re.fullmatch(r"ics .*training.ics: \d+ created, 0 updated, 0 unchanged", lines[0])
     assert lines[1].startswith("google:Training: FAILED: ")
     assert "Traceback" not in result.output
     # The good target is whole: every session of the two weeks is in the file.

@@ -80,14 +80,38 @@ def test_plan_prints_json_without_being_asked() -> None:
 # --- 14. wrapped to the terminal, repeats grouped ----------------------------------------------
 
 
-def check(*args: str, columns: int | None = None) -> list[str]:
-    env = {"COLUMNS": str(columns) if columns else None}  # None: a pipe, not a terminal
-    result = CliRunner().invoke(cli, ["check", TEMPLATE, *FROM, *args], env=env)
+def check(*args: str) -> list[str]:
+    result = CliRunner().invoke(cli, ["check", TEMPLATE, *FROM, *args])
     return result.stdout.splitlines()
 
 
+def in_a_terminal(*args: str, columns: int) -> list[str]:
+    """`calsync ARGS` with a pseudo-terminal of `columns` columns as its output."""
+    import os
+    import pty
+
+    main, secondary = pty.openpty()
+    env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"}
+    with subprocess.Popen(["calsync", *args], stdout=secondary, stderr=secondary, env=env) as run:
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal closed: the program is done
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        run.wait(timeout=60)
+    os.close(main)
+    return b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+
+
+@pytest.mark.skipif(shutil.which("calsync") is None, reason="needs the installed console script")
 def test_conflicts_wrap_to_an_80_column_terminal_with_hints_just_indented() -> None:
-    lines = check("--weeks", "4", columns=80)
+    lines = in_a_terminal("check", TEMPLATE, *FROM, "--weeks", "4", columns=80)
+    assert lines[-1].endswith("0 errors, 6 warnings")
     assert max(len(line) for line in lines) <= 80
     hints = [line for line in lines if line.lstrip().startswith("hint:")]
     assert hints and all(line.startswith("      hint: ") for line in hints)
