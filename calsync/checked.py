@@ -45,7 +45,7 @@ def held(schedule: Schedule) -> str:
             kind = "/".join(str(k) for k in first)  # type: ignore[attr-defined]
             parts.append(f"{kind} first on all {_plural(len(both), 'double day')}")
     if on("max-per-day") and days:
-        parts.append(f"at most {max(len(d) for d in days.values())} sessions a day")
+        parts.append(f"at most {_plural(max(len(d) for d in days.values()), 'session')} a day")
     if on("rest-days"):
         rests = []
         monday = schedule.start + timedelta(days=(7 - schedule.start.weekday()) % 7)
