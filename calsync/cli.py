@@ -646,27 +646,59 @@ def auth() -> None:
     default=None,
     help="Where to save the token (default: the config folder).",
 )
-def auth_google(client_secrets: Path | None, no_browser: bool, token: Path | None) -> None:
-    """Sign in to Google once; the token is saved with mode 0600 and refreshed automatically."""
+@click.option("--busy", is_flag=True, help="Also read free/busy times (for sync --busy).")
+@click.option(
+    "--other-calendars",
+    is_flag=True,
+    help="Also write to calendars calsync did not create (--calendar primary, or yours).",
+)
+def auth_google(
+    client_secrets: Path | None,
+    no_browser: bool,
+    token: Path | None,
+    busy: bool,
+    other_calendars: bool,
+) -> None:
+    """Sign in to Google once; the token is saved with mode 0600 and refreshed automatically.
+
+    \b
+    Examples:
+      calsync auth google --client-secrets ~/Downloads/client_secret.json
+      calsync auth google --no-browser --busy     # on a server; read free/busy too
+    """
+    import webbrowser
+
     from google_auth_oauthlib.flow import InstalledAppFlow
-    from oauthlib.oauth2 import OAuth2Error
+    from oauthlib.oauth2 import MismatchingStateError, MissingCodeError, OAuth2Error
     from requests import RequestException
 
-    from .google_sync import SCOPES, save_token
+    from .google_sync import save_token, scopes_for
     from .places import google_client_secrets, google_token
 
     secrets = client_secrets or google_client_secrets()
     if not secrets.exists():
         raise BadInput(
             f"no OAuth client file at {secrets}: create a 'Desktop app' OAuth client in the Google Cloud "
-            "console, download its JSON and pass it with --client-secrets"
+            f"console, download its JSON and pass it with --client-secrets (or save it as {secrets})"
         )
     try:
-        flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=SCOPES)
+        flow = InstalledAppFlow.from_client_secrets_file(
+            str(secrets), scopes=scopes_for(busy, other_calendars)
+        )
     except (ValueError, KeyError, OSError) as err:
         raise BadInput(f"{secrets} is not an OAuth client file ({err})") from None
     try:
         credentials = _sign_in_by_hand(flow) if no_browser else _sign_in_with_browser(flow)
+    except webbrowser.Error:
+        raise Failure(
+            "there is no browser to open here: run `calsync auth google --no-browser` and "
+            "open the address it prints on any machine"
+        ) from None
+    except (MismatchingStateError, MissingCodeError):
+        raise BadInput(
+            "that is not the address Google redirected you to: copy the whole address from "
+            "the browser's address bar after allowing access (it starts with http://localhost:1/?state=)"
+        ) from None
     except OAuth2Error as err:
         raise Failure(f"Google refused the sign-in: {err.description or err.error}") from None
     except (RequestException, OSError) as err:
@@ -686,11 +718,14 @@ def _sign_in_by_hand(flow: Any) -> Any:
     )
     # The redirect goes to localhost, never over a network, so plain http is fine there.
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    # Google answers with every scope granted so far (say, --busy on an earlier sign-in).
+    os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
     flow.fetch_token(authorization_response=answer.strip())
     return flow.credentials
 
 
 def _sign_in_with_browser(flow: Any) -> Any:
+    os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")  # see _sign_in_by_hand
     return flow.run_local_server(port=0, prompt="consent", access_type="offline")
 
 
