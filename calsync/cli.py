@@ -216,7 +216,13 @@ def echo_conflicts(schedule: Schedule, err: bool = False) -> None:
 @busy_option
 @fail_on_option
 def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> None:
-    """Load and check a plan over one whole cycle from its start."""
+    """Load and check a plan over one whole cycle from its start.
+
+    \b
+    Examples:
+      calsync validate my-plan.yaml
+      calsync validate my-plan.yaml --busy work.ics --fail-on warn
+    """
     plan = load_plan(plan_path)
     cycle_weeks = sum(p.weeks for p in plan.cycle) or 1
     last_exception = max((d for d, _ in plan.exceptions), default=plan.starts)
@@ -247,7 +253,13 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
 def show(
     plan_path: Path, from_: datetime | None, weeks: int, busy_files: tuple[Path, ...], fail_on: str
 ) -> None:
-    """The weeks as a readable grid: days, times, titles, cycle phase, conflicts."""
+    """The weeks as a readable grid: days, times, titles, cycle phase, conflicts.
+
+    \b
+    Examples:
+      calsync show my-plan.yaml                       # this week and the next 3
+      calsync show my-plan.yaml --from +1w --weeks 1  # next week only
+    """
     plan = load_plan(plan_path)
     span = make_range(from_, weeks)
     if span.start < plan.starts:
@@ -274,7 +286,13 @@ def check(
     fail_on: str,
     as_json: bool,
 ) -> None:
-    """The conflict report for a range."""
+    """The conflict report for a range.
+
+    \b
+    Examples:
+      calsync check my-plan.yaml --from 2026-11-30 --weeks 8
+      calsync check my-plan.yaml --json | jq '.conflicts[].hint'
+    """
     schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
     if as_json:
         echo_json(schedule_json(schedule, sessions=False))
@@ -298,7 +316,13 @@ def plan_command(
     fail_on: str,
     as_json: bool,
 ) -> None:
-    """The expanded sessions (and conflicts) as JSON."""
+    """The expanded sessions (and conflicts) as JSON.
+
+    \b
+    Examples:
+      calsync plan my-plan.yaml --from today --weeks 1
+      calsync plan my-plan.yaml | jq '.sessions[] | .start + " " + .title'
+    """
     schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
     echo_json(schedule_json(schedule, sessions=True))
     sys.exit(exit_status(schedule, fail_on))
@@ -333,7 +357,13 @@ def ics(
     output: Path,
     now: datetime | None,
 ) -> None:
-    """Write the sessions as an RFC 5545 .ics file to import or subscribe to."""
+    """Write the sessions as an RFC 5545 .ics file to import or subscribe to.
+
+    \b
+    Examples:
+      calsync ics my-plan.yaml -o training.ics
+      calsync ics my-plan.yaml --weeks 12 --busy work.ics -o ~/public_html/training.ics
+    """
     from .ics import export, now_from, render
 
     schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
@@ -506,7 +536,13 @@ def sync_google(
     service_account: Path | None,
     **options: Any,
 ) -> None:
-    """Put the plan's sessions into a Google Calendar and keep them in step."""
+    """Put the plan's sessions into a Google Calendar and keep them in step.
+
+    \b
+    Examples:
+      calsync sync google my-plan.yaml --dry-run
+      calsync sync google my-plan.yaml --busy primary   # after: calsync auth google --busy
+    """
     plan = load_plan(plan_path)
     request = SyncRequest.from_options(options, plan)
     report = google_target(plan, request, calendar, busy_calendars, token, service_account)
@@ -607,7 +643,15 @@ def sync_caldav(
     insecure: bool,
     **options: Any,
 ) -> None:
-    """Put the plan's sessions into a CalDAV calendar (iCloud, Fastmail, Nextcloud...)."""
+    """Put the plan's sessions into a CalDAV calendar (iCloud, Fastmail, Nextcloud...).
+
+    \b
+    Examples:
+      calsync sync caldav my-plan.yaml --url https://caldav.icloud.com/ --calendar Training \\
+          --username me@icloud.com --password-file ~/.config/calsync/icloud-password
+      calsync sync caldav my-plan.yaml --url http://127.0.0.1:5232/me/ --username me \\
+          --password-env RADICALE_PASSWORD --dry-run
+    """
     from .caldav_sync import caldav_target, check_url, resolve_password
 
     check_url(url)  # before any password is looked up for it
@@ -757,7 +801,12 @@ def _template_summary(text: str) -> str:
 
 @cli.command()
 def templates() -> None:
-    """List the shipped plan templates."""
+    """List the shipped plan templates.
+
+    \b
+    Example:
+      calsync templates && calsync init hybrid-hypertrophy my-plan.yaml
+    """
     for name, entry in shipped_templates().items():
         click.echo(f"{name:<22} {_template_summary(entry.read_text(encoding='utf-8'))}")
 
@@ -767,7 +816,13 @@ def templates() -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init(name: str, path: Path | None, force: bool) -> None:
-    """Copy the shipped template NAME to PATH (default: NAME.yaml) to start from."""
+    """Copy the shipped template NAME to PATH (default: NAME.yaml) to start from.
+
+    \b
+    Examples:
+      calsync init hybrid-hypertrophy                  # writes hybrid-hypertrophy.yaml
+      calsync init cycling-first ~/training/plan.yaml
+    """
     found = shipped_templates()
     if name not in found:
         raise BadInput(f"no template '{name}' (shipped: {', '.join(found)})")

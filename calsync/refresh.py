@@ -401,6 +401,11 @@ def refresh_command(
 
     Exit status: 0 fine, 1 a target failed, 2 bad config or plan, 3 conflicts at
     level error, 75 another refresh is running.
+
+    \b
+    Examples:
+      calsync refresh                        # ~/.config/calsync/refresh.toml
+      calsync refresh --config ~/training/refresh.toml --quiet --log ~/refresh.log
     """
     try:
         config = load_config(config_path or default_config())
@@ -561,7 +566,13 @@ def systemd_text(when: When, config: Path, log: Path | None) -> str:
 def cron_command(
     ctx: click.Context, config_path: Path | None, when: When, systemd: bool, log: Path | None
 ) -> None:
-    """Print a crontab line (or systemd units) that runs `calsync refresh` on a schedule."""
+    """Print a crontab line (or systemd units) that runs `calsync refresh` on a schedule.
+
+    \b
+    Examples:
+      (crontab -l 2>/dev/null; calsync cron --at "MON 05:00") | crontab -
+      calsync cron --systemd --log ~/.local/state/calsync/refresh.log
+    """
     config = Path(config_path or default_config()).expanduser().absolute()
     if config.exists():
         try:

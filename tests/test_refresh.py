@@ -584,7 +584,11 @@ def test_the_workflow_refreshes_weekly_with_the_token_from_a_secret() -> None:
     steps = doc["jobs"]["refresh"]["steps"]
     runs = "\n".join(step.get("run", "") for step in steps)
     assert "calsync refresh --config calsync/refresh.toml" in runs
-    assert "pip install calsync" in runs
+    # calsync is not on PyPI: it installs from the repository the user names
+    assert "pip install calsync" not in runs
+    assert 'pip install "$CALSYNC_SOURCE"' in runs
+    install = next(s for s in steps if "CALSYNC_SOURCE" in s.get("env", {}))
+    assert install["env"]["CALSYNC_SOURCE"] == "${{ vars.CALSYNC_SOURCE }}"
     token_step = next(s for s in steps if "GOOGLE_TOKEN" in s.get("env", {}))
     assert token_step["env"]["GOOGLE_TOKEN"] == "${{ secrets.GOOGLE_TOKEN }}"
     assert "umask 077" in token_step["run"]
