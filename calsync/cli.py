@@ -563,6 +563,14 @@ def google_target(
 
     try:
         credentials = g.load_credentials(token or google_token(), service_account)
+        granted = getattr(credentials, "granted_scopes", None) or getattr(
+            credentials, "scopes", None
+        )
+        if busy_calendars and granted and g.BUSY_SCOPE not in granted:
+            raise BadInput(
+                "the Google token does not allow reading free/busy time: sign in again "
+                "with `calsync auth google --busy`"
+            )
         root = g.endpoint()
         service = g.build_service(credentials, root)
         retry = g.Retry()

@@ -214,3 +214,19 @@ def test_google_is_asked_only_for_the_scopes_the_user_needs(
     scopes = parse_qs(urlsplit(url).query)["scope"][0].split()
     assert {s.removeprefix("https://www.googleapis.com/auth/") for s in scopes} == asked
     assert set(SCOPES) >= set(scopes)
+
+
+def test_busy_time_without_the_busy_scope_says_how_to_get_it(tmp_path: Path) -> None:
+    from tests.google_helpers import TEMPLATE, write_token
+
+    token = write_token(tmp_path / "token.json", scopes=scopes_for())  # signed in without --busy
+    result = CliRunner().invoke(
+        cli,
+        ["sync", "google", str(TEMPLATE), "--token", str(token), "--busy", "primary", "--dry-run"],
+        env={"CALSYNC_GOOGLE_ENDPOINT": "http://127.0.0.1:9/"},  # never reached
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "calsync: the Google token does not allow reading free/busy time: sign in again "
+        "with `calsync auth google --busy`\n"
+    )
