@@ -20,7 +20,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -34,10 +34,14 @@ from caldav.lib.http_sync import requests as http
 from icalendar import Calendar, Event
 from lxml import etree
 
-from .content import EventContent, fingerprint
+from . import limits
+from .atomic import WriteFailure, write_atomic
+from .content import EventContent
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .errors import BadInput
-from .ics import render_event, write_atomic
+from .ics import render_event
+from .instants import event_fingerprint as current_fingerprint
+from .instants import misread, read_instant
 from .model import Busy, uid_for
 from .retry import Retry
 
@@ -75,53 +79,7 @@ class PasswordError(BadInput):
 
 
 def _instant(value: date, zone: tzinfo) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone)
-    return datetime.combine(value, datetime.min.time(), tzinfo=zone)
-
-
-def _end(event: Event, start: datetime, zone: tzinfo) -> datetime:
-    if "DTEND" in event:
-        return _instant(event.decoded("DTEND"), zone)
-    if "DURATION" in event:
-        return start + event.decoded("DURATION")
-    return start
-
-
-def _reminder(event: Event, start: datetime, end: datetime, zone: tzinfo) -> int | None:
-    """Minutes before the start of the alarm nearest the start (as Google's backend counts)."""
-    minutes: list[int] = []
-    for alarm in event.walk("VALARM"):
-        if "TRIGGER" not in alarm:
-            continue
-        trigger = alarm.decoded("TRIGGER")
-        if isinstance(trigger, timedelta):
-            related = str(alarm["TRIGGER"].params.get("RELATED", "START")).upper()
-            moment = (end if related == "END" else start) + trigger
-        else:
-            moment = _instant(trigger, zone)
-        minutes.append(round((start - moment).total_seconds() / 60))
-    return min(minutes) if minutes else None
-
-
-def current_fingerprint(event: Event, zone: tzinfo = UTC) -> str:
-    """The fingerprint of what the event holds now, built like `EventContent.fingerprint`."""
-    start = _instant(event.decoded("DTSTART"), zone)
-    end = _end(event, start, zone)
-    location = str(event.get("LOCATION", "")) or None
-    return fingerprint(
-        str(event.get("SUMMARY", "")),
-        str(event.get("DESCRIPTION", "")),
-        start,
-        end,
-        location,
-        _reminder(event, start, end, zone),
-    )
-
-
-def _now() -> datetime:
-    """DTSTAMP of the events written."""
-    return datetime.now(UTC).replace(microsecond=0)
+    return read_instant(value, zone)
 
 
 def _key_from_uid(uid: str, plan_id: str) -> str | None:
@@ -169,9 +127,14 @@ def read_event(
         start = _instant(event.decoded("DTSTART"), zone)
     except (ValueError, TypeError):
         return None
+    stored = str(event.get("X-CALSYNC-HASH", "")) if tagged else ""
     try:
         current = current_fingerprint(event, zone)
         sequence = int(event.get("SEQUENCE", 0))
+        if current != stored and misread(event, stored, zone):
+            # Written by an older calsync with a repeated local time every reader takes
+            # an hour early: not an edit. Equal, so not edited; not the plan's, so updated.
+            current = stored = f"rewrite:{stored}"
     except (ValueError, TypeError):
         current, sequence = UNREADABLE, 0
     remote = Remote(
@@ -179,7 +142,7 @@ def read_event(
         ref=href,
         start=start,
         summary=str(event.get("SUMMARY", "")),
-        stored=str(event.get("X-CALSYNC-HASH", "")) if tagged else "",
+        stored=stored,
         current=current,
         etag=etag,
         cancelled=str(event.get("STATUS", "")).upper() == "CANCELLED",
@@ -272,7 +235,8 @@ class Transport:
             last = attempt == self.retry.attempts - 1
             retry_after: float | None = None
             try:
-                answer = self.client.request(url, method, body, dict(headers or {}))
+                with limits.request(f"the CalDAV server at {_server(url)}"):
+                    answer = self.client.request(url, method, body, dict(headers or {}))
             except dav_error.AuthorizationError as err:
                 raise CalDAVFailure(_auth_message(url, err)) from None
             except dav_error.RateLimitError as err:
@@ -401,19 +365,40 @@ class KnownEvents:
 
     VERSION = 1
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, warn: Callable[[str], None] | None = None) -> None:
         self.path = path
         self.entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
+        self.warn = warn or _warn
         if path is not None and path.exists():
-            try:
-                document = json.loads(path.read_text(encoding="utf-8"))
-                if document.get("version") == self.VERSION:
-                    events = document.get("events", {})
-                    # An entry calsync cannot use is dropped, like a lost file (safe).
-                    self.entries = {k: e for k, e in events.items() if _usable(e)}
-            except (OSError, ValueError, AttributeError):
-                self.entries = {}  # unreadable: start afresh (see the class note)
+            problem = self._load(path)
+            if problem:
+                # Start afresh (see the class note), and say so: sessions the user
+                # deleted from this calendar before may come back on this run.
+                self.warn(
+                    f"the CalDAV state file {path} {problem}; calsync no longer knows which "
+                    "sessions you deleted from this calendar, so they may come back"
+                )
+
+    def _load(self, path: Path) -> str | None:
+        """Read the file; what is wrong with it, or None."""
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as err:
+            return f"cannot be read ({err.strerror or err})"
+        except ValueError as err:  # UnicodeDecodeError too
+            return f"is damaged (not JSON: {err})"
+        if not isinstance(document, dict) or not isinstance(document.get("events"), dict):
+            return "is damaged (no 'events' object)"
+        if document.get("version") != self.VERSION:
+            return f"has an unknown version {document.get('version')!r}"
+        events = document["events"]
+        # An entry calsync cannot use is dropped, like a lost file (safe).
+        self.entries = {k: e for k, e in events.items() if _usable(e)}
+        dropped = len(events) - len(self.entries)
+        if dropped:
+            return f"is damaged ({dropped} unusable entr{'y' if dropped == 1 else 'ies'} dropped)"
+        return None
 
     def remember(
         self, plan: str, remote_or_content: Remote | EventContent, href: str, sequence: int
@@ -466,9 +451,15 @@ class KnownEvents:
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         document = {"version": self.VERSION, "events": dict(sorted(self.entries.items()))}
-        write_atomic(self.path, json.dumps(document, indent=1, ensure_ascii=False).encode())
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_atomic(self.path, json.dumps(document, indent=1, ensure_ascii=False).encode())
+        except OSError as err:
+            self.warn(f"cannot write the CalDAV state file {self.path}: {err.strerror or err}")
+        except WriteFailure as err:
+            # The calendar itself is in step; only the memory of deletions is not.
+            self.warn(f"{err}; the next run may not know which sessions you delete")
         self.dirty = False
 
 
@@ -496,10 +487,12 @@ class CalDAVBackend:
         calendar_url: str,
         state_path: Path | None = None,
         *,
+        stamp: datetime,
         zone: tzinfo = UTC,
         home_url: str | None = None,
     ) -> None:
         self.transport = transport
+        self.stamp = stamp.astimezone(UTC)  # DTSTAMP of what is written: the command's instant
         self.calendar_url = calendar_url if calendar_url.endswith("/") else calendar_url + "/"
         self.known = KnownEvents(state_path or default_state_path(self.calendar_url))
         self.zone = zone  # floating times and all-day dates of remote events are read here
@@ -621,7 +614,7 @@ class CalDAVBackend:
         content = change.content
         assert content is not None
         href = self.href_for(content.uid)
-        answer = self._put(href, render_event(content, _now()), {"If-None-Match": "*"})
+        answer = self._put(href, render_event(content, self.stamp), {"If-None-Match": "*"})
         if _ok(answer):
             self.known.remember(content.plan, content, href, 0)
             return Result(change, Outcome.DONE)
@@ -638,7 +631,7 @@ class CalDAVBackend:
         sequence = seen.sequence if seen else 0
         if seen and seen.uid and seen.uid != content.uid:
             content = replace(content, uid=seen.uid)  # a resource's UID must never change
-        body = render_event(content, _now(), sequence)
+        body = render_event(content, self.stamp, sequence)
         if remote.etag:
             condition = {"If-Match": remote.etag}
         elif remote.cancelled:
@@ -759,9 +752,13 @@ class CalDAVBackend:
             if not data or (skip_plan and self._has_session(data, result.href, skip_plan)):
                 continue
             try:
-                found += parse_busy(data, f"{name}:{result.href}", start, end, zone)
-            except BusyFileError:
-                continue  # one unreadable event does not hide the rest of the calendar
+                read = parse_busy(data, f"{name}:{result.href}", start, end, zone)
+            except BusyFileError as err:
+                _warn(f"{err}; left out of the busy time")  # the rest of the calendar counts
+                continue
+            found += read.busy
+            for warning in read.warnings:
+                _warn(str(warning))
         return [replace(b, title=f"busy in {name}") for b in found]
 
     def _has_session(self, data: str, href: str, plan_id: str) -> bool:
@@ -1095,6 +1092,7 @@ def caldav_target(
     The state file is, by default, the one of the calendar found (see `CalDAVBackend`)."""
     from .cli import sync_with
     from .errors import Failure
+    from .locks import writing
 
     check_url(url)
     if insecure:
@@ -1109,19 +1107,26 @@ def caldav_target(
         and urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1")
     ):
         _warn(f"the password goes to {_server(url)} unencrypted (http://, not https://)")
-    try:
-        transport = Transport(client or make_client(url, username, password, insecure), retry)
-        located = locate_calendar(transport, url, calendar, plan.title, create=not request.dry_run)
-        backend = CalDAVBackend(
-            transport,
-            located.calendar_url or url,
-            state_path,
-            zone=plan.zone,
-            home_url=located.home_url,
-        )
-        if located.created or located.calendar_url is None:
-            backend.fresh = True
-            backend.known.clear()  # a new calendar under an old URL holds none of the old keys
-        return sync_with(plan, request, backend, f"caldav:{located.name}", busy_calendars)
-    except CalDAVFailure as err:
-        raise Failure(str(err)) from None
+    # One lock for the URL and calendar name given, whichever command writes them.
+    identity = f"{public_url(url)}\n{calendar or ''}"
+    label = f"the CalDAV calendar at {public_url(url)}" + (f" '{calendar}'" if calendar else "")
+    with writing("caldav", identity, label, request.dry_run):
+        try:
+            transport = Transport(client or make_client(url, username, password, insecure), retry)
+            located = locate_calendar(
+                transport, url, calendar, plan.title, create=not request.dry_run
+            )
+            backend = CalDAVBackend(
+                transport,
+                located.calendar_url or url,
+                state_path,
+                stamp=request.now,
+                zone=plan.zone,
+                home_url=located.home_url,
+            )
+            if located.created or located.calendar_url is None:
+                backend.fresh = True
+                backend.known.clear()  # a new calendar under an old URL holds none of the old keys
+            return sync_with(plan, request, backend, f"caldav:{located.name}", busy_calendars)
+        except CalDAVFailure as err:
+            raise Failure(str(err)) from None

@@ -13,18 +13,27 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .clock import NOW_FORMATS, instant, today_in
 from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_USAGE, BadInput, Failure
 from .expand import expand, monday
 from .loader import PlanError, load_plan
-from .model import Busy, Level, Plan, Schedule
-from .report import FORMAT, conflict_lines, plural, schedule_json, totals_line, week_grid
+from .model import Busy, InputWarning, Level, Plan, Schedule
+from .report import (
+    FORMAT,
+    conflict_lines,
+    input_warning_lines,
+    plural,
+    schedule_json,
+    totals_line,
+    week_grid,
+)
 
 
 class CalsyncGroup(click.Group):
@@ -106,14 +115,31 @@ class Day(click.ParamType):
         return "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """A date as a datetime; a word (`fri`, `+2w`) checked and kept, for `first_day`
+        to count from the command's today (which --now may set)."""
         if isinstance(value, datetime):
             return value
         from .dates import parse_day
 
-        try:
-            return datetime.combine(parse_day(str(value), date.today()), datetime.min.time())
+        try:  # whether a word is a date does not depend on the day it is counted from
+            parse_day(str(value), date(2000, 1, 3))
         except ValueError as err:
             self.fail(str(err), param, ctx)
+        text = str(value).strip()
+        if len(text) == 10 and text[4] == "-":
+            return datetime.combine(date.fromisoformat(text), datetime.min.time())
+        return text.lower()
+
+
+def first_day(from_: Any, today: date) -> date | None:
+    """--from as a date: a date as given, or a word (`fri`, `+2w`) counted from today."""
+    if from_ is None:
+        return None
+    if isinstance(from_, datetime):
+        return from_.date()
+    from .dates import parse_day
+
+    return parse_day(str(from_), today)
 
 
 @dataclass(frozen=True)
@@ -126,7 +152,19 @@ class Range:
         return self.start + timedelta(weeks=self.weeks)
 
 
+def now_option(command: Callable) -> Callable:
+    return click.option(
+        "--now",
+        type=click.DateTime(formats=[*NOW_FORMATS, "%Y-%m-%d"]),
+        metavar="YYYY-MM-DD[THH:MM[:SS][+HH:MM]]",
+        default=None,
+        help="Take this instant as now (YYYY-MM-DDTHH:MM[:SS][+HH:MM]; no offset: the plan's "
+        "zone). Default: SOURCE_DATE_EPOCH, else the clock.",
+    )(command)
+
+
 def range_options(command: Callable) -> Callable:
+    command = now_option(command)
     command = click.option(
         "--weeks",
         type=click.IntRange(1, 520),
@@ -140,8 +178,8 @@ def range_options(command: Callable) -> Callable:
         "from_",
         type=Day(),
         default=None,
-        help="First day: YYYY-MM-DD, today, tomorrow, a weekday (fri) or +2w; "
-        "default: Monday of this week.",
+        help="First day: YYYY-MM-DD, today, tomorrow, a weekday (fri) or +2w, counted "
+        "from --now; default: Monday of this week.",
     )(command)
     return command
 
@@ -169,23 +207,47 @@ def fail_on_option(command: Callable) -> Callable:
 plan_argument = click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
 
 
-def make_range(from_: datetime | None, weeks: int) -> Range:
-    start = from_.date() if from_ else monday(date.today())
+def make_range(from_: datetime | None, weeks: int, now: datetime, plan: Plan) -> Range:
+    """From --from, else from the Monday of the week `now` falls in, where the athlete lives."""
+    today = today_in(now, plan.zone)
+    start = first_day(from_, today) or monday(today)
     return Range(start, weeks)
 
 
-def read_busy_files(paths: tuple[Path, ...], plan: Plan, span: Range) -> tuple[Busy, ...]:
+def read_busy_files(
+    paths: tuple[Path, ...], plan: Plan, span: Range
+) -> tuple[tuple[Busy, ...], tuple[InputWarning, ...]]:
+    """Busy time from --busy files, and what was assumed reading them (also on stderr)."""
     if not paths:
-        return ()
+        return (), ()
     from .busy import read_busy
 
     start, end = plan.midnight(span.start), plan.midnight(span.end)
-    return tuple(b for path in paths for b in read_busy(path, start, end, plan.zone))
+    read = [read_busy(path, start, end, plan.zone) for path in paths]
+    warnings = tuple(w for r in read for w in r.warnings)
+    for line in input_warning_lines(warnings):
+        click.echo(line, err=True)
+    return tuple(b for r in read for b in r.busy), warnings
 
 
-def schedule_for(plan_path: Path, span: Range, busy_files: tuple[Path, ...] = ()) -> Schedule:
+def schedule_with_busy(plan: Plan, span: Range, busy_files: tuple[Path, ...]) -> Schedule:
+    busy, warnings = read_busy_files(busy_files, plan, span)
+    return replace(expand(plan, span.start, span.end, busy), warnings=warnings)
+
+
+def schedule_for(
+    plan_path: Path,
+    from_: datetime | None,
+    weeks: int,
+    now: datetime | None,
+    busy_files: tuple[Path, ...] = (),
+) -> tuple[Schedule, datetime]:
+    """The plan expanded over the range the options give, and the instant the range
+    was taken from (read once, here)."""
     plan = load_plan(plan_path)
-    return expand(plan, span.start, span.end, read_busy_files(busy_files, plan, span))
+    moment = instant(now, plan.zone)
+    span = make_range(from_, weeks, moment, plan)
+    return schedule_with_busy(plan, span, busy_files), moment
 
 
 def exit_status(schedule: Schedule, fail_on: str) -> int:
@@ -208,6 +270,17 @@ def echo_conflicts(schedule: Schedule, err: bool = False) -> None:
         click.echo(line, err=err)
 
 
+def echo_load_table(schedule: Schedule, cycle: bool = False) -> None:
+    """The weekly load, one line a week; with `cycle`, what the cycle's lighter weeks are."""
+    from .load_report import cycle_line, load_table, schedule_weeks
+
+    rows = load_table(schedule_weeks(schedule))
+    for line in ["", *rows] if rows else []:
+        click.echo(line)
+    if cycle:
+        click.echo(cycle_line(schedule.plan))
+
+
 # --- commands ---------------------------------------------------------------------
 
 
@@ -227,8 +300,7 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
     cycle_weeks = sum(p.weeks for p in plan.cycle) or 1
     last_exception = max((d for d, _ in plan.exceptions), default=plan.starts)
     weeks = max(cycle_weeks, 4, (last_exception - plan.starts).days // 7 + 1)
-    span = Range(plan.starts, weeks)
-    schedule = expand(plan, span.start, span.end, read_busy_files(busy_files, plan, span))
+    schedule = schedule_with_busy(plan, Range(plan.starts, weeks), busy_files)
     per_week = sum(len(day) for day in plan.week)
     cycle = ", ".join(f"{p.name} {p.weeks}w" for p in plan.cycle) or "none"
     click.echo(f"{plan_path}: plan '{plan.id}' ({plan.title}), {plan.timezone}, goal {plan.goal}")
@@ -242,6 +314,7 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
     if held(schedule):
         click.echo(held(schedule))
     echo_conflicts(schedule)
+    echo_load_table(schedule, cycle=True)
     sys.exit(exit_status(schedule, fail_on))
 
 
@@ -251,7 +324,12 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
 @busy_option
 @fail_on_option
 def show(
-    plan_path: Path, from_: datetime | None, weeks: int, busy_files: tuple[Path, ...], fail_on: str
+    plan_path: Path,
+    from_: datetime | None,
+    weeks: int,
+    now: datetime | None,
+    busy_files: tuple[Path, ...],
+    fail_on: str,
 ) -> None:
     """The weeks as a readable grid: days, times, titles, cycle phase, conflicts.
 
@@ -261,14 +339,19 @@ def show(
       calsync show my-plan.yaml --from +1w --weeks 1  # next week only
     """
     plan = load_plan(plan_path)
-    span = make_range(from_, weeks)
+    span = make_range(from_, weeks, instant(now, plan.zone), plan)
     if span.start < plan.starts:
         click.echo(f"The plan starts on {plan.starts:%a %d %b %Y}: showing from there.\n")
         span = Range(plan.starts, weeks)
-    schedule = expand(plan, span.start, span.end, read_busy_files(busy_files, plan, span))
+    schedule = schedule_with_busy(plan, span, busy_files)
     for line in week_grid(schedule, terminal_width()):
         click.echo(line)
     click.echo(totals_line(schedule))
+    from .load_report import schedule_weeks, trend_line
+
+    trend = trend_line(schedule_weeks(schedule))
+    if trend:
+        click.echo(trend)
     sys.exit(exit_status(schedule, fail_on))
 
 
@@ -282,6 +365,7 @@ def check(
     plan_path: Path,
     from_: datetime | None,
     weeks: int,
+    now: datetime | None,
     busy_files: tuple[Path, ...],
     fail_on: str,
     as_json: bool,
@@ -293,12 +377,13 @@ def check(
       calsync check my-plan.yaml --from 2026-11-30 --weeks 8
       calsync check my-plan.yaml --json | jq '.conflicts[].hint'
     """
-    schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
+    schedule, _ = schedule_for(plan_path, from_, weeks, now, busy_files)
     if as_json:
         echo_json(schedule_json(schedule, sessions=False))
     else:
         echo_conflicts(schedule)
         click.echo(totals_line(schedule))
+        echo_load_table(schedule)
     sys.exit(exit_status(schedule, fail_on))
 
 
@@ -312,6 +397,7 @@ def plan_command(
     plan_path: Path,
     from_: datetime | None,
     weeks: int,
+    now: datetime | None,
     busy_files: tuple[Path, ...],
     fail_on: str,
     as_json: bool,
@@ -323,7 +409,7 @@ def plan_command(
       calsync plan my-plan.yaml --from today --weeks 1
       calsync plan my-plan.yaml | jq '.sessions[] | .start + " " + .title'
     """
-    schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
+    schedule, _ = schedule_for(plan_path, from_, weeks, now, busy_files)
     echo_json(schedule_json(schedule, sessions=True))
     sys.exit(exit_status(schedule, fail_on))
 
@@ -341,33 +427,28 @@ def plan_command(
     show_default=True,
     help="The .ics file to write (- for stdout). Its previous version keeps SEQUENCE and DTSTAMP.",
 )
-@click.option(
-    "--now",
-    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
-    metavar="YYYY-MM-DD[THH:MM:SS[+HHMM]]",
-    default=None,
-    help="DTSTAMP for changed events (default: SOURCE_DATE_EPOCH, else the clock).",
-)
 def ics(
     plan_path: Path,
     from_: datetime | None,
     weeks: int,
+    now: datetime | None,
     busy_files: tuple[Path, ...],
     fail_on: str,
     output: Path,
-    now: datetime | None,
 ) -> None:
     """Write the sessions as an RFC 5545 .ics file to import or subscribe to.
+
+    DTSTAMP of new and changed events is the instant --now gives (else
+    SOURCE_DATE_EPOCH, else the clock); unchanged events keep theirs.
 
     \b
     Examples:
       calsync ics my-plan.yaml -o training.ics
       calsync ics my-plan.yaml --weeks 12 --busy work.ics -o ~/public_html/training.ics
     """
-    from .ics import export, now_from, render
+    from .ics import export, render
 
-    schedule = schedule_for(plan_path, make_range(from_, weeks), busy_files)
-    stamp = now_from(now, os.environ)
+    schedule, stamp = schedule_for(plan_path, from_, weeks, now, busy_files)
     if str(output) == "-":
         sys.stdout.buffer.write(render(schedule, stamp))
         sys.stdout.flush()
@@ -398,8 +479,8 @@ def sync_options(command: Callable) -> Callable:
                 "from_",
                 type=Day(),
                 default=None,
-                help="First day: YYYY-MM-DD, today, tomorrow, a weekday (fri) or +2w; "
-                "default: today.",
+                help="First day: YYYY-MM-DD, today, tomorrow, a weekday (fri) or +2w, "
+                "counted from --now; default: today.",
             ),
             click.option(
                 "--weeks",
@@ -427,7 +508,7 @@ def sync_options(command: Callable) -> Callable:
         ]
     ):
         command = option(command)
-    return fail_on_option(command)
+    return now_option(fail_on_option(command))
 
 
 @dataclass(frozen=True)
@@ -435,7 +516,8 @@ class SyncRequest:
     """The options every sync target shares, gathered once from the command line."""
 
     span: Range
-    not_before: datetime
+    now: datetime  # the command's instant: DTSTAMP of what is written
+    not_before: datetime  # nothing that starts earlier is changed
     overwrite_edits: bool
     restore_deleted: bool
     annotate: bool
@@ -443,11 +525,13 @@ class SyncRequest:
 
     @classmethod
     def from_options(cls, options: dict[str, Any], plan: Plan) -> SyncRequest:
-        day = options["from_"].date() if options["from_"] else None
+        moment = instant(options["now"], plan.zone)
+        day = first_day(options["from_"], today_in(moment, plan.zone))
         return cls.window(
             plan,
             day,
             options["weeks"],
+            moment,
             overwrite_edits=options["overwrite_edits"],
             restore_deleted=options["restore_deleted"],
             annotate=not options["no_annotate"],
@@ -456,18 +540,19 @@ class SyncRequest:
 
     @classmethod
     def window(
-        cls, plan: Plan, day: date | None, weeks: int, now: datetime | None = None, **policy: bool
+        cls, plan: Plan, day: date | None, weeks: int, now: datetime, **policy: bool
     ) -> SyncRequest:
-        """From `day` (default: today) for `weeks`; nothing already begun is ever changed."""
-        now = (now or datetime.now(plan.zone)).astimezone(plan.zone)
-        day = day or now.date()
+        """From `day` (default: the day `now` falls on) for `weeks`; nothing that began
+        before `now` is ever changed."""
+        day = day or today_in(now, plan.zone)
         defaults = {
             "overwrite_edits": False,
             "restore_deleted": False,
             "annotate": True,
             "dry_run": False,
         }
-        return cls(Range(day, weeks), max(now, plan.midnight(day)), **{**defaults, **policy})
+        not_before = max(now.astimezone(plan.zone), plan.midnight(day))
+        return cls(Range(day, weeks), now, not_before, **{**defaults, **policy})
 
     def policy(self) -> Any:
         from .engine import Policy
@@ -559,30 +644,33 @@ def google_target(
 ) -> Any:
     """One Google sync; shared by `sync google` and `refresh`."""
     from . import google_sync as g
+    from .locks import writing
     from .places import google_token
 
-    try:
-        credentials = g.load_credentials(token or google_token(), service_account)
-        granted = getattr(credentials, "granted_scopes", None) or getattr(
-            credentials, "scopes", None
-        )
-        if busy_calendars and granted and g.BUSY_SCOPE not in granted:
-            raise BadInput(
-                "the Google token does not allow reading free/busy time: sign in again "
-                "with `calsync auth google --busy`"
+    wanted = calendar or plan.title
+    root = g.endpoint()
+    label = f"the Google calendar '{wanted}'"
+    with writing("google", f"{root}\n{wanted}", label, request.dry_run):
+        try:
+            credentials = g.load_credentials(token or google_token(), service_account)
+            granted = getattr(credentials, "granted_scopes", None) or getattr(
+                credentials, "scopes", None
             )
-        root = g.endpoint()
-        service = g.build_service(credentials, root)
-        retry = g.Retry()
-        wanted = calendar or plan.title
-        calendar_id, created = g.find_or_create_calendar(
-            service, wanted, plan.timezone, retry, create=not request.dry_run
-        )
-        backend = g.GoogleBackend(service, calendar_id or "", g.batch_uri(root), retry)
-        backend.fresh = created or calendar_id is None
-        return sync_with(plan, request, backend, f"google:{wanted}", busy_calendars)
-    except g.GoogleFailure as err:
-        raise Failure(str(err)) from None
+            if busy_calendars and granted and g.BUSY_SCOPE not in granted:
+                raise BadInput(
+                    "the Google token does not allow reading free/busy time: sign in again "
+                    "with `calsync auth google --busy`"
+                )
+            service = g.build_service(credentials, root)
+            retry = g.Retry()
+            calendar_id, created = g.find_or_create_calendar(
+                service, wanted, plan.timezone, retry, create=not request.dry_run
+            )
+            backend = g.GoogleBackend(service, calendar_id or "", g.batch_uri(root), retry)
+            backend.fresh = created or calendar_id is None
+            return sync_with(plan, request, backend, f"google:{wanted}", busy_calendars)
+        except g.GoogleFailure as err:
+            raise Failure(str(err)) from None
 
 
 def sync_with(

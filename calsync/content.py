@@ -91,7 +91,7 @@ def event_content(
         *([""] if warnings else []),
         *([s.notes] if s.notes else []),
         f"{s.kind.value.capitalize()}, {s.load.value}, {format_duration(s.duration)}"
-        + (f", focus {s.focus}" if s.focus else ""),
+        + (f", focus {s.focus_text}" if s.focus else ""),
         f"Plan week {occurrence.week}" + (f", {occurrence.phase}" if occurrence.phase else ""),
         f"From the calsync plan '{occurrence.plan}'.",
     ]

@@ -18,7 +18,15 @@ from zoneinfo import ZoneInfo
 
 from .hints import World, with_hints
 from .model import Busy, Conflict, Entry, Level, Occurrence, Phase, Plan, RuleSetting, Schedule
-from .rules import DayView, day_conflicts, span_conflicts
+from .rules import (
+    CycleWeek,
+    DayView,
+    day_conflicts,
+    day_order,
+    placement_starts,
+    plan_conflicts,
+    span_conflicts,
+)
 
 DAY = timedelta(days=1)
 SCALE_STEP = 5  # minutes: a scaled (deload) duration is rounded to this
@@ -57,6 +65,7 @@ def expand(plan: Plan, start: date, end: date, busy: Iterable[Busy] = ()) -> Sch
             conflicts += day_conflicts(DayView(day, placed, taken), settings)
     weeks = sorted({monday(d) for d in _dates(context_start, context_end)})
     conflicts += span_conflicts(days, weeks, settings)
+    conflicts += plan_conflicts(cycle_weeks(plan), plan_weeks_in(plan, start, end), settings)
     in_range = tuple(o for d in sorted(days) if start <= d < end for o in days[d])
     kept = sorted((c for c in conflicts if _relevant(c, start, end)), key=_conflict_order)
     world = World(settings, days, taken_on, plan.starts, plan.zone)
@@ -118,6 +127,31 @@ def wall_clock(day: date, at: time, zone: ZoneInfo) -> tuple[datetime, str | Non
     return first, f"{at:%H:%M} occurs twice on {day} (clocks go back): the first one is used"
 
 
+def plan_weeks_in(plan: Plan, start: date, end: date) -> list[tuple[int, date]]:
+    """The plan weeks that overlap [start, end), each with its first day inside."""
+    first = max(start, plan.starts)
+    weeks = []
+    while first < end:
+        weeks.append((plan_week(plan, first), first))
+        first = monday(first) + 7 * DAY
+    return weeks
+
+
+def cycle_weeks(plan: Plan) -> tuple[CycleWeek, ...]:
+    """One repeat of the cycle (one week if there is none): each week's sessions as scaled.
+
+    Exceptions are one-off days, not part of the cycle, so they are left out.
+    """
+    phases = [phase for phase in plan.cycle for _ in range(phase.weeks)] or [None]
+    return tuple(
+        CycleWeek(
+            phase.name if phase else None,
+            tuple(_scaled(entry, phase).session for day in plan.week for entry in day),
+        )
+        for phase in phases
+    )
+
+
 def _scaled(entry: Entry, phase: Phase | None) -> Entry:
     factor = phase.factor(entry.session.kind) if phase else 1.0
     if factor == 1.0:
@@ -170,7 +204,7 @@ def place_day(
         placed.append(occurrence)
         if note:
             notes.append(note)
-    placed.sort(key=lambda o: (o.start_utc, o.key))
+    placed.sort(key=day_order)
     return placed, [n for n in notes if n.level is not Level.OFF]
 
 
@@ -191,6 +225,13 @@ def _occurrence(
     )
 
 
+def placement_rules(settings: Mapping[str, RuleSetting]) -> dict[str, RuleSetting]:
+    """The rule settings a windowed session is placed by: the plan's, with `overlap` at
+    error whatever its level, since a placed session overlaps nothing (an overlap at
+    warn or off only lets fixed-time sessions collide)."""
+    return {**settings, "overlap": replace(settings["overlap"], level=Level.ERROR)}
+
+
 def _place_in_window(
     plan: Plan,
     key: str,
@@ -202,27 +243,29 @@ def _place_in_window(
     busy: Sequence[Busy],
     settings: Mapping[str, RuleSetting],
 ) -> tuple[Occurrence, Conflict | None]:
-    """The earliest start in the window that breaks no error-level timed rule.
+    """The earliest start in the window that breaks no error-level timed rule and
+    overlaps no session or busy time (`placement_rules`).
 
-    A rule can only become satisfied when a start passes the end of something
-    (a busy interval, a session, or a session plus the minimum gap), so those
-    instants and the window's opening are the only starts worth trying.
+    The catalogue says which starts are worth trying (`placement_starts`): between
+    them none of those rules changes its verdict on this session, so trying them in
+    order finds the earliest whole-minute start that breaks none.
     """
     window = entry.window
     assert window is not None
     zone = plan.zone
     opens, _ = wall_clock(day, window.start, zone)
     closes, _ = wall_clock(day, window.end, zone)
-    gap = settings["gap"].param("min") if settings["gap"].level is Level.ERROR else timedelta(0)
-    edges = [b.end for b in busy] + [o.end_utc for o in placed] + [o.end_utc + gap for o in placed]  # type: ignore[operator]
+    opens_utc = opens.astimezone(UTC)
     latest = closes.astimezone(UTC) - entry.session.duration
-    candidates = sorted({opens.astimezone(UTC), *(e for e in edges if opens <= e <= latest)})
+    holds = placement_rules(settings)
+    turns = placement_starts(DayView(day, placed, busy), entry.session.duration, holds)
+    candidates = sorted({opens_utc, *(t for t in turns if opens_utc <= t <= latest)})
     for candidate in candidates:
         if candidate > latest:
             break
         occurrence = _occurrence(plan, key, day, candidate.astimezone(zone), entry, week, phase)
-        view = DayView(day, sorted([*placed, occurrence], key=lambda o: o.start_utc), busy)
-        found = day_conflicts(view, settings, timed_only=True)
+        view = DayView(day, [*placed, occurrence], busy)
+        found = day_conflicts(view, holds, timed_only=True)
         if not any(c.level is Level.ERROR and key in c.keys for c in found):
             return occurrence, None
     fallback = _occurrence(plan, key, day, opens, entry, week, phase)

@@ -9,6 +9,7 @@ backoff) and the extended-properties guide.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
+from . import limits
 from .content import EventContent, fingerprint
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .model import Busy
@@ -74,13 +76,10 @@ def event_id(key: str) -> str:
 
 def save_token(path: Path, credentials_json: str) -> None:
     """Write a token readable by its owner only, atomically."""
+    from .atomic import write_atomic
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(handle, "w") as out:
-        out.write(credentials_json)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    write_atomic(path, credentials_json.encode(), mode=0o600)
 
 
 def load_credentials(token: Path | None, service_account: Path | None) -> Any:
@@ -94,24 +93,49 @@ def load_credentials(token: Path | None, service_account: Path | None) -> Any:
                 f"cannot use the service account file {service_account}: {err}"
             ) from None
     from google.auth.transport.requests import Request
-    from google.oauth2.credentials import Credentials
 
     assert token is not None
     if not token.exists():
         raise GoogleFailure(f"no Google token at {token}: run `calsync auth google` first")
     try:
-        credentials = Credentials.from_authorized_user_file(str(token))
-    except (OSError, ValueError) as err:
+        text = token.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
         raise GoogleFailure(f"cannot read the Google token {token}: {err}") from None
+    credentials = _credentials_from(text, token)
     if not credentials.valid and credentials.refresh_token:
         try:
-            credentials.refresh(Request())
+            with limits.request("Google's sign-in server"):
+                credentials.refresh(Request())
         except RefreshError:
             raise GoogleFailure(expired_message()) from None
         except TransportError as err:
             raise GoogleFailure(f"cannot reach Google to refresh the token: {err}") from None
         save_token(token, credentials.to_json())
     return credentials
+
+
+def _credentials_from(text: str, token: Path) -> Any:
+    """The credentials in a token file's text; BadInput naming the file when it is damaged."""
+    from google.oauth2.credentials import Credentials
+
+    from .errors import BadInput
+
+    def damaged(problem: str) -> BadInput:
+        return BadInput(
+            f"{token}: {problem}; it is not a usable Google token (run `calsync auth google` "
+            "to write a new one)"
+        )
+
+    try:
+        info = json.loads(text)
+    except ValueError as err:
+        raise damaged(f"not JSON ({err})") from None
+    if not isinstance(info, dict):
+        raise damaged(f"a JSON {type(info).__name__} where an object was expected")
+    try:
+        return Credentials.from_authorized_user_info(info)
+    except (ValueError, TypeError, AttributeError, KeyError) as err:
+        raise damaged(str(err).rstrip(".")) from None
 
 
 def expired_message() -> str:
@@ -177,7 +201,8 @@ def call(request: Any, retry: Retry, landed: Callable[[], Any] | None = None) ->
     """
     for attempt in range(retry.attempts):
         try:
-            return request.execute(num_retries=0)
+            with limits.request("Google Calendar"):
+                return request.execute(num_retries=0)
         except RefreshError:
             raise GoogleFailure(expired_message()) from None
         except Exception as error:
@@ -398,7 +423,8 @@ class GoogleBackend:
         for number, change in enumerate(chunk):
             batch.add(self._request(change), request_id=str(number))
         try:
-            batch.execute()
+            with limits.request("Google Calendar"):
+                batch.execute()
         except RefreshError:
             raise GoogleFailure(expired_message()) from None
         except (HttpError, OSError, httplib2.HttpLib2Error, TransportError) as error:
@@ -450,6 +476,11 @@ def _chunks(items: Sequence[int], size: int) -> list[list[int]]:
 # --- the calendar ------------------------------------------------------------------
 
 
+# Written into the description of every calendar calsync creates: the mark that lets a
+# later run remove an empty twin of it (and never a calendar calsync did not make).
+MARK = "(made by calsync)"
+
+
 def find_or_create_calendar(
     service: Any, wanted: str, zone: str, retry: Retry, create: bool = True
 ) -> tuple[str | None, bool]:
@@ -462,7 +493,7 @@ def find_or_create_calendar(
         return "primary", False
     found = _calendars_matching(service, wanted, retry)
     if found:
-        return _in_use(service, found, retry), False
+        return _in_use(service, found, retry, tidy=create), False
     if "@" in wanted:
         raise GoogleFailure(f"no calendar with id '{wanted}' in this account")
     if not create:
@@ -472,41 +503,63 @@ def find_or_create_calendar(
     # the calendar may exist all the same, so look for it before inserting again.
     def landed() -> dict[str, Any] | None:
         found = _calendars_matching(service, wanted, retry)
-        return {"id": _in_use(service, found, retry)} if found else None
+        return {"id": _in_use(service, found, retry, tidy=False)} if found else None
 
-    body = {"summary": wanted, "timeZone": zone}
+    description = f"Training sessions kept in step with a plan by calsync {MARK}"
+    body = {"summary": wanted, "timeZone": zone, "description": description}
     created = call(service.calendars().insert(body=body), retry, landed)
     return created["id"], True
 
 
-def _calendars_matching(service: Any, wanted: str, retry: Retry) -> list[str]:
+def _calendars_matching(service: Any, wanted: str, retry: Retry) -> list[dict[str, Any]]:
     """The calendar with that id, or every calendar with that name, in list order."""
-    named: list[str] = []
+    named: list[dict[str, Any]] = []
     token = None
     while True:
         page = call(service.calendarList().list(pageToken=token, maxResults=250), retry)
         for entry in page.get("items", []):
             if entry.get("id") == wanted:
-                return [entry["id"]]
+                return [entry]
             if wanted in (entry.get("summaryOverride"), entry.get("summary")):
-                named.append(entry["id"])
+                named.append(entry)
         token = page.get("nextPageToken")
         if not token:
             return named
 
 
-def _in_use(service: Any, ids: list[str], retry: Retry) -> str:
-    """Of calendars sharing a name, the first that holds events (else the first).
+def made_by_calsync(entry: dict[str, Any]) -> bool:
+    return MARK in (entry.get("description") or "")
 
-    httplib2 silently resends a request whose answer was lost, so a run cut off
-    while creating its calendar can leave two by that name, only one of which
-    it filled. Taking the empty twin would copy the whole plan into it, every
-    session twice in the user's view. One look per calendar, only when a name
-    is shared, keeps every run on the calendar that holds the events.
+
+def _in_use(service: Any, entries: list[dict[str, Any]], retry: Retry, tidy: bool) -> str:
+    """Of calendars sharing a name, the first that holds events (else the first calsync
+    made, else the first); with `tidy`, the empty twins calsync made are removed.
+
+    httplib2 silently resends a request whose answer was lost, so a lost answer to
+    calendars.insert leaves two calendars by that name, only one of which the run
+    fills. Taking the empty twin would copy the whole plan into it, every session
+    twice in the user's view. One look per calendar, only when a name is shared,
+    keeps every run on the calendar that holds the events; a calendar calsync did
+    not make (no mark in its description) is never removed, empty or not.
     """
-    if len(ids) > 1:
-        for calendar_id in ids:
-            request = service.events().list(calendarId=calendar_id, maxResults=1, showDeleted=True)
-            if call(request, retry).get("items"):
-                return calendar_id
-    return ids[0]
+    if len(entries) == 1:
+        return str(entries[0]["id"])
+    holding: dict[str, bool] = {}
+    for entry in entries:
+        request = service.events().list(calendarId=entry["id"], maxResults=1, showDeleted=True)
+        holding[entry["id"]] = bool(call(request, retry).get("items"))
+    chosen = next(
+        (e for e in entries if holding[e["id"]]),
+        next((e for e in entries if made_by_calsync(e)), entries[0]),
+    )
+    if tidy:
+        for entry in entries:
+            if entry is not chosen and made_by_calsync(entry) and not holding[entry["id"]]:
+                _remove_twin(service, entry["id"], retry)
+    return str(chosen["id"])
+
+
+def _remove_twin(service: Any, calendar_id: str, retry: Retry) -> None:
+    """Delete an empty calendar calsync made; a refusal leaves it for the next run."""
+    with contextlib.suppress(GoogleFailure):
+        call(service.calendars().delete(calendarId=calendar_id), retry)

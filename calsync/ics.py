@@ -10,18 +10,19 @@ is never rewritten.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from icalendar import Alarm, Calendar, Event, Timezone
 
+from .atomic import write_atomic
 from .content import EventContent, event_content
 from .errors import BadInput, Failure
+from .instants import as_written, event_fingerprint, misread
 from .model import Schedule
 
 PRODID = "-//calsync//calsync 1//EN"
@@ -47,8 +48,13 @@ class Previous:
     past: tuple[Event, ...]  # this plan's events before the new range, kept verbatim
 
 
+class DamagedFile(BadInput):
+    """A file calsync wrote before is damaged; it is not overwritten (exit 2)."""
+
+
 def read_previous(data: bytes, plan_id: str, range_start: datetime, source: str) -> Previous:
-    """The state kept in a file calsync wrote before; NotOurFile for anything else."""
+    """The state kept in a file calsync wrote before; NotOurFile for anything else,
+    DamagedFile (naming the file, the line and the value) for one of ours it cannot use."""
     try:
         calendar = Calendar.from_ical(data)
     except ValueError as err:
@@ -57,18 +63,70 @@ def read_previous(data: bytes, plan_id: str, range_start: datetime, source: str)
         raise NotOurFile(f"{source} was not written by calsync; refusing to overwrite it")
     stamps: dict[str, Stamp] = {}
     past: list[Event] = []
-    for event in calendar.walk("VEVENT"):
+    for number, event in enumerate(calendar.walk("VEVENT")):
         if str(event.get("X-CALSYNC-PLAN", "")) != plan_id:
             continue
-        uid = str(event["UID"])
-        stamps[uid] = Stamp(
-            str(event.get("X-CALSYNC-HASH", "")),
-            int(event.get("SEQUENCE", 0)),
-            event.decoded("DTSTAMP"),
-        )
-        if event.decoded("DTSTART") < range_start:
+        uid, stamp, start = _checked(event, lambda name, n=number: _line_of(data, n, name), source)
+        stamps[uid] = stamp
+        if start < range_start:
             past.append(event)
     return Previous(stamps, tuple(past))
+
+
+def _checked(event: Event, line: Callable[[str], int], source: str) -> tuple[str, Stamp, datetime]:
+    """UID, what the event says about itself, and its start; DamagedFile if any is unusable."""
+
+    def damaged(name: str, problem: str) -> DamagedFile:
+        return DamagedFile(
+            f"{source}:{line(name)}: {problem}; calsync wrote this file but cannot read it "
+            "back, so it did not overwrite it (restore it, or move it away to start afresh)"
+        )
+
+    for name in ("UID", "DTSTAMP", "DTSTART"):
+        if name not in event:
+            raise damaged(name, f"an event has no {name}")
+    values: dict[str, Any] = {}
+    for name, kind in (("DTSTAMP", datetime), ("DTSTART", datetime), ("SEQUENCE", int)):
+        raw = event.get(name)
+        try:
+            value = event.decoded(name) if raw is not None else 0
+        except (ValueError, TypeError):
+            value = None
+        aware = not isinstance(value, datetime) or value.tzinfo is not None
+        if not isinstance(value, kind) or isinstance(value, bool) or not aware:
+            text = _text(raw)
+            expected = "a whole number" if kind is int else "a date and time"
+            raise damaged(name, f"{name} '{text}' is not {expected}")
+        values[name] = value
+    stored = str(event.get("X-CALSYNC-HASH", ""))
+    if misread(event, stored) and event_fingerprint(event) != stored:  # cheap unless DST
+        stored = ""  # a repeated local time an older calsync wrote: rewrite it, SEQUENCE + 1
+    stamp = Stamp(stored, values["SEQUENCE"], values["DTSTAMP"])
+    return str(event["UID"]), stamp, values["DTSTART"]
+
+
+def _text(value: Any) -> str:
+    """A property's value as written in the file."""
+    written = value.to_ical() if hasattr(value, "to_ical") else value
+    return written.decode(errors="replace") if isinstance(written, bytes) else str(written)
+
+
+def _line_of(data: bytes, number: int, name: str) -> int:
+    """The line (1-based) of property `name` in the file's `number`th VEVENT, else of
+    that event's BEGIN line: to point the user at what is damaged."""
+    lines = data.decode("utf-8", "replace").splitlines()
+    seen = -1
+    begin = 0
+    for index, text in enumerate(lines, start=1):
+        if text.startswith("BEGIN:VEVENT"):
+            seen += 1
+            begin = index
+        elif seen == number:
+            if text.startswith("END:VEVENT"):
+                break
+            if text.split(";", 1)[0].split(":", 1)[0].upper() == name:
+                return index
+    return begin
 
 
 def render(schedule: Schedule, now: datetime, previous: Previous | None = None) -> bytes:
@@ -146,8 +204,8 @@ def _event(content: EventContent, before: Stamp | None, now: datetime) -> Event:
     event.add("UID", content.uid)
     event.add("DTSTAMP", now if changed else before.dtstamp)  # type: ignore[union-attr]
     event.add("SEQUENCE", sequence)
-    event.add("DTSTART", content.start)
-    event.add("DTEND", content.end)
+    event.add("DTSTART", as_written(content.start))
+    event.add("DTEND", as_written(content.end))
     event.add("SUMMARY", content.summary)
     event.add("DESCRIPTION", content.description)
     if content.location:
@@ -168,28 +226,36 @@ def _event(content: EventContent, before: Stamp | None, now: datetime) -> Event:
 
 
 def export(schedule: Schedule, path: Path, now: datetime) -> Export:
-    """Render over the previous file at `path` (if calsync wrote it) and replace it atomically.
+    """Render over the previous file at `path` (if calsync wrote it) and replace it atomically,
+    holding the file's lock from the read to the rename (see `locks`).
 
     Only a regular file is a previous calendar. Anything else (/dev/stdout, a pipe,
     /dev/null) is simply written to, and a failed write is a `Failure` naming it.
     """
-    previous = None
+    from .locks import writing
+
     special = _not_a_file(path)
-    if path.exists() and not special:
-        first = schedule.plan.midnight(schedule.start)
-        previous = read_previous(path.read_bytes(), schedule.plan.id, first, str(path))
-    data, counts = _build(schedule, now, previous)
-    if special:
-        try:
-            with path.open("wb") as out:
-                out.write(data)
-        except BrokenPipeError:
-            raise  # `-o /dev/stdout | head`: the reader has gone, not a failure
-        except OSError as err:
-            raise Failure(f"cannot write {path}: {err.strerror or err}") from None
-    else:
-        write_atomic(path, data)
-    return counts
+    with writing("ics", str(path.expanduser().absolute()), str(path)):
+        previous = None
+        if path.exists() and not special:
+            first = schedule.plan.midnight(schedule.start)
+            previous = read_previous(path.read_bytes(), schedule.plan.id, first, str(path))
+        data, counts = _build(schedule, now, previous)
+        if special:
+            _write_through(path, data)
+        else:
+            write_atomic(path, data)
+        return counts
+
+
+def _write_through(path: Path, data: bytes) -> None:
+    try:
+        with path.open("wb") as out:
+            out.write(data)
+    except BrokenPipeError:
+        raise  # `-o /dev/stdout | head`: the reader has gone, not a failure
+    except OSError as err:
+        raise Failure(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def _not_a_file(path: Path) -> bool:
@@ -230,29 +296,3 @@ def _vtimezone(zone: str, year: int) -> bytes:
     return Timezone.from_tzid(
         zone, first_date=date(year, 1, 1), last_date=date(year + 2, 1, 1)
     ).to_ical()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target, then rename: a reader sees the old file or the new one."""
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def now_from(option: datetime | None, environ: Mapping[str, str]) -> datetime:
-    """--now, else SOURCE_DATE_EPOCH (reproducible builds), else the clock; always UTC."""
-    if option is not None:
-        return option.replace(tzinfo=option.tzinfo or UTC).astimezone(UTC)
-    epoch = environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC).replace(microsecond=0)

@@ -21,8 +21,10 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .model import (
+    FOCUS_GROUPS,
     WEEKDAYS,
     Entry,
+    Focus,
     Goal,
     Kind,
     Level,
@@ -363,7 +365,7 @@ class _PlanReader:
                 value,
                 path,
                 required=("kind", "title", "duration", "load"),
-                optional=("focus", "notes", "location", "reminder"),
+                optional=("focus", "notes", "location", "reminder", "rpe"),
             )
             if fields is None:
                 self.broken.add(name)
@@ -381,18 +383,31 @@ class _PlanReader:
         title = self.r.text(fields["title"], f"{path}.title") if "title" in fields else None
         duration = self._duration(fields.get("duration"), f"{path}.duration")
         load = self.r.choice(fields["load"], f"{path}.load", Load) if "load" in fields else None
-        extras = {
+        extras: dict[str, object] = {
             key: self.r.text(fields[key], f"{path}.{key}")
-            for key in ("focus", "notes", "location")
+            for key in ("notes", "location")
             if key in fields
         }
-        if "focus" in extras and extras["focus"]:
-            extras["focus"] = extras["focus"].lower()
+        if "focus" in fields:
+            extras["focus"] = self._focus(fields["focus"], f"{path}.focus")
+        if "rpe" in fields:
+            extras["rpe"] = self.r.parsed(fields["rpe"], f"{path}.rpe", _rpe)
         if "reminder" in fields:
             reminder = self._reminder(fields["reminder"], f"{path}.reminder")
         if None in (kind, title, duration, load) or None in extras.values():
             return None
         return Session(name, kind, title, duration, load, reminder=reminder, **extras)  # type: ignore[arg-type]
+
+    def _focus(self, node: Node, path: str) -> tuple[str, ...] | None:
+        """`legs` or `[legs, core]`: muscle groups from FOCUS_GROUPS, each checked."""
+        nodes = node.value if isinstance(node, SequenceNode) else [node]
+        if not nodes:
+            self.r.fail(node, path, f"expected at least one of: {', '.join(FOCUS_GROUPS)}")
+            return None
+        groups = [self.r.choice(item, path, Focus) for item in nodes]
+        if None in groups:
+            return None
+        return tuple(dict.fromkeys(g.value for g in groups))  # type: ignore[union-attr]
 
     def _duration(self, node: Node | None, path: str) -> timedelta | None:
         if node is None:
@@ -445,7 +460,7 @@ class _PlanReader:
             node,
             path,
             required=("session",),
-            optional=("at", "window", "duration", "title", "load", "notes", "location"),
+            optional=("at", "window", "duration", "title", "load", "notes", "location", "rpe"),
         )
         if fields is None or "session" not in fields:
             return None
@@ -467,6 +482,8 @@ class _PlanReader:
         for text_field in ("title", "notes", "location"):
             if text_field in fields:
                 changes[text_field] = self.r.text(fields[text_field], f"{path}.{text_field}")
+        if "rpe" in fields:
+            changes["rpe"] = self.r.parsed(fields["rpe"], f"{path}.rpe", _rpe)
         if session is None or slot is None or None in changes.values():
             return None
         return Entry(replace(session, **changes), *slot)  # type: ignore[arg-type]
@@ -599,6 +616,19 @@ def _kind(name: str) -> Kind:
         return Kind(name)
     except ValueError:
         raise ValueError(f"unknown kind '{name}' (expected one of: {', '.join(Kind)})") from None
+
+
+def _rpe(text: str) -> float:
+    """A session RPE on Foster's 0-10 scale (CR-10): a number from 1 to 10, halves allowed."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 10 or value * 2 != int(value * 2):
+        raise ValueError(
+            f"'{text}' is not a session RPE (expected a number from 1 to 10, e.g. 3 or 7.5)"
+        )
+    return int(value) if value == int(value) else value
 
 
 def _factor(text: str) -> float:

@@ -48,6 +48,18 @@ class Goal(StrEnum):
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+class Focus(StrEnum):
+    """The muscle groups a session's `focus` may name; `full` stands for all the others."""
+
+    LEGS = "legs"
+    UPPER = "upper"
+    CORE = "core"
+    FULL = "full"
+
+
+FOCUS_GROUPS = tuple(f.value for f in Focus)
+
+
 @dataclass(frozen=True)
 class Window:
     """A named span of wall-clock time in which a session may be placed."""
@@ -66,10 +78,22 @@ class Session:
     title: str
     duration: timedelta
     load: Load
-    focus: str | None = None
+    focus: tuple[str, ...] = ()  # muscle groups, from FOCUS_GROUPS
     notes: str | None = None
     location: str | None = None
     reminder: int | None = None  # minutes before the start; None: no alarm
+    rpe: float | None = None  # session RPE (CR-10) when the plan gives one; else from `load`
+
+    def __post_init__(self) -> None:
+        if isinstance(self.focus, str):  # `focus="legs"` from older callers: one group
+            object.__setattr__(self, "focus", (self.focus,))
+        elif self.focus is None:
+            object.__setattr__(self, "focus", ())
+
+    @property
+    def focus_text(self) -> str | None:
+        """The focus as a plan writes it (`legs`, `legs, core`), or None."""
+        return ", ".join(self.focus) or None
 
 
 @dataclass(frozen=True)
@@ -183,6 +207,19 @@ class Busy:
 
 
 @dataclass(frozen=True)
+class InputWarning:
+    """What calsync had to assume to read an input file (a busy calendar): where, and what."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Conflict:
     rule: str
     level: Level
@@ -226,6 +263,7 @@ class Schedule:
     end: date  # exclusive
     occurrences: tuple[Occurrence, ...]
     conflicts: tuple[Conflict, ...] = field(default=())
+    warnings: tuple[InputWarning, ...] = ()  # assumptions made reading busy files
 
     def conflicts_for(self, key: str) -> tuple[Conflict, ...]:
         return self._conflicts_by_key.get(key, ())
@@ -249,6 +287,7 @@ __all__ = [
     "Entry",
     "Fix",
     "Goal",
+    "InputWarning",
     "Kind",
     "Level",
     "Load",
@@ -258,6 +297,8 @@ __all__ = [
     "RuleSetting",
     "Schedule",
     "Session",
+    "FOCUS_GROUPS",
+    "Focus",
     "WEEKDAYS",
     "Window",
 ]

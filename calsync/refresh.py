@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import places
+from .clock import NOW_FORMATS
 from .config import CalDAVTarget, Config, GoogleTarget, IcsTarget, Target, load_config
 from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from .loader import PlanError
@@ -88,18 +89,22 @@ def refresh(
     now: datetime | None = None,
 ) -> int:
     """One locked run over every target; prints the report and returns the exit status."""
-    from filelock import FileLock, Timeout
+    from . import limits
+    from .locks import Locked, StuckLock, holding
 
     lock = lock_path()
-    lock.parent.mkdir(parents=True, exist_ok=True)
+    bounds = limits.Limits.from_environ(os.environ)
     try:
         # flock-based: the kernel drops the lock when its process dies, so a run
-        # killed with SIGKILL leaves a file behind but never a held lock.
-        with FileLock(lock, timeout=0):
+        # killed with SIGKILL leaves a file behind but never a held lock. Each target
+        # also takes its own lock, which `sync` and `ics` take too (see `locks`).
+        with holding(lock, "the refresh", bounds.run), limits.run(bounds):
             run = run_targets(config, today, now)
-    except Timeout:
+    except Locked:
         message = f"another calsync refresh is running (lock {lock}); this run did nothing"
         return _stop(EXIT_LOCKED, message, as_json, log)
+    except StuckLock as err:
+        return _stop(EXIT_FAILURE, str(err), as_json, log)
     except PlanError as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)
@@ -127,20 +132,27 @@ def _stop(status: int, message: str, as_json: bool, log: Path | None, echo: bool
 
 
 def run_targets(config: Config, today: date | None, now: datetime | None) -> Run:
-    """Load the plan, plan the window [today, today + weeks) and run each target in turn."""
+    """Load the plan, plan the window [today, today + weeks) and run each target in turn.
+
+    The run's instant (see `calsync.clock`) is --now, else the start of --today, else
+    SOURCE_DATE_EPOCH or the clock; every target plans, stamps and leaves the past
+    alone from that one instant."""
+    from .clock import instant, today_in
     from .expand import expand
     from .loader import load_plan
 
     plan = load_plan(config.plan)
-    pinned = now  # --now, if given, is also the .ics DTSTAMP; else SOURCE_DATE_EPOCH or the clock
-    now = (now or datetime.now(plan.zone)).astimezone(plan.zone)
-    today = today or now.date()
+    if now is None and today is not None:
+        moment = instant(plan.midnight(today))
+    else:
+        moment = instant(now, plan.zone)
+    today = today or today_in(moment, plan.zone)
     end = today + timedelta(weeks=config.weeks)
     # Expansion counts weeks and cycles from the plan's `starts`, whatever the window,
     # so a late or skipped run still puts the deload week where it belongs.
     schedule = expand(plan, today, end)
     results = tuple(
-        run_target(t, plan, schedule, today, now, config.weeks, pinned) for t in config.targets
+        run_target(t, plan, schedule, today, moment, config.weeks) for t in config.targets
     )
     return Run(config.plan, today, end, results, schedule.conflicts)
 
@@ -152,7 +164,6 @@ def run_target(
     today: date,
     now: datetime,
     weeks: int,
-    pinned: datetime | None = None,
 ) -> TargetRun:
     """One target; whatever goes wrong becomes a failed TargetRun so the others still run."""
     from .errors import BadInput, Failure
@@ -161,7 +172,7 @@ def run_target(
     kind = target_kind(target)
     try:
         if isinstance(target, IcsTarget):
-            return ics_run(target, name, schedule, pinned)
+            return ics_run(target, name, schedule, now)
         from .cli import SyncRequest
 
         request = SyncRequest.window(plan, today, weeks, now)
@@ -176,11 +187,10 @@ def run_target(
     return TargetRun(name, kind, False, f"{name}: FAILED: {message}", error=message)
 
 
-def ics_run(target: IcsTarget, name: str, schedule: Schedule, now: datetime | None) -> TargetRun:
-    from .ics import export, now_from
+def ics_run(target: IcsTarget, name: str, schedule: Schedule, now: datetime) -> TargetRun:
+    from .ics import export
 
-    stamp = now_from(now, os.environ)  # --now, else SOURCE_DATE_EPOCH, else the clock
-    done = export(schedule, target.path, stamp)
+    done = export(schedule, target.path, now)
     counts = {"created": done.created, "updated": done.updated, "unchanged": done.unchanged}
     line = f"{name}: {done.created} created, {done.updated} updated, {done.unchanged} unchanged"
     return TargetRun(name, "ics", True, line, counts)
@@ -326,7 +336,10 @@ def append_log(log: Path | None, status: int, summary: str) -> None:
     """One timestamped line per run; a log that cannot be written is said on stderr."""
     if log is None:
         return
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    from .clock import system_clock
+
+    # When the run happened, in the machine's zone: a log is about real time, not --now.
+    stamp = system_clock().astimezone().isoformat(timespec="seconds")
     line = f"{stamp} exit {status}: {' '.join(summary.split())}\n"
     try:
         log = log.expanduser()
@@ -354,13 +367,15 @@ config_option = click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Plan the window from this day instead of today (to catch up, or to test).",
+    help="Run as if it were the start of this day (YYYY-MM-DD): the window begins there and "
+    "every target plans from it (to catch up, or to test).",
 )
 @click.option(
     "--now",
-    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
+    type=click.DateTime(formats=list(NOW_FORMATS)),
     default=None,
-    hidden=True,  # tests: a fixed clock for not_before and DTSTAMP
+    help="Run as if it were this instant (no offset: the plan's zone); nothing that began "
+    "before it is changed. Default: the start of --today, else SOURCE_DATE_EPOCH, else the clock.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when all is well (for cron).")
 @click.option("--json", "as_json", is_flag=True, help="The whole run report as JSON.")
@@ -413,8 +428,6 @@ def refresh_command(
         for problem in err.problems:
             click.echo(str(problem), err=True)
         ctx.exit(_stop(EXIT_USAGE, f"bad config: {err.problems[0]}", as_json, log, echo=False))
-    if now is not None and now.tzinfo is None:
-        now = now.astimezone()  # a wall-clock time without offset is local time
     day = today.date() if today else None
     ctx.exit(refresh(config, day, quiet, as_json, log, now))
 

@@ -14,7 +14,9 @@ from typing import Any
 
 import click
 
-from .model import Busy, Conflict, Level, Occurrence, Schedule
+from .load import session_rpe
+from .load_report import load_json, schedule_weeks, week_summary
+from .model import Busy, Conflict, InputWarning, Level, Occurrence, Schedule
 from .units import format_duration
 
 FORMAT = 1
@@ -38,7 +40,9 @@ def occurrence_json(o: Occurrence) -> dict[str, Any]:
         "title": s.title,
         "duration_minutes": int(s.duration.total_seconds() // 60),
         "load": s.load.value,
-        "focus": s.focus,
+        "focus": s.focus_text,
+        "focus_groups": list(s.focus),
+        "rpe": session_rpe(s),
         "notes": s.notes,
         "location": s.location,
         "reminder_minutes": s.reminder,
@@ -72,6 +76,10 @@ def conflict_json(c: Conflict) -> dict[str, Any]:
     }
 
 
+def input_warning_json(w: InputWarning) -> dict[str, Any]:
+    return {"file": w.path, "line": w.line, "message": w.message}
+
+
 def summary(schedule: Schedule) -> dict[str, int]:
     levels = [c.level for c in schedule.conflicts]
     return {
@@ -98,6 +106,8 @@ def schedule_json(schedule: Schedule, sessions: bool) -> dict[str, Any]:
     if sessions:
         doc["sessions"] = [occurrence_json(o) for o in schedule.occurrences]
     doc["conflicts"] = [conflict_json(c) for c in schedule.conflicts]
+    doc["load"] = load_json(schedule)
+    doc["input_warnings"] = [input_warning_json(w) for w in schedule.warnings]
     return doc
 
 
@@ -169,6 +179,12 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 
 
+def input_warning_lines(warnings: Iterable[InputWarning]) -> list[str]:
+    """One line each, for stderr: what calsync assumed reading a busy file."""
+    label = click.style("warning", fg=COLOUR[Level.WARN], bold=True)
+    return [f"calsync: {label}: {w}" for w in warnings]
+
+
 def totals_line(schedule: Schedule) -> str:
     counts = summary(schedule)
     last = schedule.end - timedelta(days=1)
@@ -184,11 +200,15 @@ def week_grid(schedule: Schedule, width: int | None = None) -> list[str]:
     by_day: dict[date, list[Occurrence]] = {}
     for o in schedule.occurrences:
         by_day.setdefault(o.date, []).append(o)
+    loads = {w.monday: w for w in schedule_weeks(schedule)}
     lines: list[str] = []
     day = schedule.start
     while day < schedule.end:
         week_end = min(day + timedelta(days=7 - day.weekday()), schedule.end)
-        lines += _week_block(schedule, day, week_end, by_day, width)
+        block = _week_block(schedule, day, week_end, by_day, width)
+        load = loads.get(day - timedelta(days=day.weekday()))
+        summary = ["  " + line for line in week_summary(load)] if load else []
+        lines += block[:-1] + summary + block[-1:]  # the summary ends the week, before its blank
         day = week_end
     return lines
 

@@ -1,4 +1,8 @@
-"""Exponential backoff with jitter, bounded, honouring a server's Retry-After: one for every backend."""
+"""Exponential backoff with jitter, bounded, honouring a server's Retry-After: one for every backend.
+
+A wait is never longer than the wait limit, whatever Retry-After asks, and a
+wait that would pass the end of the run fails at once (see `limits`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from . import limits
 
 
 @dataclass(frozen=True)
@@ -17,4 +23,4 @@ class Retry:
 
     def wait(self, attempt: int, retry_after: float | None = None) -> None:
         delay = min(self.cap, self.base * 2**attempt) * (0.5 + random.random() / 2)
-        (self.sleep or time.sleep)(max(delay, retry_after or 0))
+        (self.sleep or time.sleep)(limits.bounded_wait(max(delay, retry_after or 0)))

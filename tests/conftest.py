@@ -5,10 +5,12 @@ Each fixture lives in its own block below; add new ones as new blocks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 # --- templates_dir: the shipped plan templates ---------------------------------------
 
@@ -35,3 +37,57 @@ def write_plan(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+# --- any_date: the modules whose tests must pass whatever the clock says -------------
+
+# Each test of a module marked `pytestmark = pytest.mark.any_date` runs once with the
+# real clock and once frozen (ticking) at each of these instants. calsync reads the
+# clock in one place (calsync/clock.py); these runs prove that no test, and no path
+# under test, depends on the day the suite happens to run.
+FROZEN_CLOCKS = {
+    "real-clock": None,
+    "before-the-plans": datetime(2025, 6, 16, 9, 0, tzinfo=UTC),  # plans start 2026-11-30
+    "during-the-plans": datetime(2026, 12, 9, 12, 0, tzinfo=UTC),
+    "a-year-later": datetime(2027, 12, 8, 12, 0, tzinfo=UTC),
+    # Europe/Brussels springs forward 02:00 -> 03:00 at 01:00 UTC: 01:30 UTC is 03:30 CEST.
+    "eu-dst-day": datetime(2027, 3, 28, 1, 30, tzinfo=UTC),
+    # America/New_York falls back 02:00 -> 01:00 at 06:00 UTC: 05:30 UTC is 01:30 EDT,
+    # the first of the two 01:30s.
+    "us-dst-day": datetime(2027, 11, 7, 5, 30, tzinfo=UTC),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "any_date: run each test under the real clock and several frozen ones"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("any_date"):
+        metafunc.fixturenames.append("frozen_clock")
+        metafunc.parametrize("frozen_clock", list(FROZEN_CLOCKS), indirect=True)
+
+
+@pytest.fixture
+def frozen_clock(request: pytest.FixtureRequest) -> Iterator[datetime | None]:
+    """The instant the clock was frozen at (None: the real clock). It keeps ticking, so
+    waits and timeouts behave; subprocesses see the real clock."""
+    moment = FROZEN_CLOCKS[request.param]
+    if moment is None:
+        yield None
+        return
+    with time_machine.travel(moment, tick=True):
+        yield moment
+
+
+# --- state_dir: calsync's state folder in a temporary folder, for every test -----------
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Locks and CalDAV memories go to a folder of the test's own, never the user's."""
+    folder = tmp_path_factory.mktemp("calsync-state")
+    monkeypatch.setenv("CALSYNC_STATE_DIR", str(folder))
+    return folder

@@ -15,6 +15,7 @@ implements the subset of Calendar v3 a sync client uses, following these pages:
 * https://developers.google.com/calendar/api/v3/reference/freebusy/query
 * https://developers.google.com/calendar/api/v3/reference/calendarList/list
 * https://developers.google.com/calendar/api/v3/reference/calendars/insert
+* https://developers.google.com/calendar/api/v3/reference/calendars/delete
 * https://developers.google.com/calendar/api/guides/sync
   (incremental sync with syncToken; expired token -> 410 GONE, full sync required)
 * https://developers.google.com/calendar/api/guides/batch
@@ -525,9 +526,12 @@ class FakeGoogleCalendar:
 
     # ----------------------------------------------------------------- direct data access
 
-    def add_calendar(self, summary: str, time_zone: str | None = None) -> JSON:
+    def add_calendar(
+        self, summary: str, time_zone: str | None = None, description: str | None = None
+    ) -> JSON:
         with self._lock:
-            return self._insert_calendar({"summary": summary, "timeZone": time_zone})
+            body = {"summary": summary, "timeZone": time_zone, "description": description}
+            return self._insert_calendar(body)
 
     def add_event(self, calendar_id: str, body: JSON) -> JSON:
         """Seed an event without counting it; raises ApiError like the API would."""
@@ -631,6 +635,9 @@ class FakeGoogleCalendar:
                 return self._write(200, self._insert_calendar(_read_json(body)))
             case ["calendars", calendar_id] if method == "GET":
                 return Reply(200, self._calendar(calendar_id).resource())
+            case ["calendars", calendar_id] if method == "DELETE":
+                self._delete_calendar(calendar_id)
+                return self._write(204, None)
             case ["calendars", calendar_id, "events"] if method == "GET":
                 return Reply(200, self._list_events(self._calendar(calendar_id), query))
             case ["calendars", calendar_id, "events"] if method == "POST":
@@ -699,6 +706,15 @@ class FakeGoogleCalendar:
         calendar_id = f"c_{secrets.token_hex(16)}@group.calendar.google.com"
         calendar = _Calendar(calendar_id, summary, time_zone, body.get("description") or "")
         return self._add_calendar(calendar).resource()
+
+    def _delete_calendar(self, calendar_id: str) -> None:
+        """calendars.delete: a secondary calendar goes with its events; the primary cannot
+        be deleted (that is calendars.clear)."""
+        calendar = self._calendar(calendar_id)
+        if calendar.primary:
+            raise ApiError(400, "cannotDeletePrimaryCalendar", "Cannot delete primary calendar.")
+        del self._calendars[calendar.id]
+        self._seq += 1
 
     def _calendar_list(self, query: Query) -> JSON:
         size = _page_size(query, CALENDAR_LIST_PAGE_SIZE, CALENDAR_LIST_MAX_PAGE_SIZE)

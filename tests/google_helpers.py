@@ -25,7 +25,8 @@ from calsync.model import Busy
 from tests.fakegoogle import FakeGoogleCalendar
 
 JSON = dict[str, Any]
-START = "2026-11-30"  # the template's first Monday; today (2026-11-26) is before it
+START = "2026-11-30"  # the template's first Monday
+NOW = f"{START}T00:00:00"  # the syncs run as if at its first instant (the plan's zone)
 PLAN_ID = "hybrid-hypertrophy"
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 # A token that is valid for decades: the run never tries to refresh it.
@@ -44,9 +45,12 @@ def write_token(path: Path, **changes: Any) -> Path:
 
 
 def sync(server: FakeGoogleCalendar, plan: Path, token: Path, *args: str, weeks: int = 2) -> Result:
-    """`calsync sync google PLAN --from START --weeks N ARGS` against the fake server."""
+    """`calsync sync google PLAN --from START --weeks N ARGS` against the fake server, run
+    at NOW unless ARGS give their own --now."""
     command = ["sync", "google", str(plan), "--token", str(token), "--from", START]
     command += ["--weeks", str(weeks), *args]
+    if "--now" not in args:
+        command += ["--now", NOW]
     return CliRunner().invoke(cli, command, env={"CALSYNC_GOOGLE_ENDPOINT": server.root_url})
 
 

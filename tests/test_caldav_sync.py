@@ -31,6 +31,8 @@ from calsync.loader import load_plan
 from calsync.model import Plan
 from tests.radicale_server import RadicaleServer, free_port, radicale  # noqa: F401
 
+pytestmark = pytest.mark.any_date  # see tests/conftest.py
+
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 START = date(2026, 11, 30)  # the template's first Monday
 WEEKS = 4  # covers the 24 and 25 December exceptions, and stays fast
@@ -58,7 +60,8 @@ def backend_for(
     server: RadicaleServer, plan: Plan, url: str, state: Path, client: Any = None
 ) -> CalDAVBackend:
     client = client or make_client(url, server.user, server.password, insecure=False)
-    return CalDAVBackend(Transport(client, NO_RETRY_WAIT), url, state, zone=plan.zone)
+    transport = Transport(client, NO_RETRY_WAIT)
+    return CalDAVBackend(transport, url, state, stamp=not_before(plan), zone=plan.zone)
 
 
 @pytest.fixture(scope="module")
@@ -651,6 +654,7 @@ def test_a_bad_state_entry_is_skipped(
 def request(plan: Plan, dry_run: bool = False, weeks: int = WEEKS) -> SyncRequest:
     return SyncRequest(
         span=Range(START, weeks),
+        now=not_before(plan),
         not_before=not_before(plan),
         overwrite_edits=False,
         restore_deleted=False,
@@ -810,6 +814,30 @@ def test_busy_calendars_feed_placement_and_the_overlap_rule(
         if c.start.date() == date(2026, 12, 4) and "Zone 2" in c.summary
     ]
     assert ride and ride[0].astimezone(cs.UTC).hour >= 17  # placed after the meeting
+
+
+def test_busy_events_in_an_unknown_zone_are_read_as_local_time_with_a_warning(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name = f"Lotus {uuid.uuid4().hex[:6]}"
+    work = other.principal().make_calendar(name=name, cal_id=name.replace(" ", "-").lower())
+    lotus = foreign_event("supplier-call", date(2026, 12, 1), 13).replace(
+        "DTSTART:20261201T130000Z\r\nDTEND:20261201T140000Z",
+        "DTSTART;TZID=GMT-05.00/-04.00:20261201T140000\r\n"
+        "DTEND;TZID=GMT-05.00/-04.00:20261201T150000",
+    )
+    work.save_event(lotus)
+    backend = backend_for(radicale, plan, calendar, state)
+    start, end = not_before(plan), not_before(plan) + timedelta(weeks=1)
+    busy = backend._busy_from_events(str(work.url), name, start, end)
+    # 14:00 in the plan's zone (Brussels, UTC+1), as khal reads it.
+    assert [(b.start, b.end) for b in busy] == [(utc(2026, 12, 1, 13), utc(2026, 12, 1, 14))]
+    assert "unknown time zone 'GMT-05.00/-04.00'" in capsys.readouterr().err
 
 
 def test_the_target_calendar_leaves_out_its_sessions_however_they_look(

@@ -49,6 +49,8 @@ from tests.google_helpers import (
     write_token,
 )
 
+pytestmark = pytest.mark.any_date  # see tests/conftest.py
+
 BRUSSELS = ZoneInfo("Europe/Brussels")
 INSERT = r"^POST calendars/[^/]+/events$"
 PATCH = r"^PATCH calendars/[^/]+/events/"

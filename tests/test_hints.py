@@ -11,6 +11,7 @@ from datetime import UTC, date, time, timedelta
 from hypothesis import given
 
 from calsync.expand import expand, monday
+from calsync.hints import HINTED
 from calsync.loader import parse_plan
 from calsync.model import Busy, Change, Conflict, Level, Occurrence, Plan, Schedule
 from calsync.rules import DayView, day_conflicts, span_conflicts
@@ -116,7 +117,8 @@ def hints_hold(case: tuple[Plan, date, date, tuple[Busy, ...]]) -> None:
     errors_before = {ident(c) for c in before if c.level is Level.ERROR}
     own_time = {o.key: o.start.time() for day in days.values() for o in day}
     for conflict in schedule.conflicts:
-        assert (conflict.hint is None) == (not conflict.fixes), conflict
+        if conflict.rule in HINTED:  # every rule whose fix is a change of dated sessions
+            assert (conflict.hint is None) == (not conflict.fixes), conflict
         for fix in conflict.fixes:
             for change in fix.changes:  # a new time never spills into the next day
                 local = change.start.astimezone(plan.zone)
@@ -211,3 +213,10 @@ def test_hints_keep_the_time_of_day_the_plan_uses() -> None:
             for change in fix.changes:
                 local = change.start.astimezone(change.start.tzinfo).time()
                 assert time(6) <= local, fix.text
+
+
+def test_every_rule_about_sessions_has_its_hints_checked() -> None:
+    from calsync.rules import CATALOGUE
+
+    about_sessions = {r.id for r in CATALOGUE if r.scope in ("day", "days")} | {"unplaced"}
+    assert about_sessions <= HINTED

@@ -96,7 +96,7 @@ def test_the_template_session_library_is_read_field_by_field(template) -> None:
         "Legs: squat, RDL, curls",
         timedelta(minutes=75),
         Load.HARD,
-        "legs",
+        ("legs",),
     )
     assert (library["upper"].duration, library["upper"].load) == (timedelta(hours=1), Load.MODERATE)
     assert (library["core"].duration, library["core"].load) == (timedelta(minutes=30), Load.EASY)

@@ -13,6 +13,8 @@ import pytest
 from tests.fakegoogle import FakeGoogleCalendar
 from tests.google_helpers import write_token
 
+pytestmark = pytest.mark.any_date  # see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -25,7 +27,7 @@ def sync(
     server: FakeGoogleCalendar, token: Path, stderr: int
 ) -> subprocess.CompletedProcess[bytes]:
     args = [sys.executable, "-m", "calsync.cli", "sync", "google", str(ROOT / "templates" / "hybrid-hypertrophy.yaml"),
-            "--token", str(token), "--from", "2026-11-30", "--weeks", "2"]  # fmt: skip
+            "--token", str(token), "--from", "2026-11-30", "--now", "2026-11-30T00:00", "--weeks", "2"]  # fmt: skip
     env = {**os.environ, "CALSYNC_GOOGLE_ENDPOINT": server.root_url}
     return subprocess.run(args, stdout=subprocess.PIPE, stderr=stderr, env=env, timeout=60)
 

@@ -39,6 +39,8 @@ from tests.fakegoogle import FakeGoogleCalendar
 from tests.google_helpers import write_token
 from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
 
+pytestmark = pytest.mark.any_date  # see tests/conftest.py
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -248,20 +250,23 @@ def test_a_run_killed_while_holding_the_lock_does_not_block_the_next(
 # --- (c) one target fails, the others still run -------------------------------------
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A port held bound but never listening: every connection to it is refused, and no
+    other test's server can take it meanwhile."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}/"
 
 
 def test_a_failing_target_does_not_stop_the_others(
-    setup: Setup, monkeypatch: pytest.MonkeyPatch
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, refused_url: str
 ) -> None:
     # Retries without their waits: the server is down for good.
     monkeypatch.setattr(
         google_sync, "Retry", functools.partial(google_sync.Retry, sleep=lambda s: None)
     )
-    setup.env["CALSYNC_GOOGLE_ENDPOINT"] = f"http://127.0.0.1:{closed_port()}/"
+    setup.env["CALSYNC_GOOGLE_ENDPOINT"] = refused_url
     log = setup.folder / "refresh.log"
     result = setup.on("2026-11-30", "--log", str(log))
     assert result.exit_code == 1, result.output
@@ -320,13 +325,14 @@ def test_caldav_target_with_ics_and_google(
     # CalDAV keeps its memory of created events in the state folder: keep it in tmp.
     monkeypatch.setenv("XDG_STATE_HOME", str(setup.folder / "xdg-state"))
     setup.env["CALDAV_TEST_PASSWORD"] = radicale.password
+    name = f"Refresh test {setup.folder.name}"  # the server outlives the test: its own calendar
     setup.write_config(
         ICS_AND_GOOGLE
         + f'''
 [[target]]
 type = "caldav"
 url = "{radicale.home}"
-calendar = "Refresh test"
+calendar = "{name}"
 username = "{radicale.user}"
 password_env = "CALDAV_TEST_PASSWORD"
 '''
@@ -334,23 +340,17 @@ password_env = "CALDAV_TEST_PASSWORD"
     first = setup.on("2026-11-30")
     assert first.exit_code == 0, first.output
     sessions = len(ics_events(setup.ics))
-    assert f"caldav:Refresh test: {sessions} created, 0 updated" in first.output
+    assert f"caldav:{name}: {sessions} created, 0 updated" in first.output
     writes = radicale.writes()
     again = setup.on("2026-11-30")
     assert again.exit_code == 0, again.output
-    assert (
-        f"caldav:Refresh test: 0 created, 0 updated, 0 deleted, {sessions} unchanged"
-        in again.output
-    )
+    assert f"caldav:{name}: 0 created, 0 updated, 0 deleted, {sessions} unchanged" in again.output
     assert radicale.writes() == writes
 
     del setup.env["CALDAV_TEST_PASSWORD"]
     missing = setup.on("2026-11-30")
     assert missing.exit_code == 1
-    assert (
-        "caldav:Refresh test: FAILED: the environment variable CALDAV_TEST_PASSWORD"
-        in missing.output
-    )
+    assert f"caldav:{name}: FAILED: the environment variable CALDAV_TEST_PASSWORD" in missing.output
     assert "Error:" not in missing.output
 
 
@@ -595,12 +595,36 @@ def test_the_workflow_refreshes_weekly_with_the_token_from_a_secret() -> None:
     assert 'echo "$GOOGLE_TOKEN' not in token_step["run"] and "set -x" not in token_step["run"]
 
 
-def test_source_date_epoch_stamps_the_ics_target_when_no_now_is_given(setup: Setup) -> None:
+def test_source_date_epoch_is_the_runs_instant_when_no_day_is_given(setup: Setup) -> None:
     setup.write_config('[[target]]\ntype = "ics"\npath = "out/training.ics"\n')
-    setup.env["SOURCE_DATE_EPOCH"] = "1780000000"
+    epoch = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)  # Tuesday of the plan's first week
+    setup.env["SOURCE_DATE_EPOCH"] = str(int(epoch.timestamp()))
+    result = setup.invoke("--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["from"] == "2026-12-01"
+    events = Calendar.from_ical(setup.ics.read_bytes()).walk("VEVENT")
+    assert {e.decoded("DTSTAMP") for e in events} == {epoch}
+
+
+def test_today_wins_over_source_date_epoch(setup: Setup) -> None:
+    setup.write_config('[[target]]\ntype = "ics"\npath = "out/training.ics"\n')
+    setup.env["SOURCE_DATE_EPOCH"] = "1780000000"  # 2026-05-28, before the plan starts
     result = setup.invoke("--today", "2026-11-30")
     assert result.exit_code == 0, result.output
-    stamps = {
-        e.decoded("DTSTAMP") for e in Calendar.from_ical(setup.ics.read_bytes()).walk("VEVENT")
-    }
-    assert stamps == {datetime.fromtimestamp(1780000000, UTC)}
+    events = Calendar.from_ical(setup.ics.read_bytes()).walk("VEVENT")
+    assert min(e.decoded("DTSTART").date() for e in events) == date(2026, 11, 30)
+    # --today is the start of that day in the plan's zone (Europe/Brussels, UTC+1).
+    assert {e.decoded("DTSTAMP") for e in events} == {datetime(2026, 11, 29, 23, 0, tzinfo=UTC)}
+
+
+def test_today_plans_every_target_from_that_day(
+    setup: Setup, fake: FakeGoogleCalendar, time_machine: Any
+) -> None:
+    # The machine's clock says Thursday; --today says the Monday before. Every target,
+    # the Google calendar as much as the file, gets the whole week from Monday.
+    time_machine.move_to(datetime(2026, 12, 3, 9, 30, tzinfo=UTC), tick=False)
+    result = setup.invoke("--today", "2026-11-30")
+    assert result.exit_code == 0, result.output
+    google, ics = google_events(fake), ics_events(setup.ics)
+    assert set(google) == set(ics) and len(google) == 20
+    assert min(map(day_of, google)) == date(2026, 11, 30)
