@@ -58,17 +58,6 @@ def run(*args: str, env: dict[str, str]) -> dict:
     return json.loads(result.stdout)
 
 
-def annotations(plan: Path) -> dict[str, list]:
-    """What each session's event says about its conflicts, by session key."""
-    report = CliRunner().invoke(cli, ["plan", str(plan), *RANGE, "--json"])
-    doc = json.loads(report.stdout)
-    notes: dict[str, list] = {o["key"]: [] for o in doc["sessions"]}
-    for c in doc["conflicts"]:
-        for o in c["sessions"]:
-            notes.setdefault(o["key"], []).append((c["rule"], c["message"], c["hint"]))
-    return notes
-
-
 def google_sessions(server: FakeGoogleCalendar) -> set[tuple[str, datetime, datetime, str]]:
     (calendar,) = [c for c in server.calendar_ids() if c != server.owner]
     found = set()
@@ -129,24 +118,18 @@ def test_both_make_no_writes_when_nothing_changed_and_only_the_difference_when_a
     assert server.writes == 0 and radicale.writes() == dav_writes
     assert [a["counts"]["unchanged"] for a in again] == [again[0]["counts"]["unchanged"]] * 2
 
-    notes_before = annotations(plan)
     plan.write_text(plan.read_text().replace("2026-12-24: [z2 09:00]", "2026-12-09: [z2 07:00]"))
-    notes_after = annotations(plan)
-    # hints name other days of the week ("or move it to Wednesday 15:00"), so the
-    # sessions whose checked hint changed with Wednesday are updated, and no others
-    renoted = {
-        k for k in notes_before.keys() & notes_after.keys() if notes_before[k] != notes_after[k]
-    }
-    assert 0 < len(renoted) < 10
     changed = [
         run("sync", "google", str(plan), *google_options, env=google_env),
         run("sync", "caldav", str(plan), *dav_options, env=dav_env),
     ]
-    # Wednesday's intervals give way to a morning ride; the events whose conflict hints
-    # changed with it (hints name other days of the week) are updated, and no others.
+    # Wednesday's intervals give way to a morning ride. That week then has 3 days hard on
+    # the legs, not 4, so a reorder can keep them apart: the hard-then-easy warning in the
+    # events it names (Sun 6 Dec, Mon 7 Dec) loses its "no order" clause, and both are
+    # updated. (Events carry their conflicts, not the hints that name other days.)
     for report in changed:
         counts = report["counts"]
-        assert (counts["created"], counts["updated"], counts["deleted"]) == (1, len(renoted), 1)
+        assert (counts["created"], counts["updated"], counts["deleted"]) == (1, 2, 1)
     calendar_name = dav_options[dav_options.index("--calendar") + 1]
     assert google_sessions(server) == dav_sessions(radicale, calendar_name)
 
