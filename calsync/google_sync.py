@@ -42,6 +42,18 @@ SCOPES = [
     "https://www.googleapis.com/auth/calendar.events.owned",
     "https://www.googleapis.com/auth/calendar.freebusy",
 ]
+BUSY_SCOPE, OTHER_CALENDARS_SCOPE = SCOPES[3], SCOPES[2]
+
+
+def scopes_for(busy: bool = False, other_calendars: bool = False) -> list[str]:
+    """What `calsync auth google` asks for: calsync's own calendar always, the rest on request."""
+    return [
+        scope
+        for scope in SCOPES
+        if (scope != BUSY_SCOPE or busy) and (scope != OTHER_CALENDARS_SCOPE or other_calendars)
+    ]
+
+
 BATCH_LIMIT = 50
 DEFAULT_RETRY = Retry()
 PAGE_SIZE = 2500
