@@ -10,12 +10,14 @@ is never rewritten.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Alarm, Calendar, Event, Timezone
 
@@ -43,9 +45,18 @@ class Stamp:
 
 
 @dataclass(frozen=True)
+class PastEvent:
+    """One of this plan's events before the new range, kept as it was written."""
+
+    text: bytes  # from BEGIN:VEVENT to END:VEVENT, CRLF-terminated
+    year: int  # of DTSTART, as written
+    zones: frozenset[str]  # the TZIDs of DTSTART and DTEND
+
+
+@dataclass(frozen=True)
 class Previous:
     stamps: Mapping[str, Stamp]
-    past: tuple[Event, ...]  # this plan's events before the new range, kept verbatim
+    past: tuple[PastEvent, ...]  # this plan's events before the new range, kept verbatim
 
 
 class DamagedFile(BadInput):
@@ -54,7 +65,17 @@ class DamagedFile(BadInput):
 
 def read_previous(data: bytes, plan_id: str, range_start: datetime, source: str) -> Previous:
     """The state kept in a file calsync wrote before; NotOurFile for anything else,
-    DamagedFile (naming the file, the line and the value) for one of ours it cannot use."""
+    DamagedFile (naming the file, the line and the value) for one of ours it cannot use.
+
+    A file in the plain form calsync writes is read by a line scanner (`scan_previous`);
+    anything else (damage, hand edits, a repeated local time) by icalendar."""
+    scanned = scan_previous(data, plan_id, range_start)
+    return scanned if scanned is not None else parse_previous(data, plan_id, range_start, source)
+
+
+def parse_previous(data: bytes, plan_id: str, range_start: datetime, source: str) -> Previous:
+    """`read_previous` through icalendar objects: the reference the scanner agrees with,
+    and the reader of any file the scanner leaves alone (with its file:line messages)."""
     try:
         calendar = Calendar.from_ical(data)
     except ValueError as err:
@@ -62,15 +83,152 @@ def read_previous(data: bytes, plan_id: str, range_start: datetime, source: str)
     if not str(calendar.get("PRODID", "")).startswith("-//calsync//"):
         raise NotOurFile(f"{source} was not written by calsync; refusing to overwrite it")
     stamps: dict[str, Stamp] = {}
-    past: list[Event] = []
+    past: list[PastEvent] = []
     for number, event in enumerate(calendar.walk("VEVENT")):
         if str(event.get("X-CALSYNC-PLAN", "")) != plan_id:
             continue
         uid, stamp, start = _checked(event, lambda name, n=number: _line_of(data, n, name), source)
         stamps[uid] = stamp
         if start < range_start:
-            past.append(event)
+            year = event.decoded("DTSTART").year
+            past.append(PastEvent(event.to_ical(), year, frozenset(_zones_of(event))))
     return Previous(stamps, tuple(past))
+
+
+_UTC = ZoneInfo("UTC")
+_NAME = re.compile(r"[A-Za-z0-9-]+\Z")
+_STAMP = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)\Z")
+_WHOLE = re.compile(r"\d{1,9}\Z")
+_READ = frozenset(
+    {"UID", "DTSTAMP", "DTSTART", "DTEND", "SEQUENCE", "X-CALSYNC-PLAN", "X-CALSYNC-HASH"}
+)
+
+
+def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous | None:
+    """`read_previous` without building icalendar objects, for a file in the plain form
+    calsync writes: CRLF lines, one VCALENDAR with calsync's PRODID, each event's UID,
+    SEQUENCE, DTSTAMP, DTSTART, DTEND, X-CALSYNC-PLAN and X-CALSYNC-HASH written once,
+    in the forms calsync writes them. None for anything else (damage, another writer, a
+    repeated local time): the caller reads that file with icalendar (`parse_previous`)."""
+    if not data.endswith(b"\r\n") or b"\n" in data.replace(b"\r\n", b""):
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    raw = text.split("\r\n")[:-1]
+    stamps: dict[str, Stamp] = {}
+    past: list[PastEvent] = []
+    offsets = [0]  # byte offset of each raw line, to copy an event verbatim
+    for line in raw:
+        offsets.append(offsets[-1] + len(line.encode("utf-8")) + 2)
+    depth: list[str] = []
+    prodid = ""
+    event: dict[str, tuple[str, str]] = {}
+    begin = 0
+    index = 0
+    while index < len(raw):
+        first = index
+        logical = raw[index]
+        index += 1
+        while index < len(raw) and raw[index][:1] in (" ", "\t"):
+            logical += raw[index][1:]
+            index += 1
+        head, colon, value = logical.partition(":")
+        name, _, params = head.partition(";")
+        name = name.upper()
+        if not colon or not _NAME.match(name) or '"' in params:
+            return None
+        if name in ("BEGIN", "END") and (value != value.upper() or params):
+            return None
+        if name == "BEGIN":
+            if not depth and value != "VCALENDAR" or depth and value == "VCALENDAR":
+                return None
+            if value == "VEVENT":
+                if depth != ["VCALENDAR"]:
+                    return None
+                event, begin = {}, first
+            depth.append(value)
+        elif name == "END":
+            if not depth or depth.pop() != value:
+                return None
+            if value == "VEVENT":
+                scanned = _scanned_event(event, plan_id)
+                if scanned is None:
+                    return None
+                if scanned:
+                    uid, stamp, start, zones = scanned
+                    stamps[uid] = stamp
+                    if start < range_start:
+                        chunk = data[offsets[begin] : offsets[index]]
+                        past.append(PastEvent(chunk, start.year, zones))
+            elif not depth and (index != len(raw) or not prodid.startswith("-//calsync//")):
+                return None
+        elif not depth:
+            return None
+        elif depth == ["VCALENDAR"] and name == "PRODID":
+            prodid = value
+        elif depth[-1] == "VEVENT" and name in _READ:
+            if name in event:
+                return None
+            event[name] = (params, value)
+    if depth or not raw:
+        return None
+    return Previous(stamps, tuple(past))
+
+
+def _scanned_event(
+    event: Mapping[str, tuple[str, str]], plan_id: str
+) -> tuple[str, Stamp, datetime, frozenset[str]] | tuple[()] | None:
+    """What `_checked` finds in one scanned event; () for another plan's event; None
+    when the event is not in the plain form (the whole file is then read by icalendar)."""
+    plan = event.get("X-CALSYNC-PLAN", ("", ""))
+    if plan[0] or "\\" in plan[1]:
+        return None
+    if plan[1] != plan_id:
+        return ()
+    uid, dtstamp, start = event.get("UID"), event.get("DTSTAMP"), event.get("DTSTART")
+    sequence, fingerprint = event.get("SEQUENCE", ("", "0")), event.get("X-CALSYNC-HASH", ("", ""))
+    if uid is None or dtstamp is None or start is None or dtstamp[0] or sequence[0]:
+        return None
+    if uid[0] or fingerprint[0] or "\\" in uid[1] + fingerprint[1]:
+        return None
+    if not _WHOLE.match(sequence[1]):
+        return None
+    stamp = _instant("", dtstamp[1])
+    begins = _instant(*start)
+    zones = frozenset(
+        p.removeprefix("TZID=") for p in (start[0], event.get("DTEND", ("",))[0]) if p
+    )
+    if "DTEND" in event and _instant(*event["DTEND"]) is None:
+        return None
+    if stamp is None or stamp.tzinfo is not _UTC or begins is None:
+        return None
+    return uid[1], Stamp(fingerprint[1], int(sequence[1]), stamp), begins, zones
+
+
+def _instant(params: str, value: str) -> datetime | None:
+    """A DATE-TIME in UTC (`...Z`, no parameters) or local to `TZID=<IANA zone>`, unless
+    it is a local time that occurs twice (see `instants.misread`); None for anything else."""
+    match = _STAMP.match(value)
+    if match is None or bool(match[7]) == bool(params):
+        return None
+    if params:
+        if not params.startswith("TZID=") or ";" in params:
+            return None
+        try:
+            zone = ZoneInfo(params.removeprefix("TZID="))
+        except (ValueError, OSError, ZoneInfoNotFoundError):
+            return None
+    else:
+        zone = _UTC
+    try:
+        instant = datetime(*(int(part) for part in match.groups()[:6]), tzinfo=zone)
+    except ValueError:
+        return None
+    if instant.replace(fold=1).utcoffset() != instant.utcoffset():
+        return None
+    return instant
 
 
 def _checked(event: Event, line: Callable[[str], int], source: str) -> tuple[str, Stamp, datetime]:
@@ -151,9 +309,9 @@ def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> tupl
     years: set[int] = set()
     zones: set[str] = set()
     for event in previous.past if previous else ():
-        chunks.append(event.to_ical())
-        years.add(event.decoded("DTSTART").year)
-        zones.update(_zones_of(event))
+        chunks.append(event.text)
+        years.add(event.year)
+        zones.update(event.zones)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for occurrence in schedule.occurrences:
         content = event_content(occurrence, schedule.conflicts_for(occurrence.key))
