@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ class PastEvent:
 class Previous:
     stamps: Mapping[str, Stamp]
     past: tuple[PastEvent, ...]  # this plan's events before the new range, kept verbatim
+    # The exact text of this plan's other events by UID (from the scanner only): an
+    # unchanged event is copied from here when it is what `_event` would write (`_plain`).
+    written: Mapping[str, bytes] = field(default_factory=dict)
 
 
 class DamagedFile(BadInput):
@@ -119,6 +122,7 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
     raw = text.split("\r\n")[:-1]
     stamps: dict[str, Stamp] = {}
     past: list[PastEvent] = []
+    written: dict[str, bytes] = {}
     offsets = [0]  # byte offset of each raw line, to copy an event verbatim
     for line in raw:
         offsets.append(offsets[-1] + len(line.encode("utf-8")) + 2)
@@ -159,9 +163,11 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
                 if scanned:
                     uid, stamp, start, zones = scanned
                     stamps[uid] = stamp
+                    chunk = data[offsets[begin] : offsets[index]]
                     if start < range_start:
-                        chunk = data[offsets[begin] : offsets[index]]
                         past.append(PastEvent(chunk, start.year, zones))
+                    else:
+                        written[uid] = chunk
             elif not depth and (index != len(raw) or not prodid.startswith("-//calsync//")):
                 return None
         elif not depth:
@@ -174,7 +180,7 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
             event[name] = (params, value)
     if depth or not raw:
         return None
-    return Previous(stamps, tuple(past))
+    return Previous(stamps, tuple(past), written)
 
 
 def _scanned_event(
@@ -305,6 +311,7 @@ def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> tupl
     """Serialise event by event, so a ten-year file never holds every event object at once."""
     plan = schedule.plan
     stamps = previous.stamps if previous else {}
+    written = previous.written if previous else {}
     chunks: list[bytes] = []
     years: set[int] = set()
     zones: set[str] = set()
@@ -316,7 +323,12 @@ def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> tupl
     for occurrence in schedule.occurrences:
         content = event_content(occurrence, schedule.conflicts_for(occurrence.key))
         before = stamps.get(content.uid)
-        chunks.append(_event(content, before, now).to_ical())
+        old = written.get(content.uid)
+        if old is not None and before is not None and before.fingerprint == content.fingerprint:
+            plain = _plain(content, before)  # what `_event` writes, without its objects
+            chunks.append(old if old == plain else _event(content, before, now).to_ical())
+        else:
+            chunks.append(_event(content, before, now).to_ical())
         years.add(occurrence.start.year)
         zones.add(content.timezone)
         if before is None:
@@ -381,6 +393,83 @@ def _event(content: EventContent, before: Stamp | None, now: datetime) -> Event:
         alarm.add("TRIGGER", timedelta(minutes=-content.reminder))
         event.add_component(alarm)
     return event
+
+
+def _plain(content: EventContent, before: Stamp) -> bytes:
+    """The text `_event` writes for an unchanged event, predicted without building it.
+
+    Only compared with the previous file's text of that event: equal, the old text is
+    copied; a wrong prediction only costs the time of building the event."""
+    lines = [
+        "SUMMARY:" + _escaped(content.summary),
+        "DTSTART" + _when(as_written(content.start)),
+        "DTEND" + _when(as_written(content.end)),
+        "DTSTAMP" + _when(before.dtstamp),
+        "UID:" + _escaped(content.uid),
+        f"SEQUENCE:{before.sequence}",
+        "CATEGORIES:" + ",".join(_escaped(c) for c in content.categories),
+        "DESCRIPTION:" + _escaped(content.description),
+        *(["LOCATION:" + _escaped(content.location)] if content.location else []),
+        "STATUS:CONFIRMED",
+        "TRANSP:OPAQUE",
+        "X-CALSYNC-HASH:" + _escaped(content.fingerprint),
+        "X-CALSYNC-KEY:" + _escaped(content.key),
+        "X-CALSYNC-PLAN:" + _escaped(content.plan),
+    ]
+    if content.reminder is not None:
+        summary = _escaped(content.summary)
+        trigger = _trigger(content.reminder)
+        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{summary}", trigger, "END:VALARM"]
+    body = "".join(_fold(line) + "\r\n" for line in lines)
+    return f"BEGIN:VEVENT\r\n{body}END:VEVENT\r\n".encode()
+
+
+def _escaped(text: str) -> str:
+    """A TEXT value as RFC 5545 3.3.11 escapes it."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def _when(value: datetime) -> str:
+    """A DATE-TIME property's parameters and value: UTC as `...Z`, else with its TZID."""
+    if value.tzinfo in (UTC, _UTC):
+        return value.strftime(":%Y%m%dT%H%M%SZ")
+    return f";TZID={value.tzinfo}:{value:%Y%m%dT%H%M%S}"
+
+
+@lru_cache(maxsize=64)
+def _trigger(minutes: int) -> str:
+    alarm = Alarm()
+    alarm.add("TRIGGER", timedelta(minutes=-minutes))
+    return str(alarm.content_line("TRIGGER", alarm["TRIGGER"]))
+
+
+def _fold(line: str) -> str:
+    """A content line folded at 75 octets, never after a lone backslash (as icalendar does)."""
+    if len(line) < 75 // 4 or len(line.encode()) < 75:
+        return line
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in line:
+        width = len(char.encode())
+        if current and size + width >= 75:
+            if len(current) > 1 and current[-1] in "\\^":
+                carried = current.pop()
+                parts.append("".join(current))
+                current, size = [carried], len(carried.encode())
+            else:
+                parts.append("".join(current))
+                current, size = [], 0
+        current.append(char)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
 
 
 def export(schedule: Schedule, path: Path, now: datetime) -> Export:
