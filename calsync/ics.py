@@ -81,7 +81,7 @@ def parse_previous(data: bytes, plan_id: str, range_start: datetime, source: str
     and the reader of any file the scanner leaves alone (with its file:line messages)."""
     try:
         calendar = Calendar.from_ical(data)
-    except ValueError as err:
+    except (ValueError, TypeError) as err:  # TypeError: a parameter icalendar cannot apply
         raise NotOurFile(f"{source} is not an iCalendar file ({err})") from None
     if not str(calendar.get("PRODID", "")).startswith("-//calsync//"):
         raise NotOurFile(f"{source} was not written by calsync; refusing to overwrite it")
@@ -140,9 +140,10 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
             index += 1
         head, colon, value = logical.partition(":")
         name, _, params = head.partition(";")
-        name = name.upper()
-        if not colon or not _NAME.match(name) or '"' in params:
+        if not colon or not _NAME.match(name) or name != name.upper() or '"' in params:
             return None
+        if params and not (name in ("DTSTART", "DTEND") or params == "VALUE=DURATION"):
+            return None  # calsync writes no other parameters
         if name in ("BEGIN", "END") and (value != value.upper() or params):
             return None
         if name == "BEGIN":
