@@ -370,6 +370,78 @@ def caldav_cost(weeks: int) -> list[Row]:
     return rows
 
 
+# --- 5. calsync fit -------------------------------------------------------------------------
+
+
+def fit_cost(reps: int) -> list[Row]:
+    """The rider's week (templates/rider-fit.yaml) and a 4-week block, next to the start-up floor."""
+    exe = calsync_exe()
+    rider = ROOT / "templates" / "rider-fit.yaml"
+    floor = median_time(command(sys.executable, "-c", "import icalendar, yaml"), reps)
+    base = f"{floor * 1000:.0f} ms (import icalendar, yaml)"
+    rows = []
+    cases = (
+        ("calsync fit, one week, best week only", (exe, "fit", str(rider), "--from", "2026-12-07", "--no-trade-offs"), 1.0),
+        ("calsync fit, one week, with every trade-off", (exe, "fit", str(rider), "--from", "2026-12-07"), None),
+        ("4 weeks in a row, each with its own busy time", (sys.executable, str(ROOT / "bench" / "fit_block.py")), 5.0),
+    )  # fmt: skip
+    for case, args, limit in cases:
+        done = subprocess.run(args, capture_output=True, check=False)
+        if done.returncode not in (0, 3):
+            raise RuntimeError(f"fit {case}: {done.stderr.decode()}")
+        took = median_time(command(*args), reps)
+        rows.append(
+            Row(
+                "fit",
+                case,
+                f"{took:.2f} s",
+                base,
+                f"+{took - floor:.2f} s",
+                f"adds < {limit:.0f} s" if limit else "",
+                None if limit is None else took - floor < limit,
+            )
+        )
+    from calsync.fit import Problem, best_week
+    from calsync.loader import load_plan
+
+    plan = load_plan(rider)
+    assert plan.fit is not None
+    problem = Problem(plan, plan.fit, date(2026, 12, 7))
+    best_week(problem)  # the solver imported and warm
+    solving = median_time(lambda: best_week(problem), reps)
+    rows.append(
+        Row(
+            "fit",
+            "the best week alone, in process (three proven optima)",
+            f"{solving * 1000:.0f} ms",
+            "",
+            "",
+            "< 1 s",
+            solving < 1,
+        )
+    )
+    solver = median_time(command(sys.executable, "-c", "import highspy, numpy"), reps)
+    rows.append(Row("fit", "import highspy, numpy", f"{solver * 1000:.0f} ms", base, "", "", None))
+    probe = (
+        "import sys; from click.testing import CliRunner; from calsync.cli import cli; "
+        f"CliRunner().invoke(cli, ['validate', {str(rider)!r}]); "
+        "print(int('highspy' in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    rows.append(
+        Row(
+            "fit",
+            "highspy imported by validate",
+            "yes" if loaded.stdout.strip() == "1" else "no",
+            "",
+            "",
+            "no",
+            loaded.stdout.strip() == "0",
+        )
+    )
+    return rows
+
+
 # --- the table ---------------------------------------------------------------------------
 
 
@@ -402,6 +474,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, one repetition")
+    parser.add_argument("--only", choices=["fit"], help="one section, printed (nothing written)")
     parser.add_argument(
         "--output",
         type=Path,
@@ -410,6 +483,9 @@ def main() -> None:
     )
     options = parser.parse_args()
     reps = 1 if options.quick else 5
+    if options.only == "fit":
+        print(f"Measured on {machine()}; median of {reps}.\n\n{table(fit_cost(reps))}")
+        return
     sizes = [("4 weeks", 4), ("1 year", 52)] + ([] if options.quick else [("10 years", 520)])
     weeks, latency = (4, 0.005) if options.quick else (52, 0.05)
     rows = [
@@ -417,6 +493,7 @@ def main() -> None:
         *export_scaling(reps, sizes),
         *google_cost(weeks, latency),
         *caldav_cost(weeks),
+        *fit_cost(reps),
     ]
     heading = f"Measured on {machine()}; {'quick mode' if options.quick else f'median of {reps}'}; Google latency {latency * 1000:.0f} ms per request."
     text = f"# calsync benchmarks\n\n{heading}\n\n{table(rows)}\n"

@@ -35,7 +35,11 @@ class CalsyncGroup(click.Group):
     listed in --help), so every other command starts without them.
     """
 
-    LAZY = {"refresh": "calsync.refresh:refresh_command", "cron": "calsync.refresh:cron_command"}
+    LAZY = {
+        "refresh": "calsync.refresh:refresh_command",
+        "cron": "calsync.refresh:cron_command",
+        "fit": "calsync.fit_command:fit_command",
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
@@ -350,7 +354,7 @@ def ics(
 
 @cli.group()
 def sync() -> None:
-    """Keep a calendar in step with a plan (Google Calendar, CalDAV)."""
+    """Keep a calendar in step with a plan (Google Calendar, CalDAV, intervals.icu)."""
 
 
 def sync_options(command: Callable) -> Callable:
@@ -614,6 +618,59 @@ def sync_caldav(
     report = caldav_target(
         plan, request, url, calendar, username, password, busy_calendars, insecure
     )
+    finish_sync(report, options["as_json"], options["fail_on"])
+
+
+@sync.command("intervals")
+@plan_argument
+@click.option("--athlete", default="0", show_default=True, help="Athlete id; 0 is the key's owner.")
+@click.option(
+    "--api-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A file whose first line is the API key (intervals.icu Settings, Developer Settings).",
+)
+@click.option(
+    "--api-key-env",
+    metavar="NAME",
+    default=None,
+    help="An environment variable holding the API key.",
+)
+@click.option(
+    "--keyring", "use_keyring", is_flag=True, help="Read the API key from the system keyring."
+)
+@click.option(
+    "--ride-type",
+    type=click.Choice(["Ride", "VirtualRide"]),
+    default="Ride",
+    show_default=True,
+    help="The intervals.icu type of the plan's rides.",
+)
+@click.option(
+    "--indoor",
+    metavar="SESSION",
+    multiple=True,
+    help="A session of the plan ridden indoors, as a VirtualRide (repeatable).",
+)
+@sync_options
+def sync_intervals(
+    plan_path: Path,
+    athlete: str,
+    api_key_file: Path | None,
+    api_key_env: str | None,
+    use_keyring: bool,
+    ride_type: str,
+    indoor: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """Put the plan's sessions into intervals.icu as planned workouts and keep them in step."""
+    from .intervals_sync import check_athlete, intervals_target, resolve_api_key
+
+    check_athlete(athlete)
+    plan = load_plan(plan_path)
+    request = SyncRequest.from_options(options, plan)
+    api_key = resolve_api_key(api_key_file, api_key_env, use_keyring)
+    report = intervals_target(plan, request, athlete, api_key, ride_type, indoor)
     finish_sync(report, options["as_json"], options["fail_on"])
 
 

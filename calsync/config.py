@@ -24,6 +24,10 @@ is always named so the message stays useful when the scan misses.
     url = "https://caldav.fastmail.com/dav/calendars/user/me@fastmail.com/"
     username = "me@fastmail.com"
     password_file = "~/.config/calsync/fastmail-password"
+
+    [[target]]
+    type = "intervals"
+    api_key_file = "~/.config/calsync/intervals-key"   # or api_key_env, or keyring = true
 """
 
 from __future__ import annotations
@@ -41,12 +45,17 @@ from .loader import InvalidValue, PlanError, Problem, decode_text
 
 MAX_WEEKS = 52
 DEFAULT_WEEKS = 4
-TARGET_TYPES = ("ics", "google", "caldav")
+TARGET_TYPES = ("ics", "google", "caldav", "intervals")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PASSWORD_INLINE = (
     "a password is never written in the config (it is often shared or committed): "
     "use password_file = a file readable by you only, password_env = the name of an "
     "environment variable, or keyring = true"
+)
+API_KEY_INLINE = (
+    "an API key is never written in the config (it is often shared or committed): use "
+    "api_key_file = a file readable by you only, api_key_env = the name of an environment "
+    "variable, or keyring = true"
 )
 
 
@@ -78,7 +87,18 @@ class CalDAVTarget:
     insecure: bool = False
 
 
-Target = IcsTarget | GoogleTarget | CalDAVTarget
+@dataclass(frozen=True)
+class IntervalsTarget:
+    name: str | None
+    athlete: str = "0"  # the API key's owner
+    api_key_file: Path | None = None
+    api_key_env: str | None = None
+    keyring: bool = False
+    ride_type: str = "Ride"
+    indoor: tuple[str, ...] = ()
+
+
+Target = IcsTarget | GoogleTarget | CalDAVTarget | IntervalsTarget
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -245,7 +265,12 @@ class _ConfigReader:
             return None
         if "password" in table:
             self.fail(index, "password", PASSWORD_INLINE)
-        read = {"ics": self._ics, "google": self._google, "caldav": self._caldav}[kind]
+        read = {
+            "ics": self._ics,
+            "google": self._google,
+            "caldav": self._caldav,
+            "intervals": self._intervals,
+        }[kind]
         target = read(index, table)
         return target if len(self.problems) == before else None
 
@@ -310,6 +335,27 @@ class _ConfigReader:
             insecure=bool(self._value(index, table, "insecure", _flag)),
         )
         return target if url is not None else None
+
+    def _intervals(self, index: int, table: dict[str, Any]) -> Target:
+        secrets = ("api_key_file", "api_key_env", "keyring")
+        self._unknown(
+            index, table, {"type", "name", "athlete", "ride_type", "indoor", "api_key", *secrets}
+        )
+        if "api_key" in table:
+            self.fail(index, "api_key", API_KEY_INLINE)
+        given = [k for k in secrets if k in table and table[k] is not False]
+        if len(given) != 1:
+            found = f" (found {', '.join(given)})" if given else ""
+            self.fail(index, None, f"give one of api_key_file, api_key_env, keyring = true{found}")
+        return IntervalsTarget(
+            name=self._value(index, table, "name", _text),
+            athlete=self._value(index, table, "athlete", _athlete) or "0",
+            api_key_file=self._value(index, table, "api_key_file", self._path),
+            api_key_env=self._value(index, table, "api_key_env", _env_name),
+            keyring=bool(self._value(index, table, "keyring", _flag)),
+            ride_type=self._value(index, table, "ride_type", _ride_type) or "Ride",
+            indoor=self._value(index, table, "indoor", _sessions) or (),
+        )
 
     # values --------------------------------------------------------------------------
 
@@ -389,6 +435,32 @@ def _url(value: Any) -> str:
     if not re.match(r"^https?://[^/\s]+", text):
         raise InvalidValue(f"expected an http:// or https:// address, got '{text}'")
     return text
+
+
+def _athlete(value: Any) -> str:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else _text(value)
+    if not re.fullmatch(r"0|i?[0-9]+", text):
+        raise InvalidValue(
+            f"expected 0 (the API key's owner) or an athlete id like i12345, got '{text}'"
+        )
+    return text
+
+
+def _ride_type(value: Any) -> str:
+    text = _text(value)
+    if text not in ("Ride", "VirtualRide"):
+        raise InvalidValue(f"expected 'Ride' or 'VirtualRide', got '{text}'")
+    return text
+
+
+def _sessions(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise InvalidValue(
+            f'expected a list of session names, e.g. ["intervals"], got {_describe(value)}'
+        )
+    for item in value:
+        _text(item)
+    return tuple(value)
 
 
 def _env_name(value: Any) -> str:

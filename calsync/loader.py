@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .fitspec import FitReader, FitSpec
 from .model import (
     FOCUS_GROUPS,
     WEEKDAYS,
@@ -246,8 +247,10 @@ class _PlanReader:
         top = self.r.mapping(
             root,
             "",
-            required=("plan", "timezone", "starts", "sessions", "week"),
+            required=("plan", "timezone", "starts", "sessions"),
             optional=(
+                "week",
+                "fit",
                 "title",
                 "goal",
                 "reminder",
@@ -272,6 +275,12 @@ class _PlanReader:
         if "sessions" in top:
             self._sessions(top["sessions"], reminder)
         week = self._week(top["week"]) if "week" in top else None
+        fit = self._fit(top["fit"]) if "fit" in top else None
+        if "week" not in top:
+            if "fit" in top:
+                week = ((),) * 7  # no week yet: `calsync fit --write` makes one
+            else:
+                self.r.fail(root, "", "missing required key 'week' (or 'fit', to have one made)")
         rules = self._rules(top.get("rules"), goal or Goal.BALANCED)
         cycle = self._cycle(top["cycle"]) if "cycle" in top else ()
         exceptions = self._exceptions(top["exceptions"]) if "exceptions" in top else ()
@@ -290,6 +299,7 @@ class _PlanReader:
             cycle=cycle,  # type: ignore[arg-type]
             exceptions=exceptions,  # type: ignore[arg-type]
             source=self.source,
+            fit=fit,
         )
 
     # --- header ---
@@ -512,6 +522,12 @@ class _PlanReader:
         }.get(only or "", f"a time HH:MM or a window name (windows: {windows})")
         self.r.fail(node, path, f"'{value}' is not a time or a window (expected {expected})")
         return None
+
+    # --- fit: what the athlete wants in a week (calsync/fitspec.py) ---
+
+    def _fit(self, node: Node) -> FitSpec | None:
+        reader = FitReader(self.r, self.sessions, self.broken, self.windows, self._day)
+        return reader.read(node)
 
     # --- rules, cycle, exceptions ---
 

@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from .fitspec import FitSpec
 
 
 class Kind(StrEnum):
@@ -143,6 +147,7 @@ class Plan:
     cycle: tuple[Phase, ...] = ()
     exceptions: tuple[tuple[date, tuple[Entry, ...]], ...] = ()
     source: str = ""  # the file it was loaded from, for messages only
+    fit: FitSpec | None = None  # what the athlete wants in a week (`calsync fit`)
 
     @property
     def zone(self) -> ZoneInfo:

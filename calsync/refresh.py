@@ -24,7 +24,15 @@ import click
 
 from . import places
 from .clock import NOW_FORMATS
-from .config import CalDAVTarget, Config, GoogleTarget, IcsTarget, Target, load_config
+from .config import (
+    CalDAVTarget,
+    Config,
+    GoogleTarget,
+    IcsTarget,
+    IntervalsTarget,
+    Target,
+    load_config,
+)
 from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from .loader import PlanError
 from .model import Conflict, Level, Plan, Schedule
@@ -197,7 +205,7 @@ def ics_run(target: IcsTarget, name: str, schedule: Schedule, now: datetime) -> 
 
 
 def sync_run(
-    target: GoogleTarget | CalDAVTarget,
+    target: GoogleTarget | CalDAVTarget | IntervalsTarget,
     name: str,
     plan: Plan,
     schedule: Schedule,
@@ -211,6 +219,10 @@ def sync_run(
         report = google_target(
             plan, request, target.calendar, target.busy, target.token, target.service_account
         )
+    elif isinstance(target, IntervalsTarget):
+        from .intervals_sync import run_from_config
+
+        report = run_from_config(target, plan, request)
     else:
         report = caldav_run(target, plan, request)
     report = replace(report, target=name)
@@ -257,7 +269,8 @@ def caldav_run(target: CalDAVTarget, plan: Plan, request: SyncRequest) -> Any:
 
 
 def target_kind(target: Target) -> str:
-    return {IcsTarget: "ics", GoogleTarget: "google", CalDAVTarget: "caldav"}[type(target)]
+    kinds = {IcsTarget: "ics", GoogleTarget: "google", CalDAVTarget: "caldav"}
+    return {**kinds, IntervalsTarget: "intervals"}[type(target)]
 
 
 def target_label(target: Target, plan: Plan) -> str:
@@ -266,6 +279,8 @@ def target_label(target: Target, plan: Plan) -> str:
         return target.name
     if isinstance(target, IcsTarget):
         return f"ics {_tilde(target.path)}"
+    if isinstance(target, IntervalsTarget):
+        return "intervals.icu" + ("" if target.athlete == "0" else f" athlete {target.athlete}")
     return f"{target_kind(target)}:{target.calendar or plan.title}"
 
 
@@ -413,6 +428,9 @@ def refresh_command(
         url = "https://caldav.example.com/dav/"
         username = "me@example.com"    # password_file | password_env | keyring
         password_file = "~/.config/calsync/caldav-password"
+        [[target]]
+        type = "intervals"             # athlete, ride_type, indoor,
+        api_key_env = "INTERVALS_KEY"  # api_key_file | api_key_env | keyring
 
     Exit status: 0 fine, 1 a target failed, 2 bad config or plan, 3 conflicts at
     level error, 75 another refresh is running.

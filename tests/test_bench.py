@@ -19,6 +19,6 @@ def test_the_quick_benchmark_prints_every_section(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     table = out.read_text()
-    for section in ("| start-up |", "| export |", "| google |", "| caldav |"):
+    for section in ("| start-up |", "| export |", "| google |", "| caldav |", "| fit |"):
         assert section in table
     assert "first sync" in table and "no-op rerun" in table

@@ -213,11 +213,11 @@ def test_from_defaults_to_the_monday_of_this_week() -> None:
 # --- templates and init ---------------------------------------------------------------------------------------
 
 
-def test_templates_lists_the_three_shipped_plans_with_who_they_are_for() -> None:
+def test_templates_lists_the_four_shipped_plans_with_who_they_are_for() -> None:
     result = calsync("templates")
     assert result.exit_code == 0
     names = [line.split()[0] for line in result.stdout.splitlines()]
-    assert names == ["cycling-first", "hybrid-hypertrophy", "run-lift-ride"]
+    assert names == ["cycling-first", "hybrid-hypertrophy", "rider-fit", "run-lift-ride"]
     assert "for a rider who lifts for muscle growth" in result.stdout
 
 

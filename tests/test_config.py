@@ -146,7 +146,7 @@ BAD = {
     ),
     "unknown-type": (
         'plan = "p.yaml"\n[[target]]\ntype = "outlook"\n',
-        f"{S}:3: target[1].type: unknown target type 'outlook' (expected 'ics' | 'google' | 'caldav')",
+        f"{S}:3: target[1].type: unknown target type 'outlook' (expected 'ics' | 'google' | 'caldav' | 'intervals')",
     ),
     "missing-type": (
         'plan = "p.yaml"\n[[target]]\npath = "x.ics"\n',

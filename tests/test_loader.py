@@ -155,7 +155,9 @@ def test_the_template_exceptions_are_christmas_eve_ride_and_christmas_off(templa
     assert christmas_entries == ()
 
 
-@pytest.mark.parametrize("name", ["hybrid-hypertrophy", "cycling-first", "run-lift-ride"])
+@pytest.mark.parametrize(
+    "name", ["hybrid-hypertrophy", "cycling-first", "run-lift-ride", "rider-fit"]
+)
 def test_every_shipped_template_loads(templates_dir: Path, name: str) -> None:
     plan = load_plan(templates_dir / f"{name}.yaml")
     assert plan.id == name
