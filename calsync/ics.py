@@ -101,7 +101,7 @@ def parse_previous(data: bytes, plan_id: str, range_start: datetime, source: str
 _UTC = ZoneInfo("UTC")
 _NAME = re.compile(r"[A-Za-z0-9-]+\Z")
 _STAMP = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)\Z")
-_WHOLE = re.compile(r"\d{1,9}\Z")
+_WHOLE = re.compile(r"(0|[1-9]\d{0,8})\Z")  # as icalendar writes it back
 _READ = frozenset(
     {"UID", "DTSTAMP", "DTSTART", "DTEND", "SEQUENCE", "X-CALSYNC-PLAN", "X-CALSYNC-HASH"}
 )

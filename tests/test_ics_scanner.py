@@ -171,6 +171,7 @@ LINE_DAMAGE = st.sampled_from(
         lambda line: line.replace(b"TZID=", b"TZID=Mars/"),
         lambda line: line.replace(b":", b";VALUE=DATE:", 1),
         lambda line: line.replace(b":0", b":+0", 1),
+        lambda line: line.replace(b":0", b":00", 1),
         lambda line: b" " + line,  # folded into the line before
         lambda line: line[: len(line) // 2],
     ]
