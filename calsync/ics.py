@@ -138,6 +138,10 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
         while index < len(raw) and raw[index][:1] in (" ", "\t"):
             logical += raw[index][1:]
             index += 1
+        if (index - first > 1 or len(logical) > 18) and "\r\n".join(raw[first:index]) != _fold(
+            logical
+        ):
+            return None  # folded otherwise than icalendar folds it: it would write it back so
         head, colon, value = logical.partition(":")
         name, _, params = head.partition(";")
         if not colon or not _NAME.match(name) or name != name.upper() or '"' in params:
