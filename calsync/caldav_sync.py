@@ -176,7 +176,22 @@ def _server(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
+# What OpenSSL says when the other end answers a TLS hello in plain text (HTTP).
+_PLAIN_TEXT = (
+    "WRONG_VERSION_NUMBER",
+    "wrong version number",
+    "record layer failure",
+    "http request",
+)
+
+
 def _connection_message(url: str, err: Exception) -> str:
+    if isinstance(err, http.exceptions.SSLError) and any(s in str(err) for s in _PLAIN_TEXT):
+        plain = urlsplit(url)._replace(scheme="http").geturl()
+        return (
+            f"the server at {_server(url)} does not speak TLS at this address "
+            f"(a plain-HTTP server? then the URL is {public_url(plain)})"
+        )
     if isinstance(err, http.exceptions.SSLError):
         return (
             f"the TLS certificate of {_server(url)} could not be verified; fix the server's "
@@ -993,6 +1008,8 @@ def resolve_password(
         return value
     if use_keyring:
         return _from_keyring(username, url)
+    if username:
+        raise PasswordError("no password given: use --password-file, --password-env or --keyring")
     return None
 
 
@@ -1029,6 +1046,10 @@ def make_client(
         url=url,
         username=username,
         password=password,
+        # credentials go with the first request, not only after a 401: a server that
+        # lets anyone in (Radicale with auth none) otherwise never learns who the
+        # user is, and the principal URL the user gave does not exist for nobody
+        auth_type="basic" if username and password else None,
         ssl_verify_cert=not insecure,
         timeout=timeout,
         enable_rfc6764=False,  # the URL is given: no DNS discovery behind the user's back

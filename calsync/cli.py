@@ -25,7 +25,15 @@ from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_USAGE, BadInput, Failure
 from .expand import expand, monday
 from .loader import PlanError, load_plan
 from .model import Busy, InputWarning, Level, Plan, Schedule
-from .report import conflict_lines, input_warning_lines, schedule_json, totals_line, week_grid
+from .report import (
+    FORMAT,
+    conflict_lines,
+    input_warning_lines,
+    plural,
+    schedule_json,
+    totals_line,
+    week_grid,
+)
 
 
 class CalsyncGroup(click.Group):
@@ -52,7 +60,13 @@ class CalsyncGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # a reader that went away is seen here, not at exit
+        except KeyboardInterrupt:
+            click.echo("calsync: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except PlanError as err:
             for problem in err.problems:
                 click.echo(str(problem), err=True)
@@ -61,9 +75,10 @@ class CalsyncGroup(click.Group):
             click.echo(f"calsync: {err}", err=True)
             ctx.exit(err.exit_code)
         except BrokenPipeError:
-            # `calsync show | head`: the reader has gone, so has the need to print.
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-            ctx.exit(EXIT_FAILURE)
+            # `calsync show | head`: the reader has gone, so has the need to print;
+            # that is what the reader wanted, not a failure.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except OSError as err:
             click.echo(
                 f"calsync: {err.strerror or err}: {err.filename or ''}".rstrip(": "), err=True
@@ -71,13 +86,64 @@ class CalsyncGroup(click.Group):
             ctx.exit(EXIT_FAILURE)
 
 
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a process ended by SIGINT
+
+
 @click.group(cls=CalsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="calsync")
-def cli() -> None:
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colours in the output; auto: on a terminal, unless NO_COLOR is set or TERM=dumb.",
+)
+@click.pass_context
+def cli(ctx: click.Context, color: str) -> None:
     """Training plans for people who lift and ride, checked and put in their calendar."""
+    if color == "always":
+        ctx.color = True
+    elif color == "never" or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        ctx.color = False
 
 
 # --- shared options ---------------------------------------------------------------
+
+
+class Day(click.ParamType):
+    """`--from`: 2026-11-30, today, tomorrow, a weekday name, +2w (calsync/dates.py)."""
+
+    name = "date"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """A date as a datetime; a word (`fri`, `+2w`) checked and kept, for `first_day`
+        to count from the command's today (which --now may set)."""
+        if isinstance(value, datetime):
+            return value
+        from .dates import parse_day
+
+        try:  # whether a word is a date does not depend on the day it is counted from
+            parse_day(str(value), date(2000, 1, 3))
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+        text = str(value).strip()
+        if len(text) == 10 and text[4] == "-":
+            return datetime.combine(date.fromisoformat(text), datetime.min.time())
+        return text.lower()
+
+
+def first_day(from_: Any, today: date) -> date | None:
+    """--from as a date: a date as given, or a word (`fri`, `+2w`) counted from today."""
+    if from_ is None:
+        return None
+    if isinstance(from_, datetime):
+        return from_.date()
+    from .dates import parse_day
+
+    return parse_day(str(from_), today)
 
 
 @dataclass(frozen=True)
@@ -94,6 +160,7 @@ def now_option(command: Callable) -> Callable:
     return click.option(
         "--now",
         type=click.DateTime(formats=[*NOW_FORMATS, "%Y-%m-%d"]),
+        metavar="YYYY-MM-DD[THH:MM[:SS][+HH:MM]]",
         default=None,
         help="Take this instant as now (YYYY-MM-DDTHH:MM[:SS][+HH:MM]; no offset: the plan's "
         "zone). Default: SOURCE_DATE_EPOCH, else the clock.",
@@ -103,14 +170,20 @@ def now_option(command: Callable) -> Callable:
 def range_options(command: Callable) -> Callable:
     command = now_option(command)
     command = click.option(
-        "--weeks", type=click.IntRange(1, 520), default=4, show_default=True, help="How many weeks."
+        "--weeks",
+        type=click.IntRange(1, 520),
+        metavar="N",
+        default=4,
+        show_default=True,
+        help="How many weeks (1 to 520).",
     )(command)
     command = click.option(
         "--from",
         "from_",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
+        type=Day(),
         default=None,
-        help="First day (YYYY-MM-DD); default: Monday of this week (see --now).",
+        help="First day: YYYY-MM-DD, today, tomorrow, a weekday (fri) or +2w, counted "
+        "from --now; default: Monday of this week.",
     )(command)
     return command
 
@@ -140,7 +213,8 @@ plan_argument = click.argument("plan_path", metavar="PLAN", type=click.Path(path
 
 def make_range(from_: datetime | None, weeks: int, now: datetime, plan: Plan) -> Range:
     """From --from, else from the Monday of the week `now` falls in, where the athlete lives."""
-    start = from_.date() if from_ else monday(today_in(now, plan.zone))
+    today = today_in(now, plan.zone)
+    start = first_day(from_, today) or monday(today)
     return Range(start, weeks)
 
 
@@ -189,8 +263,14 @@ def echo_json(doc: Any) -> None:
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
+def terminal_width(err: bool = False) -> int | None:
+    """Columns to wrap to on a terminal (COLUMNS, else its size); None (no wrap) in a pipe."""
+    stream = sys.stderr if err else sys.stdout
+    return shutil.get_terminal_size().columns if stream.isatty() else None
+
+
 def echo_conflicts(schedule: Schedule, err: bool = False) -> None:
-    for line in conflict_lines(schedule.conflicts):
+    for line in conflict_lines(schedule.conflicts, terminal_width(err)):
         click.echo(line, err=err)
 
 
@@ -213,7 +293,13 @@ def echo_load_table(schedule: Schedule, cycle: bool = False) -> None:
 @busy_option
 @fail_on_option
 def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> None:
-    """Load and check a plan over one whole cycle from its start."""
+    """Load and check a plan over one whole cycle from its start.
+
+    \b
+    Examples:
+      calsync validate my-plan.yaml
+      calsync validate my-plan.yaml --busy work.ics --fail-on warn
+    """
     plan = load_plan(plan_path)
     cycle_weeks = sum(p.weeks for p in plan.cycle) or 1
     last_exception = max((d for d, _ in plan.exceptions), default=plan.starts)
@@ -223,10 +309,14 @@ def validate(plan_path: Path, busy_files: tuple[Path, ...], fail_on: str) -> Non
     cycle = ", ".join(f"{p.name} {p.weeks}w" for p in plan.cycle) or "none"
     click.echo(f"{plan_path}: plan '{plan.id}' ({plan.title}), {plan.timezone}, goal {plan.goal}")
     click.echo(
-        f"{len(plan.sessions)} sessions in the library, {per_week} a week; cycle: {cycle}; "
+        f"{plural(len(plan.sessions), 'session')} in the library, {per_week} a week; cycle: {cycle}; "
         f"{len(plan.exceptions)} exception{'s' * (len(plan.exceptions) != 1)}"
     )
     click.echo(totals_line(schedule))
+    from .checked import held
+
+    if held(schedule):
+        click.echo(held(schedule))
     echo_conflicts(schedule)
     echo_load_table(schedule, cycle=True)
     sys.exit(exit_status(schedule, fail_on))
@@ -245,9 +335,20 @@ def show(
     busy_files: tuple[Path, ...],
     fail_on: str,
 ) -> None:
-    """The weeks as a readable grid: days, times, titles, cycle phase, conflicts."""
-    schedule, _ = schedule_for(plan_path, from_, weeks, now, busy_files)
-    for line in week_grid(schedule):
+    """The weeks as a readable grid: days, times, titles, cycle phase, conflicts.
+
+    \b
+    Examples:
+      calsync show my-plan.yaml                       # this week and the next 3
+      calsync show my-plan.yaml --from +1w --weeks 1  # next week only
+    """
+    plan = load_plan(plan_path)
+    span = make_range(from_, weeks, instant(now, plan.zone), plan)
+    if span.start < plan.starts:
+        click.echo(f"The plan starts on {plan.starts:%a %d %b %Y}: showing from there.\n")
+        span = Range(plan.starts, weeks)
+    schedule = schedule_with_busy(plan, span, busy_files)
+    for line in week_grid(schedule, terminal_width()):
         click.echo(line)
     click.echo(totals_line(schedule))
     from .load_report import schedule_weeks, trend_line
@@ -273,7 +374,13 @@ def check(
     fail_on: str,
     as_json: bool,
 ) -> None:
-    """The conflict report for a range."""
+    """The conflict report for a range.
+
+    \b
+    Examples:
+      calsync check my-plan.yaml --from 2026-11-30 --weeks 8
+      calsync check my-plan.yaml --json | jq '.conflicts[].hint'
+    """
     schedule, _ = schedule_for(plan_path, from_, weeks, now, busy_files)
     if as_json:
         echo_json(schedule_json(schedule, sessions=False))
@@ -289,7 +396,7 @@ def check(
 @range_options
 @busy_option
 @fail_on_option
-@click.option("--json", "as_json", is_flag=True, required=True, help="Print the sessions as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="JSON (the default and only output).")
 def plan_command(
     plan_path: Path,
     from_: datetime | None,
@@ -299,7 +406,13 @@ def plan_command(
     fail_on: str,
     as_json: bool,
 ) -> None:
-    """The expanded sessions (and conflicts) as JSON."""
+    """The expanded sessions (and conflicts) as JSON.
+
+    \b
+    Examples:
+      calsync plan my-plan.yaml --from today --weeks 1
+      calsync plan my-plan.yaml | jq '.sessions[] | .start + " " + .title'
+    """
     schedule, _ = schedule_for(plan_path, from_, weeks, now, busy_files)
     echo_json(schedule_json(schedule, sessions=True))
     sys.exit(exit_status(schedule, fail_on))
@@ -331,6 +444,11 @@ def ics(
 
     DTSTAMP of new and changed events is the instant --now gives (else
     SOURCE_DATE_EPOCH, else the clock); unchanged events keep theirs.
+
+    \b
+    Examples:
+      calsync ics my-plan.yaml -o training.ics
+      calsync ics my-plan.yaml --weeks 12 --busy work.ics -o ~/public_html/training.ics
     """
     from .ics import export, render
 
@@ -341,7 +459,7 @@ def ics(
     else:
         done = export(schedule, output, stamp)
         click.echo(
-            f"wrote {output}: {done.created} new, {done.updated} changed, "
+            f"wrote {output}: {done.created} created, {done.updated} updated, "
             f"{done.unchanged} unchanged; {totals_line(schedule)}",
             err=True,
         )
@@ -363,16 +481,18 @@ def sync_options(command: Callable) -> Callable:
             click.option(
                 "--from",
                 "from_",
-                type=click.DateTime(formats=["%Y-%m-%d"]),
+                type=Day(),
                 default=None,
-                help="First day (default: today; see --now).",
+                help="First day: YYYY-MM-DD, today, tomorrow, a weekday (fri) or +2w, "
+                "counted from --now; default: today.",
             ),
             click.option(
                 "--weeks",
                 type=click.IntRange(1, 520),
+                metavar="N",
                 default=4,
                 show_default=True,
-                help="How many weeks ahead.",
+                help="How many weeks ahead (1 to 520).",
             ),
             click.option(
                 "--overwrite-edits",
@@ -409,12 +529,13 @@ class SyncRequest:
 
     @classmethod
     def from_options(cls, options: dict[str, Any], plan: Plan) -> SyncRequest:
-        day = options["from_"].date() if options["from_"] else None
+        moment = instant(options["now"], plan.zone)
+        day = first_day(options["from_"], today_in(moment, plan.zone))
         return cls.window(
             plan,
             day,
             options["weeks"],
-            instant(options["now"], plan.zone),
+            moment,
             overwrite_edits=options["overwrite_edits"],
             restore_deleted=options["restore_deleted"],
             annotate=not options["no_annotate"],
@@ -456,13 +577,13 @@ def finish_sync(report: Any, as_json: bool, fail_on: str) -> None:
     from .sync_report import change_lines, sync_json, sync_line
 
     if as_json:
-        echo_json(sync_json(report))
+        echo_json({"calsync": FORMAT, **sync_json(report)})
     else:
         if report.dry_run or report.failures:
             for line in change_lines(report):
                 click.echo(line)
         click.echo(sync_line(report))
-        for line in conflict_lines(report.conflicts):
+        for line in conflict_lines(report.conflicts, terminal_width()):
             click.echo(line)
     if report.failures:
         sys.exit(EXIT_FAILURE)
@@ -504,7 +625,13 @@ def sync_google(
     service_account: Path | None,
     **options: Any,
 ) -> None:
-    """Put the plan's sessions into a Google Calendar and keep them in step."""
+    """Put the plan's sessions into a Google Calendar and keep them in step.
+
+    \b
+    Examples:
+      calsync sync google my-plan.yaml --dry-run
+      calsync sync google my-plan.yaml --busy primary   # after: calsync auth google --busy
+    """
     plan = load_plan(plan_path)
     request = SyncRequest.from_options(options, plan)
     report = google_target(plan, request, calendar, busy_calendars, token, service_account)
@@ -530,6 +657,14 @@ def google_target(
     with writing("google", f"{root}\n{wanted}", label, request.dry_run):
         try:
             credentials = g.load_credentials(token or google_token(), service_account)
+            granted = getattr(credentials, "granted_scopes", None) or getattr(
+                credentials, "scopes", None
+            )
+            if busy_calendars and granted and g.BUSY_SCOPE not in granted:
+                raise BadInput(
+                    "the Google token does not allow reading free/busy time: sign in again "
+                    "with `calsync auth google --busy`"
+                )
             service = g.build_service(credentials, root)
             retry = g.Retry()
             calendar_id, created = g.find_or_create_calendar(
@@ -608,7 +743,15 @@ def sync_caldav(
     insecure: bool,
     **options: Any,
 ) -> None:
-    """Put the plan's sessions into a CalDAV calendar (iCloud, Fastmail, Nextcloud...)."""
+    """Put the plan's sessions into a CalDAV calendar (iCloud, Fastmail, Nextcloud...).
+
+    \b
+    Examples:
+      calsync sync caldav my-plan.yaml --url https://caldav.icloud.com/ --calendar Training \\
+          --username me@icloud.com --password-file ~/.config/calsync/icloud-password
+      calsync sync caldav my-plan.yaml --url http://127.0.0.1:5232/me/ --username me \\
+          --password-env RADICALE_PASSWORD --dry-run
+    """
     from .caldav_sync import caldav_target, check_url, resolve_password
 
     check_url(url)  # before any password is looked up for it
@@ -700,27 +843,59 @@ def auth() -> None:
     default=None,
     help="Where to save the token (default: the config folder).",
 )
-def auth_google(client_secrets: Path | None, no_browser: bool, token: Path | None) -> None:
-    """Sign in to Google once; the token is saved with mode 0600 and refreshed automatically."""
+@click.option("--busy", is_flag=True, help="Also read free/busy times (for sync --busy).")
+@click.option(
+    "--other-calendars",
+    is_flag=True,
+    help="Also write to calendars calsync did not create (--calendar primary, or yours).",
+)
+def auth_google(
+    client_secrets: Path | None,
+    no_browser: bool,
+    token: Path | None,
+    busy: bool,
+    other_calendars: bool,
+) -> None:
+    """Sign in to Google once; the token is saved with mode 0600 and refreshed automatically.
+
+    \b
+    Examples:
+      calsync auth google --client-secrets ~/Downloads/client_secret.json
+      calsync auth google --no-browser --busy     # on a server; read free/busy too
+    """
+    import webbrowser
+
     from google_auth_oauthlib.flow import InstalledAppFlow
-    from oauthlib.oauth2 import OAuth2Error
+    from oauthlib.oauth2 import MismatchingStateError, MissingCodeError, OAuth2Error
     from requests import RequestException
 
-    from .google_sync import SCOPES, save_token
+    from .google_sync import save_token, scopes_for
     from .places import google_client_secrets, google_token
 
     secrets = client_secrets or google_client_secrets()
     if not secrets.exists():
         raise BadInput(
             f"no OAuth client file at {secrets}: create a 'Desktop app' OAuth client in the Google Cloud "
-            "console, download its JSON and pass it with --client-secrets"
+            f"console, download its JSON and pass it with --client-secrets (or save it as {secrets})"
         )
     try:
-        flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=SCOPES)
+        flow = InstalledAppFlow.from_client_secrets_file(
+            str(secrets), scopes=scopes_for(busy, other_calendars)
+        )
     except (ValueError, KeyError, OSError) as err:
         raise BadInput(f"{secrets} is not an OAuth client file ({err})") from None
     try:
         credentials = _sign_in_by_hand(flow) if no_browser else _sign_in_with_browser(flow)
+    except webbrowser.Error:
+        raise Failure(
+            "there is no browser to open here: run `calsync auth google --no-browser` and "
+            "open the address it prints on any machine"
+        ) from None
+    except (MismatchingStateError, MissingCodeError):
+        raise BadInput(
+            "that is not the address Google redirected you to: copy the whole address from "
+            "the browser's address bar after allowing access (it starts with http://localhost:1/?state=)"
+        ) from None
     except OAuth2Error as err:
         raise Failure(f"Google refused the sign-in: {err.description or err.error}") from None
     except (RequestException, OSError) as err:
@@ -740,11 +915,14 @@ def _sign_in_by_hand(flow: Any) -> Any:
     )
     # The redirect goes to localhost, never over a network, so plain http is fine there.
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    # Google answers with every scope granted so far (say, --busy on an earlier sign-in).
+    os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
     flow.fetch_token(authorization_response=answer.strip())
     return flow.credentials
 
 
 def _sign_in_with_browser(flow: Any) -> Any:
+    os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")  # see _sign_in_by_hand
     return flow.run_local_server(port=0, prompt="consent", access_type="offline")
 
 
@@ -763,15 +941,25 @@ def shipped_templates() -> dict[str, Any]:
 
 
 def _template_summary(text: str) -> str:
+    """The first sentence of the comment the template opens with, however many lines."""
+    words = []
     for line in text.splitlines():
-        if line.startswith("#"):
-            return line.lstrip("# ").strip()
-    return ""
+        if not line.startswith("#"):
+            break
+        words.append(line.lstrip("# ").strip())
+    opening = " ".join(w for w in words if w)
+    end = opening.find(". ")
+    return opening if end < 0 else opening[: end + 1]
 
 
 @cli.command()
 def templates() -> None:
-    """List the shipped plan templates."""
+    """List the shipped plan templates.
+
+    \b
+    Example:
+      calsync templates && calsync init hybrid-hypertrophy my-plan.yaml
+    """
     for name, entry in shipped_templates().items():
         click.echo(f"{name:<22} {_template_summary(entry.read_text(encoding='utf-8'))}")
 
@@ -781,7 +969,13 @@ def templates() -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init(name: str, path: Path | None, force: bool) -> None:
-    """Copy the shipped template NAME to PATH (default: NAME.yaml) to start from."""
+    """Copy the shipped template NAME to PATH (default: NAME.yaml) to start from.
+
+    \b
+    Examples:
+      calsync init hybrid-hypertrophy                  # writes hybrid-hypertrophy.yaml
+      calsync init cycling-first ~/training/plan.yaml
+    """
     found = shipped_templates()
     if name not in found:
         raise BadInput(f"no template '{name}' (shipped: {', '.join(found)})")

@@ -72,13 +72,14 @@ def fingerprint(
 
 
 def warning_lines(conflicts: Iterable[Conflict]) -> list[str]:
-    lines = []
-    for c in conflicts:
-        if c.level is Level.OFF:
-            continue
-        hint = f" ({c.hint})" if c.hint else ""
-        lines.append(f"{WARNING} {c.level.value} {c.rule}: {c.message}{hint}")
-    return lines
+    """One line per conflict. The hint stays in the terminal and the JSON: it is checked
+    against the whole week and names other days, so in the event it would change (and
+    cost a write) whenever a neighbouring day does."""
+    return [
+        f"{WARNING} {c.level.value} {c.rule}: {c.message}"
+        for c in conflicts
+        if c.level is not Level.OFF
+    ]
 
 
 def event_content(

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .hints import World, with_hints
 from .model import Busy, Conflict, Entry, Level, Occurrence, Phase, Plan, RuleSetting, Schedule
 from .rules import (
     CycleWeek,
@@ -45,14 +46,19 @@ def expand(plan: Plan, start: date, end: date, busy: Iterable[Busy] = ()) -> Sch
     """
     settings = {s.id: s for s in plan.rules}
     intervals = sorted(busy, key=lambda b: (b.start, b.end))
-    context_start = max(monday(start) - DAY, plan.starts)
+    # the week before too: a hint for two hard days from a Sunday to a Monday may move
+    # the Sunday's session within its own week
+    context_start = max(monday(start) - 8 * DAY, plan.starts)
     context_end = monday(end - DAY) + 7 * DAY if end > start else start
     days: dict[date, list[Occurrence]] = {}
+    taken_on: dict[date, tuple[Busy, ...]] = {}
     conflicts: list[Conflict] = []
-    for day in _dates(context_start, context_end):
+    # one day past the last week: a hint that moves a session to a Sunday is judged
+    # against the Monday after it too
+    for day in _dates(context_start, context_end + DAY):
+        taken_on[day] = taken = _busy_on(intervals, day, plan.zone)
         entries = entries_on(plan, day)
         if entries:
-            taken = _busy_on(intervals, day, plan.zone)
             placed, notes = place_day(plan, day, entries, taken, settings)
             days[day] = placed
             conflicts += notes
@@ -61,8 +67,9 @@ def expand(plan: Plan, start: date, end: date, busy: Iterable[Busy] = ()) -> Sch
     conflicts += span_conflicts(days, weeks, settings)
     conflicts += plan_conflicts(cycle_weeks(plan), plan_weeks_in(plan, start, end), settings)
     in_range = tuple(o for d in sorted(days) if start <= d < end for o in days[d])
-    kept = tuple(sorted((c for c in conflicts if _relevant(c, start, end)), key=_conflict_order))
-    return Schedule(plan, start, end, in_range, kept)
+    kept = sorted((c for c in conflicts if _relevant(c, start, end)), key=_conflict_order)
+    world = World(settings, days, taken_on, plan.starts, plan.zone)
+    return Schedule(plan, start, end, in_range, with_hints(kept, world))
 
 
 def _dates(start: date, end: date) -> Iterable[date]:

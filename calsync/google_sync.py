@@ -13,17 +13,23 @@ import contextlib
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import google_auth_httplib2
-import httplib2
-from google.auth.exceptions import RefreshError, TransportError
-from googleapiclient.discovery import build
-from googleapiclient.errors import HttpError
-from googleapiclient.http import BatchHttpRequest
+# google-api-core warns on import, from a date that depends on the running Python's end
+# of life, that Google will stop supporting it: advice for developers, not for athletes,
+# and a line that would appear before calsync's own one-line messages from that day on.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\.")
+    import google_auth_httplib2
+    import httplib2
+    from google.auth.exceptions import RefreshError, TransportError
+    from googleapiclient.discovery import build
+    from googleapiclient.errors import HttpError
+    from googleapiclient.http import BatchHttpRequest
 
 from . import limits
 from .content import EventContent, fingerprint
@@ -42,6 +48,18 @@ SCOPES = [
     "https://www.googleapis.com/auth/calendar.events.owned",
     "https://www.googleapis.com/auth/calendar.freebusy",
 ]
+BUSY_SCOPE, OTHER_CALENDARS_SCOPE = SCOPES[3], SCOPES[2]
+
+
+def scopes_for(busy: bool = False, other_calendars: bool = False) -> list[str]:
+    """What `calsync auth google` asks for: calsync's own calendar always, the rest on request."""
+    return [
+        scope
+        for scope in SCOPES
+        if (scope != BUSY_SCOPE or busy) and (scope != OTHER_CALENDARS_SCOPE or other_calendars)
+    ]
+
+
 BATCH_LIMIT = 50
 DEFAULT_RETRY = Retry()
 PAGE_SIZE = 2500

@@ -23,7 +23,7 @@ from icalendar import Alarm, Calendar, Event, Timezone
 
 from .atomic import write_atomic
 from .content import EventContent, event_content
-from .errors import BadInput
+from .errors import BadInput, Failure
 from .instants import as_written, event_fingerprint, misread
 from .model import Schedule
 
@@ -479,17 +479,42 @@ def _fold(line: str) -> str:
 
 def export(schedule: Schedule, path: Path, now: datetime) -> Export:
     """Render over the previous file at `path` (if calsync wrote it) and replace it atomically,
-    holding the file's lock from the read to the rename (see `locks`)."""
+    holding the file's lock from the read to the rename (see `locks`).
+
+    Only a regular file is a previous calendar. Anything else (/dev/stdout, a pipe,
+    /dev/null) is simply written to, and a failed write is a `Failure` naming it.
+    """
     from .locks import writing
 
+    special = _not_a_file(path)
     with writing("ics", str(path.expanduser().absolute()), str(path)):
         previous = None
-        if path.exists():
+        if path.exists() and not special:
             first = schedule.plan.midnight(schedule.start)
             previous = read_previous(path.read_bytes(), schedule.plan.id, first, str(path))
         data, counts = _build(schedule, now, previous)
-        write_atomic(path, data)
+        if special:
+            _write_through(path, data)
+        else:
+            write_atomic(path, data)
         return counts
+
+
+def _write_through(path: Path, data: bytes) -> None:
+    try:
+        with path.open("wb") as out:
+            out.write(data)
+    except BrokenPipeError:
+        raise  # `-o /dev/stdout | head`: the reader has gone, not a failure
+    except OSError as err:
+        raise Failure(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def _not_a_file(path: Path) -> bool:
+    """A device, a pipe or a terminal, under whatever name (/dev/stdout links to /proc)."""
+    if path.exists() and not path.is_file():
+        return True
+    return str(path.resolve()).startswith(("/dev/", "/proc/"))
 
 
 def render_event(content: EventContent, now: datetime, sequence: int | None = None) -> bytes:

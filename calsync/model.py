@@ -233,10 +233,30 @@ class Conflict:
     sessions: tuple[Occurrence, ...] = ()
     busy: tuple[Busy, ...] = ()
     hint: str | None = None
+    fixes: tuple[Fix, ...] = ()  # what `hint` proposes, each checked against the rules
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(o.key for o in self.sessions)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One session as a hint would have it: on `date`, from `start`, as `session`."""
+
+    key: str
+    date: date
+    start: datetime  # timezone-aware, in the plan's zone
+    session: Session
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What a hint proposes, in words and as changes the rule catalogue has judged."""
+
+    text: str
+    changes: tuple[Change, ...]
+    adds: tuple[str, ...] = ()  # rules that would newly warn (never one at level error)
 
 
 @dataclass(frozen=True)
@@ -267,8 +287,10 @@ class Schedule:
 
 __all__ = [
     "Busy",
+    "Change",
     "Conflict",
     "Entry",
+    "Fix",
     "Goal",
     "InputWarning",
     "Kind",

@@ -200,7 +200,7 @@ def ics_run(target: IcsTarget, name: str, schedule: Schedule, now: datetime) -> 
 
     done = export(schedule, target.path, now)
     counts = {"created": done.created, "updated": done.updated, "unchanged": done.unchanged}
-    line = f"{name}: {done.created} new, {done.updated} changed, {done.unchanged} unchanged"
+    line = f"{name}: {done.created} created, {done.updated} updated, {done.unchanged} unchanged"
     return TargetRun(name, "ics", True, line, counts)
 
 
@@ -434,6 +434,11 @@ def refresh_command(
 
     Exit status: 0 fine, 1 a target failed, 2 bad config or plan, 3 conflicts at
     level error, 75 another refresh is running.
+
+    \b
+    Examples:
+      calsync refresh                        # ~/.config/calsync/refresh.toml
+      calsync refresh --config ~/training/refresh.toml --quiet --log ~/refresh.log
     """
     try:
         config = load_config(config_path or default_config())
@@ -592,7 +597,13 @@ def systemd_text(when: When, config: Path, log: Path | None) -> str:
 def cron_command(
     ctx: click.Context, config_path: Path | None, when: When, systemd: bool, log: Path | None
 ) -> None:
-    """Print a crontab line (or systemd units) that runs `calsync refresh` on a schedule."""
+    """Print a crontab line (or systemd units) that runs `calsync refresh` on a schedule.
+
+    \b
+    Examples:
+      (crontab -l 2>/dev/null; calsync cron --at "MON 05:00") | crontab -
+      calsync cron --systemd --log ~/.local/state/calsync/refresh.log
+    """
     config = Path(config_path or default_config()).expanduser().absolute()
     if config.exists():
         try:

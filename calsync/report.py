@@ -6,6 +6,8 @@ output"): fields are only ever added, and `calsync` carries the format version.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -112,14 +114,69 @@ def schedule_json(schedule: Schedule, sessions: bool) -> dict[str, Any]:
 # --- text -------------------------------------------------------------------------
 
 
-def conflict_lines(conflicts: Iterable[Conflict]) -> list[str]:
+INDENT = 6  # where a wrapped line and a hint start: under the date, past the level
+_DAY = re.compile(r"\b(?:[A-Z][a-z]{2} )?\d{4}-\d{2}-\d{2}\b")
+
+
+def conflict_lines(conflicts: Iterable[Conflict], width: int | None = None) -> list[str]:
+    """Each conflict (a weekly repeat once, for all its weeks) and its hint, in lines
+    wrapped to `width` (None: not wrapped)."""
     lines = []
-    for c in conflicts:
-        level = click.style(f"{c.level.value:<5}", fg=COLOUR.get(c.level), bold=True)
-        lines.append(f"{level} {c.date:%a %Y-%m-%d}  {c.rule:<16} {c.message}")
+    for dates, c in _repeats(conflicts):
+        when = f"{c.date:%a %Y-%m-%d}" if len(dates) == 1 else _every(dates)
+        message = c.message if len(dates) == 1 else _undated(c.message)
+        head = f"{c.level.value:<5} {when}  {c.rule:<16} {message}"
+        lines += _wrapped(head, width, " " * INDENT, c.level)
         if c.hint:
-            lines.append(f"{'':<34}hint: {c.hint}")
+            lines += _wrapped(" " * INDENT + f"hint: {c.hint}", width, " " * (INDENT + 6))
     return lines
+
+
+def _repeats(conflicts: Iterable[Conflict]) -> list[tuple[list[date], Conflict]]:
+    """Conflicts that say the same thing on the same weekday, together, where the first is."""
+    groups: list[tuple[list[date], Conflict]] = []
+    seen: dict[tuple, int] = {}
+    for c in conflicts:
+        key = (c.level, c.rule, c.date.weekday(), _undated(c.message), c.hint)
+        if key in seen:
+            groups[seen[key]][0].append(c.date)
+        else:
+            seen[key] = len(groups)
+            groups.append(([c.date], c))
+    return groups
+
+
+def _every(dates: list[date]) -> str:
+    """`every Fri from 4 Dec to 18 Dec 2026`, or `on 27 Fridays from 4 Dec 2026 to ...`."""
+    first, end = dates[0], dates[-1]
+    if (end - first).days == 7 * (len(dates) - 1):
+        return f"every {first:%a} from {first.day} {first:%b} to {end.day} {end:%b %Y}"
+    return f"on {len(dates)} {first:%A}s from {first.day} {first:%b %Y} to {end.day} {end:%b %Y}"
+
+
+def _undated(message: str) -> str:
+    return _DAY.sub("that day", message.replace("the week of ", "the week starting "))
+
+
+def _wrapped(text: str, width: int | None, indent: str, level: Level | None = None) -> list[str]:
+    lines = [text]
+    if width:
+        lines = textwrap.wrap(
+            text,
+            width=max(width, 40),
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [text]
+    if level is not None:
+        styled = click.style(f"{level.value:<5}", fg=COLOUR.get(level), bold=True)
+        lines[0] = styled + lines[0][5:]
+    return lines
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 session`, `2 sessions`, `0 sessions`."""
+    return f"{count} {noun}{'s' * (count != 1)}"
 
 
 def input_warning_lines(warnings: Iterable[InputWarning]) -> list[str]:
@@ -132,13 +189,13 @@ def totals_line(schedule: Schedule) -> str:
     counts = summary(schedule)
     last = schedule.end - timedelta(days=1)
     return (
-        f"{counts['sessions']} sessions from {schedule.start:%a %Y-%m-%d} to {last:%a %Y-%m-%d}: "
+        f"{plural(counts['sessions'], 'session')} from {schedule.start:%a %Y-%m-%d} to {last:%a %Y-%m-%d}: "
         f"{counts['errors']} error{'s' * (counts['errors'] != 1)}, "
         f"{counts['warnings']} warning{'s' * (counts['warnings'] != 1)}"
     )
 
 
-def week_grid(schedule: Schedule) -> list[str]:
+def week_grid(schedule: Schedule, width: int | None = None) -> list[str]:
     """One block per week, one line per session, days as rows: what a person scans."""
     by_day: dict[date, list[Occurrence]] = {}
     for o in schedule.occurrences:
@@ -148,7 +205,7 @@ def week_grid(schedule: Schedule) -> list[str]:
     day = schedule.start
     while day < schedule.end:
         week_end = min(day + timedelta(days=7 - day.weekday()), schedule.end)
-        block = _week_block(schedule, day, week_end, by_day)
+        block = _week_block(schedule, day, week_end, by_day, width)
         load = loads.get(day - timedelta(days=day.weekday()))
         summary = ["  " + line for line in week_summary(load)] if load else []
         lines += block[:-1] + summary + block[-1:]  # the summary ends the week, before its blank
@@ -157,7 +214,11 @@ def week_grid(schedule: Schedule) -> list[str]:
 
 
 def _week_block(
-    schedule: Schedule, start: date, end: date, by_day: dict[date, list[Occurrence]]
+    schedule: Schedule,
+    start: date,
+    end: date,
+    by_day: dict[date, list[Occurrence]],
+    width: int | None = None,
 ) -> list[str]:
     plan = schedule.plan
     week = (start - plan.starts).days // 7 + 1
@@ -180,7 +241,8 @@ def _week_block(
             lines.append(f"  {label if i == 0 else '':<6}  {_session_cell(o, schedule.conflicts)}")
         day += timedelta(days=1)
     if conflicts:
-        lines += ["  " + line for line in conflict_lines(conflicts)]
+        wrap = width - 2 if width else None
+        lines += ["  " + line for line in conflict_lines(conflicts, wrap)]
     lines.append("")
     return lines
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import combinations
 from typing import Literal
@@ -201,11 +201,21 @@ def check_overlap(view: DayView, setting: RuleSetting, settings: Mapping[str, Ru
                 yield _conflict(
                     setting,
                     view.date,
-                    f"{_span(o)} overlaps '{busy.title}' ({start:%H:%M}-{end:%H:%M})",
+                    f"{_span(o)} overlaps '{busy.title}' ({_busy_span(start, end, view.date)})",
                     o,
                     busy=(busy,),
                     hint=f"move '{o.session.title}' outside {start:%H:%M}-{end:%H:%M}",
                 )
+
+
+def _busy_span(start: datetime, end: datetime, day: date) -> str:
+    """`12:00-13:00`; `all day` for busy time covering the whole day; other days named."""
+    midnight = datetime.combine(day, time(), tzinfo=start.tzinfo)
+    if start <= midnight and end >= datetime.combine(day + timedelta(days=1), time(), start.tzinfo):
+        return "all day"
+    first = f"{start:%H:%M}" if start.date() == day else f"{start:%a %H:%M}"
+    last = f"{end:%H:%M}" if end.date() == day else f"{end:%a %H:%M}"
+    return f"{first}-{last}"
 
 
 def turns_overlap(

@@ -66,28 +66,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.get_closest_marker("any_date"):
-        metafunc.fixturenames.append("frozen_clock")
         metafunc.parametrize("frozen_clock", list(FROZEN_CLOCKS), indirect=True)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def frozen_clock(request: pytest.FixtureRequest) -> Iterator[datetime | None]:
     """The instant the clock was frozen at (None: the real clock). It keeps ticking, so
-    waits and timeouts behave; subprocesses see the real clock."""
-    moment = FROZEN_CLOCKS[request.param]
+    waits and timeouts behave; subprocesses see the real clock. Autouse, so that it is
+    part of every test (a fixture only named by `parametrize` would never be set up);
+    only tests of `any_date` modules are given a frozen instant."""
+    moment = FROZEN_CLOCKS[getattr(request, "param", "real-clock")]
     if moment is None:
         yield None
         return
     with time_machine.travel(moment, tick=True):
         yield moment
-
-
-# --- state_dir: calsync's state folder in a temporary folder, for every test -----------
-
-
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Locks and CalDAV memories go to a folder of the test's own, never the user's."""
-    folder = tmp_path_factory.mktemp("calsync-state")
-    monkeypatch.setenv("CALSYNC_STATE_DIR", str(folder))
-    return folder

@@ -49,6 +49,7 @@ class RadicaleServer:
     port: int = field(default_factory=free_port)
     user: str = USER
     password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    auth: str = "htpasswd"  # or "none": anyone may log in as anyone
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -92,7 +93,7 @@ class RadicaleServer:
                     "[server]",
                     f"hosts = 127.0.0.1:{self.port}",
                     "[auth]",
-                    "type = htpasswd",
+                    f"type = {self.auth}",
                     f"htpasswd_filename = {users}",
                     "htpasswd_encryption = plain",
                     "delay = 0",  # no brute-force delay: the 401 test stays fast

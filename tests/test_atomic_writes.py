@@ -93,12 +93,15 @@ def test_only_calsyncs_own_dead_leftovers_are_removed(tmp_path: Path) -> None:
             ".other.ics.e17waftk.tmp": False,  # another file's
             "training.ics.e17waftk.tmp": False,  # not hidden: not calsync's
         }
+        # Ages are set from the clock calsync reads, not left to the file system's.
+        now = time.time()
         for name in names:
             (tmp_path / name).write_text("partial")
-        two_hours_ago = time.time() - 7200
-        os.utime(tmp_path / ".training.ics.e17waftk.tmp", (two_hours_ago, two_hours_ago))
+            os.utime(tmp_path / name, (now, now))
+        os.utime(tmp_path / ".training.ics.e17waftk.tmp", (now - 7200, now - 7200))
         fresh_old_style = tmp_path / ".training.ics.zz9waftk.tmp"  # could still be writing
         fresh_old_style.write_text("partial")
+        os.utime(fresh_old_style, (now, now))
 
         write_atomic(out, b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
 

@@ -879,7 +879,9 @@ def test_password_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert cs.resolve_password(secret, None, False, "me", url) == "from-file"
     monkeypatch.setenv("CALSYNC_TEST_PW", "from-env")
     assert cs.resolve_password(None, "CALSYNC_TEST_PW", False, "me", url) == "from-env"
-    assert cs.resolve_password(None, None, False, "me", url) is None
+    assert cs.resolve_password(None, None, False, None, url) is None  # no account at all
+    with pytest.raises(cs.PasswordError, match="no password given: use --password-file"):
+        cs.resolve_password(None, None, False, "me", url)
     with pytest.raises(cs.PasswordError, match="CALSYNC_UNSET_PW is not set"):
         cs.resolve_password(None, "CALSYNC_UNSET_PW", False, "me", url)
     with pytest.raises(cs.PasswordError, match="cannot read the password file"):

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import ast
-from datetime import UTC, datetime
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -98,3 +100,41 @@ def test_only_the_clock_module_reads_the_clock() -> None:
         if (calls := _clock_calls(ast.parse(path.read_text(encoding="utf-8"))))
     }
     assert list(readers) == ["clock.py"] and len(readers["clock.py"]) == 1
+
+
+@pytest.mark.any_date
+def test_every_frozen_clock_reaches_calsync(frozen_clock: datetime | None) -> None:
+    """The frozen runs of the any_date modules are real: calsync sees the frozen instant."""
+    found = clock.instant(None, BRUSSELS, {})
+    if frozen_clock is not None:
+        assert frozen_clock <= found < frozen_clock + timedelta(minutes=1)
+    else:
+        assert found.year >= 2026
+
+
+def test_no_date_dependent_library_warning_reaches_the_user() -> None:
+    """google-api-core warns on import once the running Python nears its end of life; a
+    user must not see that (it is not about their week) on any date."""
+    from google.api_core import _python_version_support as support
+
+    info = support.PYTHON_VERSION_INFO.get(sys.version_info[:2])
+    if info is None:
+        pytest.skip("google-api-core has no end-of-life date for this Python")
+    later = info.python_eol + timedelta(days=30)
+    program = f"""
+import datetime, sys, warnings, time_machine
+time_machine.travel(datetime.datetime({later.year}, {later.month}, {later.day})).start()
+import calsync.google_sync
+sys.stderr.write("IMPORTED\\n")
+with warnings.catch_warnings(record=True) as seen:
+    warnings.simplefilter("always")
+    from google.api_core._python_version_support import check_python_version
+    check_python_version()
+print(len(seen))
+"""
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", program], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"  # on that date the library does warn...
+    assert done.stderr.split("IMPORTED")[0] == ""  # ...but importing calsync shows nothing

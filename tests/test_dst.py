@@ -300,7 +300,7 @@ def test_an_ics_an_older_calsync_wrote_is_rewritten_with_a_new_sequence(tmp_path
         encoding="utf-8",
     )
     result = CliRunner().invoke(cli, [*args, "--now", "2027-02-01T00:00:00Z"])
-    assert "0 new, 1 changed, 0 unchanged" in result.stderr
+    assert "0 created, 1 updated, 0 unchanged" in result.stderr
     (event,) = icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")
     assert event["SEQUENCE"] == 1
     assert in_utc(by_icalendar(out.read_text(encoding="utf-8"))) == expected(edge)

@@ -123,7 +123,7 @@ def test_no_slot_in_the_window_emits_the_session_at_the_window_start_with_an_unp
     assert (conflict.level, conflict.date) == (Level.ERROR, MON)
     assert conflict.keys == ("p/2026-11-30/z2",)
     assert "no slot for 'Zone 2 ride' in window 'lunch' (12:00-13:00)" in conflict.message
-    assert "widen the 'lunch' window" in conflict.hint
+    assert conflict.hint == "move 'Zone 2 ride' to 15:15, or move it to Tuesday 12:00"
     # the broken rule is reported as well, so the person sees why
     assert "gap" in {c.rule for c in schedule.conflicts}
 

@@ -863,7 +863,9 @@ def _no_secrets(text: str) -> None:
 def test_an_expired_token_that_cannot_be_refreshed(
     server: FakeGoogleCalendar, plan: Path, tmp_path: Path, token_endpoint: TokenEndpoint
 ) -> None:
-    stale = write_token(tmp_path / "token.json", expiry="2026-01-01T00:00:00Z")
+    stale = write_token(
+        tmp_path / "token.json", expiry="2000-01-01T00:00:00Z"
+    )  # long past on any clock
     content = stale.read_text()
 
     result = sync(server, plan, stale)
@@ -896,7 +898,9 @@ def test_a_refresh_that_cannot_reach_google(
     closed = TokenEndpoint()
     closed.stop()  # nothing listens on that port any more
     monkeypatch.setattr("google.oauth2.credentials._GOOGLE_OAUTH2_TOKEN_ENDPOINT", closed.url)
-    stale = write_token(tmp_path / "token.json", expiry="2026-01-01T00:00:00Z")
+    stale = write_token(
+        tmp_path / "token.json", expiry="2000-01-01T00:00:00Z"
+    )  # long past on any clock
 
     result = sync(server, plan, stale)
 

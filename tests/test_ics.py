@@ -329,7 +329,7 @@ def test_a_fixed_session_during_an_all_day_event_is_an_overlap_naming_it(busy_pl
     )
     assert result.exit_code == 3
     assert "overlap" in result.stdout
-    assert "'Company offsite' (00:00-00:00)" in result.stdout
+    assert "'Company offsite' (all day)" in result.stdout  # not (00:00-00:00)
 
 
 def test_a_windowed_session_with_no_free_time_is_unplaced(tmp_path: Path, busy_plan: Path) -> None:

@@ -144,6 +144,6 @@ def test_a_refused_key_fails_the_intervals_target_only(
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert lines[0].startswith("intervals.icu: FAILED: intervals.icu refused the API key")
-    assert lines[1] == f"ics {tmp_path / 'training.ics'}: 10 new, 0 changed, 0 unchanged"
+    assert lines[1] == f"ics {tmp_path / 'training.ics'}: 10 created, 0 updated, 0 unchanged"
     assert "wrong-key-77" not in result.output and API_KEY not in result.output
     assert (tmp_path / "training.ics").exists()

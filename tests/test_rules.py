@@ -71,7 +71,7 @@ def test_order_fails_when_the_ride_comes_before_the_lift() -> None:
     assert set(conflict.keys) == {key(MON, "upper"), key(MON, "z2")}
     assert "strength goes first" in conflict.message
     # the lift ends 13:00; with the 4 h gap the ride may start at 17:00
-    assert conflict.hint == "move 'Zone 2 ride' to 17:00 or later"
+    assert conflict.hint == "move 'Zone 2 ride' to 17:00, or move 'Upper body' to Tuesday 12:00"
 
 
 def test_order_then_run_only_leaves_an_early_ride_alone() -> None:
@@ -98,7 +98,7 @@ def test_gap_fails_below_four_hours_and_names_the_earliest_good_start() -> None:
     assert (conflict.level, conflict.date) == (Level.ERROR, MON)
     assert conflict.keys == (key(MON, "legs"), key(MON, "z2"))
     assert "only 2h45m" in conflict.message and "at least 4h" in conflict.message
-    assert conflict.hint == "move 'Zone 2 ride' to 15:15 or later"
+    assert conflict.hint == "move 'Zone 2 ride' to 15:15, or move it to Tuesday 14:00"
 
 
 def test_gap_scalar_shorthand_makes_it_a_warning() -> None:
@@ -116,7 +116,7 @@ def test_gap_of_six_hours_moves_the_hint_and_catches_a_four_hour_gap() -> None:
     schedule = run("  mon: [legs 10:00, z2 16:00]\n", rules="  gap: {min: 6h}\n")
     (conflict,) = of(schedule, "gap")
     assert "at least 6h" in conflict.message
-    assert conflict.hint == "move 'Zone 2 ride' to 17:15 or later"
+    assert conflict.hint == "move 'Zone 2 ride' to 17:15, or move it to Tuesday 16:00"
 
 
 def test_gap_of_six_hours_passes_a_six_hour_gap() -> None:
@@ -137,7 +137,8 @@ def test_overlap_fails_for_two_sessions_at_once() -> None:
     (conflict,) = of(schedule, "overlap")
     assert (conflict.level, conflict.date) == (Level.ERROR, TUE)
     assert conflict.keys == (key(TUE, "core"), key(TUE, "upper"))
-    assert conflict.hint == "move 'Upper body' to 10:30 or later"
+    # not 10:30, where the gap rule would then be broken: 4 h after Core ends
+    assert conflict.hint == "move 'Upper body' to 14:30, or move it to Wednesday 10:15"
 
 
 def test_overlap_passes_a_session_after_a_busy_interval() -> None:
@@ -154,7 +155,7 @@ def test_overlap_fails_a_session_during_a_busy_interval() -> None:
     assert conflict.keys == (key(TUE, "z2"),)
     assert conflict.busy == (dinner,)
     assert "Family dinner" in conflict.message
-    assert conflict.hint == "move 'Zone 2 ride' outside 17:30-18:30"
+    assert conflict.hint == "move 'Zone 2 ride' to 18:30, or move it to Wednesday 18:00"
 
 
 def test_overlap_level_warn_still_reports_busy_time_as_a_warning() -> None:
@@ -177,7 +178,7 @@ def test_max_per_day_fails_three_sessions() -> None:
     assert (conflict.level, conflict.date) == (Level.ERROR, TUE)
     assert conflict.keys == (key(TUE, "core"), key(TUE, "upper"), key(TUE, "z2"))
     assert "3 sessions on one day: at most 2" in conflict.message
-    assert conflict.hint == "move one session to another day"
+    assert conflict.hint == "move 'Zone 2 ride' to Wednesday 17:00"
 
 
 def test_max_per_day_count_three_allows_three_sessions() -> None:
@@ -206,7 +207,7 @@ def test_rest_days_warns_about_a_week_without_a_day_off() -> None:
     assert (conflict.level, conflict.date) == (Level.WARN, MON)
     assert len(conflict.keys) == 7
     assert "0 rest days: at least 1" in conflict.message
-    assert conflict.hint == "make one day a rest day"
+    assert conflict.hint == "make Sunday a rest day: move 'Zone 2 ride' to Saturday 18:00"
 
 
 def test_rest_days_min_two_warns_about_a_single_day_off() -> None:
@@ -228,8 +229,7 @@ def test_hard_then_easy_warns_about_two_hard_days_in_a_row() -> None:
     (conflict,) = of(schedule, "hard-then-easy")
     assert (conflict.level, conflict.date) == (Level.WARN, TUE)
     assert conflict.keys == (key(MON, "legs"), key(TUE, "intervals"))
-    # Wednesday is free: swapping Tuesday and Wednesday puts an easy day between them.
-    assert conflict.hint == "make 'Intervals' easy, or swap Tuesday and Wednesday"
+    assert conflict.hint == "move 'Intervals' to Wednesday 18:00, or swap Tuesday and Wednesday"
 
 
 def test_hard_then_easy_off_is_silent() -> None:
@@ -257,7 +257,7 @@ def test_legs_then_hard_warns_about_intervals_after_legs_with_a_balanced_goal() 
     (conflict,) = of(schedule, "legs-then-hard")
     assert (conflict.level, conflict.date) == (Level.WARN, MON)
     assert conflict.keys == (key(MON, "legs"), key(MON, "intervals"))
-    assert conflict.hint == "move 'Intervals' to another day, or make it easy"
+    assert conflict.hint == "move 'Intervals' to Wednesday 17:00, or make it easy"
 
 
 def test_legs_then_hard_catches_a_hard_run_too() -> None:
@@ -297,7 +297,7 @@ def test_hypertrophy_ride_warns_about_an_hour_of_zone_2_on_a_leg_day() -> None:
     assert conflict.keys == (key(MON, "legs"), key(MON, "z2"))
     assert "1h" in conflict.message and "leg day" in conflict.message
     assert "20m" in conflict.message
-    assert conflict.hint == "shorten 'Zone 2 ride' to an easy 20m, or move it to the next day"
+    assert conflict.hint == "shorten 'Zone 2 ride' to an easy 20m, or move it to Tuesday 17:00"
 
 
 def test_hypertrophy_ride_max_param_allows_a_longer_spin() -> None:
