@@ -430,9 +430,11 @@ def _plain(content: EventContent, before: Stamp) -> bytes:
 
 
 def _escaped(text: str) -> str:
-    """A TEXT value as RFC 5545 3.3.11 escapes it."""
+    """A TEXT value as RFC 5545 3.3.11 escapes it (and as icalendar writes it: without
+    one leading byte-order mark)."""
     return (
-        text.replace("\\", "\\\\")
+        text.removeprefix("\ufeff")
+        .replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")
