@@ -81,3 +81,14 @@ def frozen_clock(request: pytest.FixtureRequest) -> Iterator[datetime | None]:
         return
     with time_machine.travel(moment, tick=True):
         yield moment
+
+
+# --- state_dir: calsync's state folder in a temporary folder, for every test -----------
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Locks and CalDAV memories go to a folder of the test's own, never the user's."""
+    folder = tmp_path_factory.mktemp("calsync-state")
+    monkeypatch.setenv("CALSYNC_STATE_DIR", str(folder))
+    return folder
