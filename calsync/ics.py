@@ -101,6 +101,7 @@ def parse_previous(data: bytes, plan_id: str, range_start: datetime, source: str
 _UTC = ZoneInfo("UTC")
 _NAME = re.compile(r"[A-Za-z0-9-]+\Z")
 _STAMP = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)\Z")
+_ZONE_VALUE = re.compile(r"(\d{8}T\d{6}(,\d{8}T\d{6})*|[+-]\d{4})\Z")
 _WHOLE = re.compile(r"(0|[1-9]\d{0,8})\Z")  # as icalendar writes it back
 _READ = frozenset(
     {"UID", "DTSTAMP", "DTSTART", "DTEND", "SEQUENCE", "X-CALSYNC-PLAN", "X-CALSYNC-HASH"}
@@ -177,8 +178,16 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
                 return None
         elif not depth:
             return None
+        elif name == "REFRESH-INTERVAL" and not re.fullmatch(r"PT\d+H", value):
+            return None  # a duration icalendar would refuse
         elif depth == ["VCALENDAR"] and name == "PRODID":
             prodid = value
+        elif name in ("DTSTART", "RDATE", "TZOFFSETFROM", "TZOFFSETTO") and depth[-1] in (
+            "STANDARD",
+            "DAYLIGHT",
+        ):
+            if not _ZONE_VALUE.match(value):
+                return None  # a VTIMEZONE value icalendar would refuse
         elif depth[-1] == "VEVENT" and name in _READ:
             if name in event:
                 return None
