@@ -129,6 +129,7 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
         offsets.append(offsets[-1] + len(line.encode("utf-8")) + 2)
     depth: list[str] = []
     prodid = ""
+    top: set[str] = set()  # the calendar's own properties seen so far
     event: dict[str, tuple[str, str]] = {}
     begin = 0
     index = 0
@@ -180,8 +181,12 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
             return None
         elif name == "REFRESH-INTERVAL" and not re.fullmatch(r"PT\d+H", value):
             return None  # a duration icalendar would refuse
-        elif depth == ["VCALENDAR"] and name == "PRODID":
-            prodid = value
+        elif depth == ["VCALENDAR"] and name in top:
+            return None  # a repeated calendar property: icalendar reads it as a list
+        elif depth == ["VCALENDAR"]:
+            top.add(name)
+            if name == "PRODID":
+                prodid = value
         elif name in ("DTSTART", "RDATE", "TZOFFSETFROM", "TZOFFSETTO") and depth[-1] in (
             "STANDARD",
             "DAYLIGHT",
@@ -251,6 +256,14 @@ def _instant(params: str, value: str) -> datetime | None:
     return instant
 
 
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, ZoneInfoNotFoundError):
+        return False
+    return True
+
+
 def _checked(event: Event, line: Callable[[str], int], source: str) -> tuple[str, Stamp, datetime]:
     """UID, what the event says about itself, and its start; DamagedFile if any is unusable."""
 
@@ -263,6 +276,10 @@ def _checked(event: Event, line: Callable[[str], int], source: str) -> tuple[str
     for name in ("UID", "DTSTAMP", "DTSTART"):
         if name not in event:
             raise damaged(name, f"an event has no {name}")
+    for name in ("DTSTART", "DTEND"):
+        tzid = event[name].params.get("TZID") if name in event else None
+        if tzid is not None and not _is_zone(str(tzid)):
+            raise damaged(name, f"{name} names the time zone '{tzid}', which is not an IANA zone")
     values: dict[str, Any] = {}
     for name, kind in (("DTSTAMP", datetime), ("DTSTART", datetime), ("SEQUENCE", int)):
         raw = event.get(name)

@@ -62,6 +62,10 @@ DAMAGE = {
         ),
         "DTSTART 'soon' is not a date and time",
     ),
+    "Martian DTSTART": (
+        first(r"^DTSTART;TZID=Europe/Brussels:", "DTSTART;TZID=Mars/Olympus_Mons:"),
+        "DTSTART names the time zone 'Mars/Olympus_Mons', which is not an IANA zone",
+    ),
     "no UID": (first(r"^UID:.*\r\n", ""), "an event has no UID"),
     "no DTSTAMP": (first(r"^DTSTAMP:.*\r\n", ""), "an event has no DTSTAMP"),
 }
