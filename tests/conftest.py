@@ -5,12 +5,24 @@ Each fixture lives in its own block below; add new ones as new blocks.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import time_machine
+from hypothesis import settings
+
+# --- hypothesis: the same examples on every run, unless asked to explore -------------
+
+# The suite gates every landing, so its property tests draw the same examples on every
+# machine and every run (derandomize); a failure there is a real, reproducible one.
+# `HYPOTHESIS_PROFILE=explore python -m pytest` searches afresh with random seeds, as
+# done by hand before each change to the core; what it finds becomes a fix and a test.
+settings.register_profile("gate", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
 
 # --- templates_dir: the shipped plan templates ---------------------------------------
 
