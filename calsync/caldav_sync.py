@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,7 +33,7 @@ from caldav.lib.http_sync import requests as http
 from icalendar import Calendar, Event
 from lxml import etree
 
-from . import limits
+from . import limits, secret_sources
 from .atomic import WriteFailure, write_atomic
 from .content import EventContent
 from .engine import Action, Change, Outcome, Progress, Remote, Result
@@ -991,49 +990,17 @@ def resolve_password(
     """The password from a file, an environment variable or the system keyring (first
     given wins); None when none is given. Never from the command line itself."""
     if password_file is not None:
-        try:
-            text = Path(password_file).expanduser().read_text(encoding="utf-8")
-        except OSError as err:
-            raise PasswordError(
-                f"cannot read the password file {password_file}: {err.strerror or err}"
-            ) from None
-        password = text.splitlines()[0] if text.strip() else ""
-        if not password:
-            raise PasswordError(f"the password file {password_file} is empty")
-        return password
+        return secret_sources.from_file(password_file, "password", PasswordError)
     if password_env:
-        value = os.environ.get(password_env)
-        if not value:
-            raise PasswordError(f"the environment variable {password_env} is not set or empty")
-        return value
+        return secret_sources.from_env(password_env, PasswordError)
     if use_keyring:
-        return _from_keyring(username, url)
+        if not username:
+            raise PasswordError("the keyring needs --username to know whose password to read")
+        service = KEYRING_SERVICE.format(host=urlsplit(url).hostname or "")
+        return secret_sources.from_keyring(service, username, "password", PasswordError)
     if username:
         raise PasswordError("no password given: use --password-file, --password-env or --keyring")
     return None
-
-
-def _from_keyring(username: str | None, url: str) -> str:
-    if not username:
-        raise PasswordError("the keyring needs --username to know whose password to read")
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-    except ImportError:
-        raise PasswordError(
-            "reading the password from the keyring needs: pip install keyring"
-        ) from None
-    service = KEYRING_SERVICE.format(host=urlsplit(url).hostname or "")
-    try:
-        password = keyring.get_password(service, username)
-    except KeyringError as err:
-        raise PasswordError(f"the system keyring could not be read: {type(err).__name__}") from None
-    if not password:
-        raise PasswordError(
-            f"no password in the system keyring for '{service}' and user '{username}' "
-            f"(store one with: keyring set {service} {username})"
-        )
-    return password
 
 
 # --- one sync, as the command line runs it ------------------------------------------

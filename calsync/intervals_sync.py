@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
-from . import limits
+from . import limits, secret_sources
 from .content import EventContent
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .errors import BadInput
@@ -707,41 +707,10 @@ def resolve_api_key(key_file: Path | None, key_env: str | None, use_keyring: boo
             "--api-key-env NAME or --keyring"
         )
     if key_file is not None:
-        try:
-            text = Path(key_file).expanduser().read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            why = getattr(err, "strerror", None) or type(err).__name__
-            raise ApiKeyError(f"cannot read the API key file {key_file}: {why}") from None
-        key = text.splitlines()[0].strip() if text.strip() else ""
-        if not key:
-            raise ApiKeyError(f"the API key file {key_file} is empty")
-        return key
+        return secret_sources.from_file(key_file, "API key", ApiKeyError, strip=True)
     if key_env:
-        value = os.environ.get(key_env, "").strip()
-        if not value:
-            raise ApiKeyError(f"the environment variable {key_env} is not set or empty")
-        return value
-    return _from_keyring()
-
-
-def _from_keyring() -> str:
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-    except ImportError:
-        raise ApiKeyError(
-            "reading the API key from the keyring needs: pip install keyring"
-        ) from None
-    try:
-        key = keyring.get_password(KEYRING_SERVICE, USER)
-    except KeyringError as err:
-        raise ApiKeyError(f"the system keyring could not be read: {type(err).__name__}") from None
-    if not key:
-        raise ApiKeyError(
-            f"no API key in the system keyring for '{KEYRING_SERVICE}' "
-            f"(store one with: keyring set {KEYRING_SERVICE} {USER})"
-        )
-    return key
+        return secret_sources.from_env(key_env, ApiKeyError, strip=True)
+    return secret_sources.from_keyring(KEYRING_SERVICE, USER, "API key", ApiKeyError)
 
 
 def check_athlete(athlete: str) -> str:
