@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from calsync.io import limits
 
+# The HTTP statuses every backend retries (Google, CalDAV, intervals.icu): too many
+# requests, and the server errors that say "try again" (RFC 9110, Google's errors guide).
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
 
 @dataclass(frozen=True)
 class Retry:
