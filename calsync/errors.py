@@ -60,7 +60,7 @@ class InputProblems(BadInput):
     """A file that cannot be used, with every problem found in it, ordered by line.
 
     The command line prints each problem on its own line (no "calsync:" prefix) and
-    exits 2; refresh reports the first one."""
+    exits 2; refresh reports the first one. Raised as one of its two subclasses."""
 
     def __init__(self, problems: Sequence[Located]) -> None:
         self.problems = sorted(problems, key=lambda p: p.line)
@@ -109,20 +109,27 @@ class TargetError(Failure):
 
 
 class Unreachable(TargetError):
-    """No answer (refused, reset, timed out) or a TLS connection that cannot be trusted."""
+    """No answer (refused, reset, timed out) or a TLS connection that cannot be trusted.
+
+    Raised by each target's one HTTP place once its retries are spent."""
 
 
 class AuthRefused(TargetError):
-    """The server refused the credentials (401), the access (403), or a token expired."""
+    """The server refused the credentials (401), the access (403), or a token expired.
+
+    Raised by each target's one HTTP place (and by Google's token refresh)."""
 
 
 class RateLimited(TargetError):
-    """The server still asks to slow down (429, a quota) after every retry."""
+    """The server still asks to slow down (429, a quota) after every retry.
+
+    Raised by each target's one HTTP place once its retries are spent."""
 
 
 class Rejected(TargetError):
     """Any other refusal (an HTTP status the target cannot use), or an answer that is
-    not what the protocol promises."""
+    not what the protocol promises. Raised by the targets (as `GoogleFailure`,
+    `CalDAVFailure`, `IntervalsFailure`, the names each module gives it)."""
 
 
 def for_status(status: int) -> type[TargetError]:

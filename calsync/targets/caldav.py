@@ -46,7 +46,7 @@ from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Resul
 from calsync.sync.run import quiet, sync_plan
 from calsync.targets import secrets as secret_sources
 from calsync.targets.ics import render_event
-from calsync.targets.retry import RETRY_STATUSES, Retry
+from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 if TYPE_CHECKING:
     from caldav.davclient import DAVResponse
@@ -234,38 +234,32 @@ class Transport:
         body: str | bytes = "",
         headers: Mapping[str, str] | None = None,
     ) -> DAVResponse:
-        for attempt in range(self.retry.attempts):
-            last = attempt == self.retry.attempts - 1
-            retry_after: float | None = None
+        def attempt(last: bool) -> DAVResponse:
             try:
                 with limits.request(f"the CalDAV server at {_server(url)}"):
                     answer = self.client.request(url, method, body, dict(headers or {}))
             except dav_error.AuthorizationError as err:
                 raise AuthRefused(_auth_message(url, err)) from None
             except dav_error.RateLimitError as err:
-                if last:
-                    raise RateLimited(
-                        f"the CalDAV server at {_server(url)} keeps asking to slow down"
-                    ) from None
-                retry_after = err.retry_after_seconds  # the server's Retry-After, if any
+                slow = f"the CalDAV server at {_server(url)} keeps asking to slow down"
+                raise Again(RateLimited(slow), err.retry_after_seconds) from None
             except http.exceptions.SSLError as err:
                 raise Unreachable(_connection_message(url, err)) from None
             except (http.exceptions.RequestException, OSError) as err:
                 # A lost answer is retried too: creates and updates are conditional,
                 # so a write that landed answers 412 the second time, not a duplicate.
-                if last:
-                    raise Unreachable(_connection_message(url, err)) from None
+                raise Again(Unreachable(_connection_message(url, err))) from None
             except (etree.XMLSyntaxError, dav_error.DAVError) as err:
                 # A body that claims to be XML and is not, or a reply caldav cannot parse.
                 raise CalDAVFailure(
                     f"the server at {_server(url)} sent an answer to {method} that is not "
                     f"CalDAV ({type(err).__name__})"
                 ) from None
-            else:
-                if answer.status not in RETRY_STATUSES or last:
-                    return answer
-            self.retry.wait(attempt, retry_after)
-        raise AssertionError("unreachable")
+            if answer.status in RETRY_STATUSES and not last:
+                raise Again(CalDAVFailure(describe(answer)))  # never raised: the last returns
+            return answer
+
+        return self.retry.run(attempt)
 
     def url(self, href: str) -> str:
         """An absolute URL for a (decoded) href the server gave.

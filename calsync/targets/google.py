@@ -38,7 +38,7 @@ from calsync.io import limits
 from calsync.sync import recheck
 from calsync.sync.backend import counts_as_busy
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
-from calsync.targets.retry import RETRY_STATUSES, Retry
+from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 ENDPOINT_VARIABLE = "CALSYNC_GOOGLE_ENDPOINT"
 GOOGLE_ROOT = "https://www.googleapis.com/"
@@ -211,27 +211,29 @@ def describe(error: Exception) -> str:
 
 
 def call(request: Any, retry: Retry, landed: Callable[[], Any] | None = None) -> Any:
-    """Execute one request, retrying what Google says may be retried.
+    """Execute one request, retrying what Google says may be retried (`Retry.run`).
 
     `landed`, for a request that is not idempotent, looks before each retry
     whether the failed attempt took effect after all, and returns its result
     (None: send it again).
     """
-    for attempt in range(retry.attempts):
+
+    def attempt(last: bool) -> Any:
         try:
             with limits.request("Google Calendar"):
                 return request.execute(num_retries=0)
         except RefreshError:
             raise AuthRefused(expired_message()) from None
         except Exception as error:
-            if not retriable(error) or attempt == retry.attempts - 1:
-                if isinstance(error, HttpError | OSError | httplib2.HttpLib2Error | TransportError):
-                    raise failure(error)(f"Google Calendar: {describe(error)}") from None
-                raise
-            retry.wait(attempt, _retry_after(error))
-        if landed is not None and (result := landed()) is not None:
-            return result
-    raise AssertionError("unreachable")
+            known = isinstance(error, HttpError | OSError | httplib2.HttpLib2Error | TransportError)
+            if retriable(error):
+                final = failure(error)(f"Google Calendar: {describe(error)}")
+                raise Again(final, _retry_after(error)) from None
+            if known:
+                raise failure(error)(f"Google Calendar: {describe(error)}") from None
+            raise
+
+    return retry.run(attempt, landed)
 
 
 # --- the backend -------------------------------------------------------------------

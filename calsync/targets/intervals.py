@@ -50,7 +50,7 @@ from calsync.io import limits
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
 from calsync.sync.run import quiet, sync_plan
 from calsync.targets import secrets as secret_sources
-from calsync.targets.retry import RETRY_STATUSES, Retry
+from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 if TYPE_CHECKING:
     from calsync.core.model import Plan
@@ -334,14 +334,14 @@ class Client:
         body: Any = None,
     ) -> requests.Response:
         """A request that may be sent twice (GET, PUT): retried when the server says so."""
-        for attempt in range(self.retry.attempts):
+
+        def attempt(last: bool) -> requests.Response:
             try:
                 return self.once(method, path, params, body)
             except Lost as lost:
-                if attempt == self.retry.attempts - 1:
-                    raise lost.failure() from None
-                self.retry.wait(attempt, lost.retry_after)
-        raise AssertionError("unreachable")
+                raise Again(lost.failure(), lost.retry_after) from None
+
+        return self.retry.run(attempt)
 
     def json(self, method: str, path: str, params: Mapping[str, str] | None = None) -> Any:
         answer = self.send(method, path, params)
