@@ -30,8 +30,9 @@ from calsync.cli.report import (
     week_grid,
 )
 from calsync.core.expand import expand, monday
-from calsync.core.loader import PlanError, load_plan
+from calsync.core.loader import load_plan
 from calsync.core.model import Busy, InputWarning, Level, Plan, Schedule
+from calsync.core.yamlread import PlanError
 from calsync.errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_USAGE, BadInput, Failure
 from calsync.io.clock import NOW_FORMATS, instant, today_in
 

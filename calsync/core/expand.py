@@ -28,15 +28,9 @@ from calsync.core.model import (
     RuleSetting,
     Schedule,
 )
-from calsync.core.rules import (
-    CycleWeek,
-    DayView,
-    day_conflicts,
-    day_order,
-    placement_starts,
-    plan_conflicts,
-    span_conflicts,
-)
+from calsync.core.rules import day_conflicts, placement_starts, plan_conflicts, span_conflicts
+from calsync.core.rules.common import DayView, day_order
+from calsync.core.rules.deload import CycleWeek
 
 DAY = timedelta(days=1)
 SCALE_STEP = 5  # minutes: a scaled (deload) duration is rounded to this

@@ -28,7 +28,7 @@ from calsync.core.model import WEEKDAYS, Entry, Kind, Session, Window
 from calsync.core.units import parse_duration, parse_span, parse_time
 
 if TYPE_CHECKING:
-    from calsync.core.loader import _Reader
+    from calsync.core.yamlread import NodeReader
 
 MOST = 21  # a count above three a day for a week is a typo, not a plan
 DEFAULT_STEP = timedelta(minutes=15)
@@ -108,7 +108,7 @@ class FitReader:
 
     def __init__(
         self,
-        reader: _Reader,
+        reader: NodeReader,
         sessions: dict[str, Session],
         broken: set[str],
         windows: dict[str, Window],

@@ -3,7 +3,7 @@
 A conflict's hint proposes a change to one or a few dated sessions: move one to
 another time or another day of its week, make it easy or shorter, swap two
 days, or clear a day for rest. calsync does not guess: it tries candidate
-changes against the rule catalogue (calsync/rules.py, the one definition of
+changes against the rule catalogue (calsync/core/rules/, the one definition of
 every rule) and offers only changes that, applied, remove the conflict and
 create no new conflict at level error. A change that would add a warning is
 offered only when nothing cleaner exists, and then says which warning it adds.
@@ -31,7 +31,9 @@ from calsync.core.model import (
     Occurrence,
     RuleSetting,
 )
-from calsync.core.rules import DayView, day_conflicts, span_conflicts
+from calsync.core.rules import day_conflicts, span_conflicts
+from calsync.core.rules.common import DayView
+from calsync.core.rules.params import GapParams, HypertrophyRideParams
 from calsync.core.units import format_duration
 
 DAY = timedelta(days=1)
@@ -59,7 +61,7 @@ class World:
     @property
     def gap(self) -> timedelta:
         gap = self.settings["gap"]
-        return timedelta(0) if gap.level is Level.OFF else gap.param("min")  # type: ignore[return-value]
+        return timedelta(0) if gap.level is Level.OFF else gap.typed(GapParams).min
 
     @cached_property
     def where(self) -> dict[str, date]:
@@ -287,10 +289,11 @@ def _other_day(world: World, sessions: Sequence[Occurrence]) -> Iterator[Candida
 
 def _make_easy(o: Occurrence, longest: timedelta | None = None) -> Iterator[Candidate]:
     s = o.session
-    shorter = longest is not None and s.duration > longest
+    duration = longest if longest is not None and s.duration > longest else s.duration
+    shorter = duration < s.duration
     if s.load is Load.EASY and not shorter:
         return
-    session = replace(s, load=Load.EASY, duration=longest if shorter else s.duration)  # type: ignore[arg-type]
+    session = replace(s, load=Load.EASY, duration=duration)
     text = (
         f"shorten '{s.title}' to an easy {format_duration(session.duration)}"
         if shorter
@@ -381,7 +384,7 @@ def candidates(world: World, c: Conflict) -> list[Iterator[Candidate]]:
         ]
     if c.rule == "hypertrophy-ride":
         ride = _endurance_after_legs(c)
-        longest: timedelta = world.settings["hypertrophy-ride"].param("max")  # type: ignore[assignment]
+        longest = world.settings["hypertrophy-ride"].typed(HypertrophyRideParams).max
         return [*(_make_easy(o, longest) for o in ride), _other_day(world, ride)]
     if c.rule == "max-per-day":
         return [_other_day(world, later_first)]
