@@ -17,7 +17,7 @@ from calsync.cli.config import (
 )
 from calsync.cli.main import cli
 from calsync.cli.refresh import cron_command, refresh_command
-from calsync.core.yamlread import PlanError
+from calsync.core.problems import PlanError
 
 FULL = """\
 plan = "plan.yaml"

@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 from calsync.core.content import EventContent
 from calsync.core.expand import expand
 from calsync.core.instants import _repeated
-from calsync.core.loader import parse_plan
+from calsync.core.loader import PlanError, parse_plan
 from calsync.core.model import Schedule
-from calsync.core.yamlread import PlanError
 from calsync.errors import BadInput
 from calsync.targets.ics import (
     Previous,

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from calsync.cli.config import IntervalsTarget, parse_config
 from calsync.cli.main import cli
-from calsync.core.yamlread import PlanError
+from calsync.core.loader import PlanError
 from tests.fakeintervals import API_KEY, FakeIntervals
 from tests.google_helpers import TEMPLATE
 

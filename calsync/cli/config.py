@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from calsync.core.yamlread import InvalidValue, PlanError, Problem, decode_text
+from calsync.core.problems import InvalidValue, PlanError, Problem, decode_text
 
 MAX_WEEKS = 52
 DEFAULT_WEEKS = 4

@@ -28,7 +28,7 @@ from calsync.cli.report import schedule_json, totals_line, week_grid
 from calsync.core.expand import monday
 from calsync.core.loader import load_plan
 from calsync.core.model import Plan
-from calsync.core.yamlread import decode_text
+from calsync.core.problems import decode_text
 from calsync.errors import EXIT_CONFLICTS, BadInput, Failure
 from calsync.io.atomic import write_atomic
 from calsync.io.clock import instant

@@ -30,9 +30,8 @@ from calsync.cli.report import (
     week_grid,
 )
 from calsync.core.expand import expand, monday
-from calsync.core.loader import load_plan
+from calsync.core.loader import PlanError, load_plan
 from calsync.core.model import Busy, InputWarning, Level, Plan, Schedule
-from calsync.core.yamlread import PlanError
 from calsync.errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_USAGE, BadInput, Failure
 from calsync.io.clock import NOW_FORMATS, instant, today_in
 
@@ -225,7 +224,7 @@ def read_busy_files(
     """Busy time from --busy files, and what was assumed reading them (also on stderr)."""
     if not paths:
         return (), ()
-    from calsync.core.busy import read_busy
+    from calsync.cli.busy_files import read_busy
 
     start, end = plan.midnight(span.start), plan.midnight(span.end)
     read = [read_busy(path, start, end, plan.zone) for path in paths]

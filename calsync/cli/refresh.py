@@ -32,8 +32,8 @@ from calsync.cli.config import (
     load_config,
 )
 from calsync.cli.report import FORMAT
+from calsync.core.loader import PlanError
 from calsync.core.model import Conflict, Level, Plan, Schedule
-from calsync.core.yamlread import PlanError
 from calsync.errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from calsync.io import places
 from calsync.io.clock import NOW_FORMATS

@@ -16,7 +16,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from calsync.core.hints import World, with_hints
+from calsync.core.hints import with_hints
+from calsync.core.hints.world import World
 from calsync.core.model import (
     Busy,
     Conflict,

@@ -1,9 +1,9 @@
 """Reading a plan template: YAML text in, a validated `Plan` out, or every mistake at once.
 
 The sections that refer to each other (windows, sessions, the week, fit,
-exceptions) are read here; the YAML nodes and their problems are in
-calsync/core/yamlread.py, the standalone fields (rules, cycle, values) in
-calsync/core/plan_fields.py.
+exceptions) are read here. YAML nodes with their lines: calsync/core/yamlread.py;
+the problems reported: calsync/core/problems.py; the fields that stand alone
+(rules, cycle, values): calsync/core/plan_fields.py.
 """
 
 from __future__ import annotations
@@ -30,13 +30,17 @@ from calsync.core.model import (
     Window,
 )
 from calsync.core.plan_fields import iso_date, read_cycle, read_rules, rpe
+from calsync.core.problems import PlanError, Problem, decode_text
 from calsync.core.units import parse_duration, parse_span, parse_time
-from calsync.core.yamlread import NodeReader, PlanError, Problem, compose, decode_text
+from calsync.core.yamlread import NodeReader, compose
 
 PLAN_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$")
 DEFAULT_REMINDER = 30  # minutes: time to change and get to the gym or the bike
 OFF = ("off", "none", "false", "no")
+
+# PlanError is what both readers raise: callers catch it from here.
+__all__ = ["PlanError", "load_plan", "parse_plan"]
 
 
 def load_plan(path: Path | str) -> Plan:

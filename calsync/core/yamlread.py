@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from calsync.core.problems import InvalidValue, PlanError, Problem
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Enum)
@@ -25,31 +26,9 @@ E = TypeVar("E", bound=Enum)
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True)
-class Problem:
-    source: str
-    line: int
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        return f"{self.source}:{self.line}: {where}{self.message}"
-
-
-class PlanError(Exception):
-    """A plan that cannot be used, with every problem found in it."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: p.line)
-        super().__init__("\n".join(map(str, self.problems)))
-
-
-class InvalidValue(Exception):
-    """One value is wrong; the reader records it and goes on with the rest."""
-
-
 class NodeReader:
+    """Reads the shapes of YAML nodes; each mistake becomes a Problem at its node's line."""
+
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[Problem] = []
@@ -141,17 +120,6 @@ def describe(node: Node | None) -> str:
     if node.tag.endswith(":null"):
         return "nothing"
     return f"'{node.value}'"
-
-
-def decode_text(data: bytes | str, source: str) -> str:
-    """UTF-8 text, or a PlanError naming the line of the first byte that is not."""
-    if isinstance(data, str):
-        return data
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise PlanError([Problem(source, line, "", "expected UTF-8 text")]) from None
 
 
 def yaml_problem(source: str, text: str, err: yaml.YAMLError) -> Problem:
