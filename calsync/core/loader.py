@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date, time, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -32,7 +34,7 @@ from calsync.core.model import (
 from calsync.core.plan_fields import iso_date, read_cycle, read_rules, rpe
 from calsync.core.problems import PlanError, Problem, decode_text
 from calsync.core.units import parse_duration, parse_span, parse_time
-from calsync.core.yamlread import NodeReader, compose
+from calsync.core.yamlread import NodeReader, all_read, compose
 
 PLAN_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$")
@@ -119,20 +121,22 @@ class _PlanReader:
         rules = read_rules(self.r, top.get("rules"), goal or Goal.BALANCED)
         cycle = read_cycle(self.r, top["cycle"]) if "cycle" in top else ()
         exceptions = self._exceptions(top["exceptions"]) if "exceptions" in top else ()
-        if self.r.problems or None in (plan_id, zone, starts, title, goal, week, cycle):
+        if self.r.problems or plan_id is None or zone is None or starts is None:
+            return None
+        if title is None or goal is None or week is None or cycle is None:
             return None
         return Plan(
-            id=plan_id,  # type: ignore[arg-type]
-            title=title,  # type: ignore[arg-type]
-            timezone=zone,  # type: ignore[arg-type]
-            starts=starts,  # type: ignore[arg-type]
-            goal=goal,  # type: ignore[arg-type]
+            id=plan_id,
+            title=title,
+            timezone=zone,
+            starts=starts,
+            goal=goal,
             sessions=tuple(self.sessions.values()),
-            week=week,  # type: ignore[arg-type]
+            week=week,
             rules=rules,
             windows=tuple(self.windows.values()),
-            cycle=cycle,  # type: ignore[arg-type]
-            exceptions=exceptions,  # type: ignore[arg-type]
+            cycle=cycle,
+            exceptions=exceptions,
             source=self.source,
             fit=fit,
         )
@@ -228,7 +232,7 @@ class _PlanReader:
         title = self.r.text(fields["title"], f"{path}.title") if "title" in fields else None
         duration = self._duration(fields.get("duration"), f"{path}.duration")
         load = self.r.choice(fields["load"], f"{path}.load", Load) if "load" in fields else None
-        extras: dict[str, object] = {
+        extras: dict[str, Any] = {  # Session's optional fields, by name
             key: self.r.text(fields[key], f"{path}.{key}")
             for key in ("notes", "location")
             if key in fields
@@ -239,9 +243,11 @@ class _PlanReader:
             extras["rpe"] = self.r.parsed(fields["rpe"], f"{path}.rpe", rpe)
         if "reminder" in fields:
             reminder = self._reminder(fields["reminder"], f"{path}.reminder")
-        if None in (kind, title, duration, load) or None in extras.values():
+        if kind is None or title is None or duration is None or load is None:
             return None
-        return Session(name, kind, title, duration, load, reminder=reminder, **extras)  # type: ignore[arg-type]
+        if None in extras.values():
+            return None
+        return Session(name, kind, title, duration, load, reminder=reminder, **extras)
 
     def _focus(self, node: Node, path: str) -> tuple[str, ...] | None:
         """`legs` or `[legs, core]`: muscle groups from FOCUS_GROUPS, each checked."""
@@ -249,10 +255,10 @@ class _PlanReader:
         if not nodes:
             self.r.fail(node, path, f"expected at least one of: {', '.join(FOCUS_GROUPS)}")
             return None
-        groups = [self.r.choice(item, path, Focus) for item in nodes]
-        if None in groups:
+        groups = all_read(self.r.choice(item, path, Focus) for item in nodes)
+        if groups is None:
             return None
-        return tuple(dict.fromkeys(g.value for g in groups))  # type: ignore[union-attr]
+        return tuple(dict.fromkeys(g.value for g in groups))
 
     def _duration(self, node: Node | None, path: str) -> timedelta | None:
         if node is None:
@@ -265,8 +271,7 @@ class _PlanReader:
         days = self.r.mapping(node, "week", optional=WEEKDAYS)
         if days is None:
             return None
-        week = tuple(self._day(days[d], f"week.{d}") if d in days else () for d in WEEKDAYS)
-        return None if None in week else week  # type: ignore[return-value]
+        return all_read(self._day(days[d], f"week.{d}") if d in days else () for d in WEEKDAYS)
 
     def _day(self, node: Node, path: str) -> tuple[Entry, ...] | None:
         if isinstance(node, ScalarNode):
@@ -277,8 +282,7 @@ class _PlanReader:
         items = self.r.items(node, path)
         if items is None:
             return None
-        entries = [self._entry(item, f"{path}[{i}]") for i, item in enumerate(items)]
-        return None if None in entries else tuple(entries)  # type: ignore[arg-type]
+        return all_read(self._entry(item, f"{path}[{i}]") for i, item in enumerate(items))
 
     def _entry(self, node: Node, path: str) -> Entry | None:
         if isinstance(node, MappingNode):
@@ -319,7 +323,7 @@ class _PlanReader:
         key = "at" if "at" in fields else "window"
         raw = self.r.text(fields[key], f"{path}.{key}")
         slot = self._slot(fields[key], f"{path}.{key}", raw, only=key) if raw else None
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}  # Session's fields a day overrides, by name
         if "duration" in fields:
             changes["duration"] = self._duration(fields["duration"], f"{path}.duration")
         if "load" in fields:
@@ -331,7 +335,7 @@ class _PlanReader:
             changes["rpe"] = self.r.parsed(fields["rpe"], f"{path}.rpe", rpe)
         if session is None or slot is None or None in changes.values():
             return None
-        return Entry(replace(session, **changes), *slot)  # type: ignore[arg-type]
+        return Entry(replace(session, **changes), *slot)
 
     def _known_session(self, node: Node, path: str, name: str) -> Session | None:
         if name in self.sessions:
@@ -366,11 +370,11 @@ class _PlanReader:
 
     # --- rules, cycle, exceptions ---
 
-    def _exceptions(self, node: Node) -> tuple[tuple[date, tuple[Entry, ...]], ...] | None:
+    def _exceptions(self, node: Node) -> tuple[tuple[date, tuple[Entry, ...]], ...]:
         days = []
         for key, value in (self.r.mapping(node, "exceptions") or {}).items():
             path = f"exceptions.{key}"
-            day = self.r.attempt(value, path, lambda k=key: iso_date(k))
+            day = self.r.attempt(value, path, partial(iso_date, key))
             entries = self._day(value, path)
             if day is not None and entries is not None:
                 days.append((day, entries))

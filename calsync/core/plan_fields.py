@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import partial
 
 from yaml.nodes import Node, ScalarNode
 
 from calsync.core.model import Goal, Kind, Level, Phase, RuleSetting
 from calsync.core.rules import RULES
 from calsync.core.rules.params import param_fields, parser
-from calsync.core.yamlread import NodeReader, plain
+from calsync.core.yamlread import NodeReader, all_read, plain
 
 
 def read_rules(r: NodeReader, node: Node | None, goal: Goal) -> tuple[RuleSetting, ...]:
@@ -48,7 +49,7 @@ def _rule(r: NodeReader, default: RuleSetting, node: Node, path: str) -> RuleSet
             raw = plain(fields[param.name])
             parse = parser(param)
             values[param.name] = r.attempt(
-                fields[param.name], f"{path}.{param.name}", lambda p=parse, v=raw: p(v)
+                fields[param.name], f"{path}.{param.name}", partial(parse, raw)
             )
     if level is None or None in values.values():
         return None
@@ -62,8 +63,7 @@ def read_cycle(r: NodeReader, node: Node) -> tuple[Phase, ...] | None:
     if not items:
         r.fail(node, "cycle", "expected at least one phase, e.g. {name: build, weeks: 3}")
         return None
-    phases = [_phase(r, item, f"cycle[{i}]") for i, item in enumerate(items)]
-    return None if None in phases else tuple(phases)  # type: ignore[arg-type]
+    return all_read(_phase(r, item, f"cycle[{i}]") for i, item in enumerate(items))
 
 
 def _phase(r: NodeReader, node: Node, path: str) -> Phase | None:
@@ -76,7 +76,7 @@ def _phase(r: NodeReader, node: Node, path: str) -> Phase | None:
     factors = r.mapping(fields["scale"], f"{path}.scale") if "scale" in fields else {}
     for kind_name, value in (factors or {}).items():
         where = f"{path}.scale.{kind_name}"
-        kind = r.attempt(value, where, lambda k=kind_name: kind_named(k))
+        kind = r.attempt(value, where, partial(kind_named, kind_name))
         factor = r.parsed(value, where, scale_factor)
         if kind is not None and factor is not None:
             scale.append((kind, factor))

@@ -10,7 +10,7 @@ read from their source text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import TypeVar
 
@@ -77,7 +77,8 @@ class NodeReader:
         if not isinstance(node, ScalarNode) or node.tag.endswith(":null") or not node.value.strip():
             self.fail(node, path, f"expected text, found {describe(node)}")
             return None
-        return node.value.strip()
+        value: str = node.value  # a scalar node's value is its source text
+        return value.strip()
 
     def integer(self, node: Node, path: str, low: int, high: int) -> int | None:
         value = self.text(node, path)
@@ -108,6 +109,13 @@ class NodeReader:
             self.fail(node, path, f"expected a list, found {describe(node)}")
             return None
         return list(node.value)
+
+
+def all_read(values: Iterable[T | None]) -> tuple[T, ...] | None:
+    """The values, or None when one could not be read (its problem is reported already)."""
+    read = tuple(values)
+    kept = tuple(value for value in read if value is not None)
+    return kept if len(kept) == len(read) else None
 
 
 def describe(node: Node | None) -> str:

@@ -191,7 +191,7 @@ class Reader:
     ) -> list[Any]:
         """recurring-ical-events' series, one UID at a time if the whole calendar fails."""
         try:
-            found = recurring_ical_events.of(calendar, skip_bad_series=True).series
+            found: list[Any] = recurring_ical_events.of(calendar, skip_bad_series=True).series
         except Exception:  # noqa: BLE001 - then find the series that fails
             found = []
             for uid in dict.fromkeys(str(event.get("UID", "")) for event, _ in events):

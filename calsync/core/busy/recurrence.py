@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from dateutil.rrule import rrulestr
 
-from calsync.core.busy.scan import Skip, Span, Warn, title_of, values_of
+from calsync.core.busy.scan import Component, Skip, Span, Warn, title_of, values_of
 from calsync.errors import BusyFileError
 
 # The most instances of one recurring event calsync follows up to the end of
@@ -39,18 +39,20 @@ def aware(value: date, zone: tzinfo) -> datetime:
     return value.astimezone(zone)
 
 
-def instance_end(event: icalendar.cal.Component) -> date:
+def instance_end(event: Component) -> date:
     """The end of one instance, with RFC 5545's defaults."""
-    start = event["DTSTART"].dt
+    start: date = event["DTSTART"].dt
     if "DTEND" in event:
-        return event["DTEND"].dt
+        end: date = event["DTEND"].dt
+        return end
     if "DURATION" in event:
-        return start + event["DURATION"].dt
+        duration: timedelta = event["DURATION"].dt
+        return start + duration
     # No DTEND nor DURATION: a date lasts one day, a date-time no time at all.
     return start if isinstance(start, datetime) else start + timedelta(days=1)
 
 
-def check_period(event: icalendar.cal.Component, zone: ZoneInfo) -> None:
+def check_period(event: Component, zone: ZoneInfo) -> None:
     if "DTSTART" not in event:
         raise Skip("it has no DTSTART")
     for prop in ("DTSTART", "DTEND", "DURATION"):
@@ -115,7 +117,7 @@ def matches_no_day(rule: Any, start: date) -> bool:
     freq = freq_of(rule)
     if not parts and ("BYSETPOS" not in rule or freq not in ("YEARLY", "MONTHLY", "WEEKLY")):
         return False  # every period has an instance
-    probe = icalendar.prop.vRecur(parts)
+    probe: Any = icalendar.prop.vRecur(parts)  # icalendar leaves vRecur.to_ical unannotated
     if freq in ("YEARLY", "MONTHLY", "WEEKLY"):
         probe["FREQ"] = [freq]
         for name in ("BYSETPOS", "WKST", "BYHOUR", "BYMINUTE", "BYSECOND"):

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import icalendar
-
 from calsync.core.model import InputWarning
 from calsync.errors import BusyFileError
 
+# A component as icalendar reads it. Its values are typed as a union of some thirty
+# property classes; what each one holds is checked where it is read, so it is Any here.
+Component = Any
 # Warnings shown per file; the rest are counted in one last warning.
 MAX_WARNINGS = 20
 
@@ -233,11 +234,11 @@ def reason(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def title_of(event: icalendar.cal.Component) -> str:
+def title_of(event: Component) -> str:
     return str(event.get("SUMMARY", "")).strip() or "busy"
 
 
-def described(chunk: Chunk, component: icalendar.cal.Component | None = None) -> str:
+def described(chunk: Chunk, component: Component | None = None) -> str:
     if chunk.span.name == "VEVENT":
         return f"event {title_of(component)!r}" if component is not None else "an event"
     if chunk.span.name == "VTIMEZONE" and component is not None:
@@ -245,7 +246,7 @@ def described(chunk: Chunk, component: icalendar.cal.Component | None = None) ->
     return chunk.span.name
 
 
-def values_of(component: icalendar.cal.Component, prop: str) -> list[Any]:
+def values_of(component: Component, prop: str) -> list[Any]:
     values = component.get(prop)
     if values is None:
         return []

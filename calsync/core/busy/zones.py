@@ -80,7 +80,8 @@ class CalendarZones:
             return None
         component, chunk = self.own[tzid]
         try:
-            return component.to_tz(lookup_tzid=False)
+            zone: tzinfo = component.to_tz(lookup_tzid=False)
+            return zone
         except Exception as error:  # noqa: BLE001 - dateutil raises anything on odd input
             self.warn(f"{described(chunk, component)} cannot be read: {reason(error)}", chunk.span)
             return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time
+from functools import partial
 
 from calsync.core.hints.candidates import candidates
 from calsync.core.hints.world import DAY, World, minutes_of, monday, outcome
@@ -75,7 +76,7 @@ def with_hints(conflicts: Iterable[Conflict], world: World) -> tuple[Conflict, .
         base = monday(c.date)
         signature = _signature(world, c, base)
         if signature not in known:
-            fixes = fixes_for(world, c, lambda changes, c=c: outcome(world, c, changes))
+            fixes = fixes_for(world, c, partial(outcome, world, c))
             known[signature] = tuple(_relative(f, base) for f in fixes)
         plan = c.keys[0].split("/", 1)[0]
         fixes = tuple(_absolute(world, f, base, plan) for f in known[signature])

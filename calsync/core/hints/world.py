@@ -4,7 +4,7 @@ new error."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
@@ -119,14 +119,12 @@ def apply(days: Days, changes: Iterable[Change]) -> dict[date, list[Occurrence]]
     return {d: sorted(day, key=lambda o: (o.start_utc, o.key)) for d, day in result.items()}
 
 
-def judge(world: World, days: Days, touched: set[date]) -> list[Conflict]:
+def judge(world: World, days: Days, touched: Set[date]) -> list[Conflict]:
     """Every conflict the catalogue finds that a change on `touched` days could alter."""
     return judge_days(world, days, touched) + judge_weeks(world, days, touched)
 
 
-def judge_days(
-    world: World, days: Mapping[date, Sequence[Occurrence]], touched: set[date]
-) -> list[Conflict]:
+def judge_days(world: World, days: Days, touched: Set[date]) -> list[Conflict]:
     found: list[Conflict] = []
     for day in sorted(touched):
         view = DayView(day, days.get(day, ()), world.busy.get(day, ()))
@@ -134,9 +132,7 @@ def judge_days(
     return found
 
 
-def judge_weeks(
-    world: World, days: Mapping[date, Sequence[Occurrence]], touched: set[date]
-) -> list[Conflict]:
+def judge_weeks(world: World, days: Days, touched: Set[date]) -> list[Conflict]:
     weeks = sorted({monday(d) for d in touched})
     region = {
         w + i * DAY: days[w + i * DAY] for w in weeks for i in range(-1, 8) if w + i * DAY in days
@@ -164,7 +160,7 @@ def outcome(
     return tuple(sorted({c.rule for c in new}))
 
 
-def _around(touched: set[date]) -> set[date]:
+def _around(touched: Set[date]) -> set[date]:
     return {monday(d) + i * DAY for d in touched for i in range(-1, 8)}
 
 
