@@ -12,19 +12,21 @@ broken component cannot take the others with it) and recurrence expansion by
 caller:
 
 * a structural scan that finds the components and their line numbers
-  (`icalendar` reports none) and notices broken nesting;
+  (`icalendar` reports none) and notices broken nesting (`scan.py`);
 * time zones resolved in a fixed order, independent of `icalendar`'s
   process-wide cache of VTIMEZONE definitions (two files may both define
   Office's "Customized Time Zone", differently): an IANA name, a Windows
   name (icalendar's mapping), the file's own VTIMEZONE, and failing those
-  the calendar's X-WR-TIMEZONE or the plan's zone, with a warning;
+  the calendar's X-WR-TIMEZONE or the plan's zone, with a warning (`zones.py`);
 * per-event checks the libraries skip or "repair" silently (DTEND before
   DTSTART), and the repairs a reader can make said aloud (a bad RRULE or
-  EXDATE ignored, a date DTSTART with a date-time DTEND read as midnight);
+  EXDATE ignored, a date DTSTART with a date-time DTEND read as midnight)
+  (`reader.py`);
 * bounds on recurrence: a rule with no COUNT is expanded only from just
   before the range, a rule that can give no instance is caught before
   dateutil searches for one until the year 9999, and an event may have at
-  most `MAX_INSTANCES` instances in the range (and `MAX_BEFORE` before it);
+  most `MAX_INSTANCES` instances in the range (and `MAX_BEFORE` before it)
+  (`recurrence.py`);
 * normalisation of every instance to an aware [start, end) in the plan's zone.
 """
 
