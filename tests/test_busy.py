@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
+from calsync.cli.busy_files import read_busy
 from calsync.cli.main import cli as main_cli
 from calsync.core.busy import (
     MAX_BEFORE,
@@ -24,7 +25,6 @@ from calsync.core.busy import (
     BusyFileError,
     BusyTime,
     parse_busy,
-    read_busy,
 )
 from calsync.core.model import Busy, InputWarning
 

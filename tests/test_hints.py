@@ -14,7 +14,8 @@ from calsync.core.expand import expand, monday
 from calsync.core.hints import HINTED
 from calsync.core.loader import parse_plan
 from calsync.core.model import Busy, Change, Conflict, Level, Occurrence, Plan, Schedule
-from calsync.core.rules import DayView, day_conflicts, span_conflicts
+from calsync.core.rules import day_conflicts, span_conflicts
+from calsync.core.rules.common import DayView
 from tests.test_properties import SETTINGS, cases
 
 DAY = timedelta(days=1)

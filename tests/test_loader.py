@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from calsync.cli.main import cli
 from calsync.core.loader import PlanError, load_plan, parse_plan
 from calsync.core.model import Goal, Kind, Level, Load
+from calsync.core.rules.params import GapParams, HypertrophyRideParams, MaxPerDayParams, OrderParams
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 
@@ -126,16 +127,17 @@ def test_the_template_week_is_read_day_by_day(template) -> None:
 def test_the_template_rules_override_order_and_gap_and_keep_goal_defaults(template) -> None:
     order = template.rule("order")
     assert order.level is Level.ERROR
-    assert order.param("first") == (Kind.STRENGTH,)
-    assert order.param("then") == (Kind.RIDE,)
+    assert order.params == OrderParams(first=(Kind.STRENGTH,), then=(Kind.RIDE,))
     gap = template.rule("gap")
-    assert (gap.level, gap.param("min")) == (Level.ERROR, timedelta(hours=4))
+    assert (gap.level, gap.typed(GapParams).min) == (Level.ERROR, timedelta(hours=4))
     # goal hypertrophy: its defaults
     assert template.rule("legs-then-hard").level is Level.ERROR
     assert template.rule("hypertrophy-ride").level is Level.WARN
-    assert template.rule("hypertrophy-ride").param("max") == timedelta(minutes=20)
+    assert template.rule("hypertrophy-ride").typed(HypertrophyRideParams).max == timedelta(
+        minutes=20
+    )
     assert template.rule("hard-then-easy").level is Level.WARN
-    assert template.rule("max-per-day").param("count") == 2
+    assert template.rule("max-per-day").typed(MaxPerDayParams).count == 2
 
 
 def test_the_template_cycle_is_three_build_weeks_and_a_deload(template) -> None:

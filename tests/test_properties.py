@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from calsync.core.expand import expand, monday
 from calsync.core.loader import parse_plan
 from calsync.core.model import WEEKDAYS, Busy, Level, Plan, Schedule
-from calsync.core.rules import CATALOGUE, DayView, day_conflicts, span_conflicts
+from calsync.core.rules import CATALOGUE, day_conflicts, span_conflicts
+from calsync.core.rules.common import DayView
 
 ZONES = ["Europe/Brussels", "America/New_York", "UTC", "Australia/Sydney"]
 # Mondays, some of them in the week of a daylight-saving change

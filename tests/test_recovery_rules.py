@@ -22,7 +22,9 @@ from calsync.core.model import (
     RuleSetting,
     Session,
 )
-from calsync.core.rules import RULES, _hard_groups, hard_clash, muscle_groups, week_can_be_ordered
+from calsync.core.rules import RULES
+from calsync.core.rules.params import HardThenEasyParams
+from calsync.core.rules.recovery import hard_clash, hard_groups, muscle_groups, week_can_be_ordered
 
 MON = date(2026, 11, 30)
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -238,7 +240,7 @@ def repeated(week: tuple[tuple[str, ...], ...], times: int = 2) -> dict[date, li
 
 def catalogue_conflicts(week: tuple[tuple[str, ...], ...], by: str) -> list[Conflict]:
     rule = RULES["hard-then-easy"]
-    setting = RuleSetting(rule.id, Level.WARN, (("by", by),))
+    setting = RuleSetting(rule.id, Level.WARN, HardThenEasyParams(by))
     days = repeated(week)
     return list(rule.check(days, [MON, MON + timedelta(7)], setting))
 
@@ -251,7 +253,7 @@ day_entries = st.lists(st.sampled_from([s.name for s in SESSIONS]), max_size=2).
 def test_no_order_is_claimed_exactly_when_every_order_breaks_the_rule(
     week: tuple[tuple[str, ...], ...], by: str
 ) -> None:
-    pattern = tuple(_hard_groups(occurrences_on(MON, names), by) for names in week)
+    pattern = tuple(hard_groups(occurrences_on(MON, names), by) for names in week)
     # Every cyclic order: the first day fixed, the other six in every order.
     some_order_works = any(
         not catalogue_conflicts((week[0], *rest), by) for rest in set(permutations(week[1:]))
@@ -367,7 +369,7 @@ def test_the_pairwise_clash_agrees_with_the_rule(
     }
     days = {d: o for d, o in days.items() if o}
     rule = RULES["hard-then-easy"]
-    found = list(rule.check(days, [MON], RuleSetting(rule.id, Level.WARN, (("by", by),))))
+    found = list(rule.check(days, [MON], RuleSetting(rule.id, Level.WARN, HardThenEasyParams(by))))
     library = {s.name: s for s in SESSIONS}
     pairs = any(hard_clash(library[a], library[b], by) for a in before for b in after)
     assert bool(found) == pairs

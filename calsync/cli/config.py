@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from calsync.core.loader import InvalidValue, Problem, decode_text
+from calsync.core.problems import InvalidValue, Problem, decode_text
 from calsync.errors import ConfigError, PlanError
 from calsync.targets.open import CalDAVTarget, GoogleTarget, IntervalsTarget
 

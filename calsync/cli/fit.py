@@ -26,8 +26,9 @@ from calsync.cli.main import (
 )
 from calsync.cli.report import schedule_json, totals_line, week_grid
 from calsync.core.expand import monday
-from calsync.core.loader import decode_text, load_plan
+from calsync.core.loader import load_plan
 from calsync.core.model import Level, Plan
+from calsync.core.problems import decode_text
 from calsync.errors import BadInput, Failure, exit_status
 from calsync.io.atomic import write_atomic
 from calsync.io.clock import instant

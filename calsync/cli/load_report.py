@@ -15,7 +15,8 @@ from typing import Any
 from calsync.core.expand import cycle_weeks
 from calsync.core.load import RPE, WeekLoad, weekly_load
 from calsync.core.model import Plan, Schedule
-from calsync.core.rules import lighter_weeks, max_heavy_run
+from calsync.core.rules.deload import lighter_weeks, max_heavy_run
+from calsync.core.rules.params import DeloadParams
 from calsync.core.units import format_duration
 
 BAR = 12  # characters of the longest bar in the table
@@ -169,8 +170,8 @@ def load_table(weeks: Sequence[WeekLoad]) -> list[str]:
 def cycle_line(plan: Plan) -> str:
     """What validate says about the cycle's lighter weeks, by the deload rule's own measure."""
     setting = plan.rule("deload")
-    cut: float = setting.param("cut")  # type: ignore[assignment]
-    longest: int = setting.param("max")  # type: ignore[assignment]
+    params = setting.typed(DeloadParams)
+    cut, longest = params.cut, params.max
     cycle = cycle_weeks(plan)
     light = lighter_weeks(cycle, cut)
     heaviest = max((w.load for w in cycle), default=0)

@@ -218,7 +218,7 @@ def read_busy_files(
     """Busy time from --busy files, and what was assumed reading them (also on stderr)."""
     if not paths:
         return (), ()
-    from calsync.core.busy import read_busy
+    from calsync.cli.busy_files import read_busy
 
     start, end = plan.midnight(span.start), plan.midnight(span.end)
     read = [read_busy(path, start, end, plan.zone) for path in paths]

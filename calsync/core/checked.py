@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from calsync.core.model import Level, Occurrence, Schedule
+from calsync.core.rules.params import OrderParams
 from calsync.core.units import format_duration
 
 
@@ -35,14 +36,15 @@ def held(schedule: Schedule) -> str:
         gaps = [b.start_utc - a.end_utc for d in doubles for a, b in zip(d, d[1:], strict=False)]
         parts.append(f"every same-day gap at least {format_duration(min(gaps))}")
     if on("order"):
-        first, then = settings["order"].param("first"), settings["order"].param("then")
+        order = settings["order"].typed(OrderParams)
+        first, then = order.first, order.then
         both = [
             d
             for d in days.values()
-            if any(o.session.kind in first for o in d) and any(o.session.kind in then for o in d)  # type: ignore[operator]
+            if any(o.session.kind in first for o in d) and any(o.session.kind in then for o in d)
         ]
         if both:
-            kind = "/".join(str(k) for k in first)  # type: ignore[attr-defined]
+            kind = "/".join(str(k) for k in first)
             parts.append(f"{kind} first on all {_plural(len(both), 'double day')}")
     if on("max-per-day") and days:
         parts.append(f"at most {_plural(max(len(d) for d in days.values()), 'session')} a day")

@@ -16,7 +16,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from calsync.core.hints import World, with_hints
+from calsync.core.hints import with_hints
+from calsync.core.hints.world import World
 from calsync.core.model import (
     Busy,
     Conflict,
@@ -28,15 +29,9 @@ from calsync.core.model import (
     RuleSetting,
     Schedule,
 )
-from calsync.core.rules import (
-    CycleWeek,
-    DayView,
-    day_conflicts,
-    day_order,
-    placement_starts,
-    plan_conflicts,
-    span_conflicts,
-)
+from calsync.core.rules import day_conflicts, placement_starts, plan_conflicts, span_conflicts
+from calsync.core.rules.common import DayView, day_order
+from calsync.core.rules.deload import CycleWeek
 
 DAY = timedelta(days=1)
 SCALE_STEP = 5  # minutes: a scaled (deload) duration is rounded to this
@@ -92,7 +87,7 @@ def _relevant(conflict: Conflict, start: date, end: date) -> bool:
     return start <= conflict.date < end
 
 
-def _conflict_order(c: Conflict) -> tuple:
+def _conflict_order(c: Conflict) -> tuple[date, datetime, str, tuple[str, ...]]:
     first = min((o.start_utc for o in c.sessions), default=datetime.min.replace(tzinfo=UTC))
     return (c.date, first, c.rule, c.keys)
 
@@ -152,7 +147,8 @@ def cycle_weeks(plan: Plan) -> tuple[CycleWeek, ...]:
 
     Exceptions are one-off days, not part of the cycle, so they are left out.
     """
-    phases = [phase for phase in plan.cycle for _ in range(phase.weeks)] or [None]
+    phases: list[Phase | None] = [phase for phase in plan.cycle for _ in range(phase.weeks)]
+    phases = phases or [None]
     return tuple(
         CycleWeek(
             phase.name if phase else None,
@@ -208,12 +204,12 @@ def place_day(
         if note:
             notes.append(_expansion_conflict(settings, "dst", day, note, occurrence))
     for key, entry in pending:
-        occurrence, note = _place_in_window(
+        occurrence, unplaced = _place_in_window(
             plan, key, day, entry, week, phase, placed, busy, settings
         )
         placed.append(occurrence)
-        if note:
-            notes.append(note)
+        if unplaced:
+            notes.append(unplaced)
     placed.sort(key=day_order)
     return placed, [n for n in notes if n.level is not Level.OFF]
 

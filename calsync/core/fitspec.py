@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -28,7 +29,7 @@ from calsync.core.model import WEEKDAYS, Entry, Kind, Session, Window
 from calsync.core.units import parse_duration, parse_span, parse_time
 
 if TYPE_CHECKING:
-    from calsync.core.loader import _Reader
+    from calsync.core.yamlread import NodeReader
 
 MOST = 21  # a count above three a day for a week is a typo, not a plan
 DEFAULT_STEP = timedelta(minutes=15)
@@ -108,7 +109,7 @@ class FitReader:
 
     def __init__(
         self,
-        reader: _Reader,
+        reader: NodeReader,
         sessions: dict[str, Session],
         broken: set[str],
         windows: dict[str, Window],
@@ -213,7 +214,7 @@ class FitReader:
         ok = True
         for key, value in (self.r.mapping(node, path) or {}).items():
             where = f"{path}.{key}"
-            days = self.r.attempt(value, where, lambda k=key: parse_days(k))
+            days = self.r.attempt(value, where, partial(parse_days, key))
             starts = self._starts(value, where)
             if days is None or starts is None:
                 ok = False
@@ -240,7 +241,7 @@ class FitReader:
                         item, where, "expected a time HH:MM, a span HH:MM-HH:MM or a window"
                     )
                 return None
-            start = self.r.attempt(item, where, lambda t=text: self._start(t))
+            start = self.r.attempt(item, where, partial(self._start, text))
             if start is None:
                 return None
             if start in starts:
@@ -270,7 +271,7 @@ class FitReader:
         ok = True
         for key, value in found.items():
             path = f"fit.pin.{key}"
-            days = self.r.attempt(value, path, lambda k=key: parse_days(k))
+            days = self.r.attempt(value, path, partial(parse_days, key))
             entries = self.read_day(value, path)
             if days is None or entries is None:
                 ok = False

@@ -47,7 +47,8 @@ def event_end(event: Event, start: datetime, zone: tzinfo, second: bool = False)
         return read_instant(event.decoded("DTEND"), zone, second)
     if "DURATION" in event:
         # An exact duration (RFC 5545 3.3.6): added to the instant, not to the wall clock.
-        return (start.astimezone(UTC) + event.decoded("DURATION")).astimezone(start.tzinfo)
+        exact: timedelta = event.decoded("DURATION")
+        return (start.astimezone(UTC) + exact).astimezone(start.tzinfo)
     return start
 
 

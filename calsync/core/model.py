@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -122,15 +122,32 @@ class Phase:
 
 
 @dataclass(frozen=True)
+class RuleParams:
+    """The parameters of a rule; each rule with parameters has its own subclass
+    (calsync/core/rules/params.py). A rule without parameters has this one."""
+
+
+P = TypeVar("P", bound=RuleParams)
+
+
+@dataclass(frozen=True)
 class RuleSetting:
     """A rule as configured for one plan: its level and its parameters."""
 
     id: str
     level: Level
-    params: tuple[tuple[str, object], ...] = ()
+    params: RuleParams = RuleParams()
 
-    def param(self, name: str) -> object:
-        return dict(self.params)[name]
+    def typed(self, kind: type[P]) -> P:
+        """The parameters as the rule's own class, e.g. `setting.typed(GapParams).min`."""
+        return params_as(self.params, kind)
+
+
+def params_as(params: RuleParams, kind: type[P]) -> P:
+    """`params` as `kind`; a TypeError (a bug, not bad input) when they are of another rule."""
+    if not isinstance(params, kind):
+        raise TypeError(f"expected {kind.__name__}, found {type(params).__name__}")
+    return params
 
 
 @dataclass(frozen=True)
@@ -299,7 +316,9 @@ __all__ = [
     "Occurrence",
     "Phase",
     "Plan",
+    "RuleParams",
     "RuleSetting",
+    "params_as",
     "Schedule",
     "Session",
     "FOCUS_GROUPS",

@@ -3,7 +3,7 @@
 Every item gets a 0/1 variable x (1: the week holds it; fixed items are 1). Each
 conflict the catalogue could report becomes a `Potential`: a 0/1 variable y that
 the constraints force to 1 whenever the chosen items break the rule in exactly
-the way `calsync/rules.py` checks it, one y per conflict the check would yield:
+the way `calsync/core/rules/` checks it, one y per conflict the check would yield:
 
 * a *clause* conflict holds when all of `present` are chosen and none of
   `absent` is: y >= sum(present) - (len(present) - 1) - sum(absent);
@@ -26,8 +26,20 @@ from itertools import product
 
 from calsync.core.expand import _busy_on, cycle_weeks, plan_weeks_in, wall_clock
 from calsync.core.fit.problem import Candidates, Item, Problem
-from calsync.core.model import Busy, Entry, Level, Load, Occurrence
-from calsync.core.rules import DayView, _hard_groups, _leg_sessions, check_deload
+from calsync.core.model import Busy, Entry, Level, Load, Occurrence, RuleParams, params_as
+from calsync.core.rules.common import DayView
+from calsync.core.rules.deload import check_deload
+from calsync.core.rules.legs import leg_sessions
+from calsync.core.rules.params import (
+    GapParams,
+    HardThenEasyParams,
+    HypertrophyRideParams,
+    LegsThenHardParams,
+    MaxPerDayParams,
+    OrderParams,
+    RestDaysParams,
+)
+from calsync.core.rules.recovery import hard_groups
 
 # Rules `fit` never lets happen: it offers no window (so nothing is unplaced) and
 # no time daylight saving moves or repeats (so no dst). They can only come from
@@ -48,7 +60,7 @@ MODELLED = (
 
 Members = Callable[[Sequence[bool]], tuple[Item, ...]]  # the sessions a conflict names
 ByDay = Mapping[int, tuple[Item, ...]]  # offset from Monday (-1: the day before) -> items
-Params = tuple[tuple[str, object], ...]
+Params = RuleParams
 
 
 @dataclass(frozen=True)
@@ -192,7 +204,7 @@ def _pack(m: Model, problem: Problem, by_day: ByDay) -> tuple[str, ...]:
     if settings["overlap"].level is not Level.ERROR:
         return ()
     gap = settings["gap"]
-    need = gap.param("min") if gap.level is Level.ERROR else timedelta(0)
+    need = gap.typed(GapParams).min if gap.level is Level.ERROR else timedelta(0)
     for k in range(7):
         day = by_day[k]
         for t in sorted({i.occurrence.start_utc for i in day}):
@@ -224,11 +236,11 @@ def _chosen(items: Sequence[Item], chosen: Sequence[bool]) -> tuple[Item, ...]:
     return tuple(i for i in items if chosen[i.index])
 
 
-# --- one builder per rule, each mirroring its check in calsync/rules.py -------------------
+# --- one builder per rule, each mirroring its check in calsync/core/rules/ -------------------
 
 
 def _order(problem: Problem, by_day: ByDay, m: Model, params: Params) -> Iterator[Potential]:
-    first, then = dict(params)["first"], dict(params)["then"]
+    first, then = params_as(params, OrderParams).first, params_as(params, OrderParams).then
     for k in range(7):
         for a in by_day[k]:
             if a.occurrence.session.kind not in first:
@@ -249,7 +261,7 @@ def _pair(a: Item, b: Item) -> Members:
 
 
 def _gap(problem: Problem, by_day: ByDay, m: Model, params: Params) -> Iterator[Potential]:
-    need: timedelta = dict(params)["min"]
+    need = params_as(params, GapParams).min
     for k in range(7):
         day = by_day[k]
         for i, a in enumerate(day):
@@ -299,7 +311,7 @@ def _busy(problem: Problem) -> dict[int, tuple[Busy, ...]]:
 
 
 def _max_per_day(problem: Problem, by_day: ByDay, m: Model, params: Params) -> Iterator[Potential]:
-    count = dict(params)["count"]
+    count = params_as(params, MaxPerDayParams).count
     for k in range(7):
         day = by_day[k]
         if len(day) > count:
@@ -314,7 +326,7 @@ def _max_per_day(problem: Problem, by_day: ByDay, m: Model, params: Params) -> I
 
 
 def _rest_days(problem: Problem, by_day: ByDay, m: Model, params: Params) -> Iterator[Potential]:
-    need = dict(params)["min"]
+    need = params_as(params, RestDaysParams).min
     used = [m.any_of([i.index for i in by_day[k]]) if by_day[k] else None for k in range(7)]
     counted = tuple(u for u in used if u is not None)
     week = [i for k in range(7) for i in by_day[k]]
@@ -335,8 +347,8 @@ def _hard_then_easy(
 ) -> Iterator[Potential]:
     """A day breaks hard-then-easy with the day before when both load one muscle group hard
     (with `by: day`, the group is the day itself): one OR per group and day."""
-    by = dict(params)["by"]
-    groups = {i.index: _hard_groups([i.occurrence], by) for k in range(-1, 7) for i in by_day[k]}
+    by = params_as(params, HardThenEasyParams).by
+    groups = {i.index: hard_groups([i.occurrence], by) for k in range(-1, 7) for i in by_day[k]}
     loaded: dict[tuple[int, str], int] = {}
     for k in range(-1, 7):
         for group in sorted({g for i in by_day[k] for g in groups[i.index]}):
@@ -445,13 +457,13 @@ def _a_week_earlier(item: Item) -> Item:
 
 def _is_leg(o: Occurrence, hard_only: bool) -> bool:
     """Asks the catalogue's own test of a leg session."""
-    return any(True for _ in _leg_sessions(DayView(o.date, [o], ()), hard_only=hard_only))
+    return any(True for _ in leg_sessions(DayView(o.date, [o], ()), hard_only=hard_only))
 
 
 def _legs_then_hard(
     problem: Problem, by_day: ByDay, m: Model, params: Params
 ) -> Iterator[Potential]:
-    kinds = dict(params)["kinds"]
+    kinds = params_as(params, LegsThenHardParams).kinds
     for k in range(7):
         for legs in by_day[k]:
             if not _is_leg(legs.occurrence, hard_only=True):
@@ -472,7 +484,10 @@ def _legs_then_hard(
 def _hypertrophy_ride(
     problem: Problem, by_day: ByDay, m: Model, params: Params
 ) -> Iterator[Potential]:
-    kinds, longest = dict(params)["kinds"], dict(params)["max"]
+    kinds, longest = (
+        params_as(params, HypertrophyRideParams).kinds,
+        params_as(params, HypertrophyRideParams).max,
+    )
     for k in range(7):
         legs = tuple(i for i in by_day[k] if _is_leg(i.occurrence, hard_only=False))
         if not legs:

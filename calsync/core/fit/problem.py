@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from calsync.core.expand import _busy_on, place_day
 from calsync.core.fitspec import FitSpec, Start
 from calsync.core.model import Busy, Conflict, Entry, Level, Occurrence, Plan, RuleSetting, Session
-from calsync.core.rules import day_order
+from calsync.core.rules.common import day_order
 
 DAY = timedelta(days=1)
 

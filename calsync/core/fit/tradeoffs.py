@@ -19,8 +19,18 @@ from calsync.core.fit.highs import solve
 from calsync.core.fit.model import build
 from calsync.core.fit.problem import Problem, candidates
 from calsync.core.fit.solve import Week, _week, best_week, closest_week
-from calsync.core.model import WEEKDAYS, Level
+from calsync.core.model import WEEKDAYS, Kind, Level
 from calsync.core.rules import RULES
+from calsync.core.rules.params import (
+    DeloadParams,
+    GapParams,
+    HardThenEasyParams,
+    HypertrophyRideParams,
+    LegsThenHardParams,
+    MaxPerDayParams,
+    OrderParams,
+    RestDaysParams,
+)
 from calsync.core.units import format_duration
 
 
@@ -89,34 +99,38 @@ class Diagnosis:
 
 def rule_words(problem: Problem, rule: str) -> str:
     """What giving up a rule means for this plan, in plain words."""
-    params = dict(problem.settings[rule].params)
+    setting = problem.settings[rule]
 
-    def kinds(name: str) -> str:
-        return "/".join(str(k) for k in params[name])
+    def kinds(of: tuple[Kind, ...]) -> str:
+        return "/".join(str(k) for k in of)
 
     if rule == "order":
-        words = f"if {kinds('then')} may come before {kinds('first')} on the same day"
+        order = setting.typed(OrderParams)
+        words = f"if {kinds(order.then)} may come before {kinds(order.first)} on the same day"
     elif rule == "gap":
-        words = f"if sessions on one day may be less than {format_duration(params['min'])} apart"
+        gap = setting.typed(GapParams).min
+        words = f"if sessions on one day may be less than {format_duration(gap)} apart"
     elif rule == "overlap":
         words = "if sessions may overlap"
     elif rule == "max-per-day":
-        words = f"if a day may hold more than {params['count']} sessions"
+        words = f"if a day may hold more than {setting.typed(MaxPerDayParams).count} sessions"
     elif rule == "rest-days":
-        words = (
-            f"if the week may have fewer than {params['min']} rest day{'s' * (params['min'] != 1)}"
-        )
+        rest = setting.typed(RestDaysParams).min
+        words = f"if the week may have fewer than {rest} rest day{'s' * (rest != 1)}"
     elif rule == "hard-then-easy":
-        same = " on the same muscles" if params.get("by") == "muscles" else ""
+        by = setting.typed(HardThenEasyParams).by
+        same = " on the same muscles" if by == "muscles" else ""
         words = f"if hard days{same} may follow each other"
     elif rule == "deload":
-        words = f"if more than {params['max']} heavy weeks may follow each other"
+        words = f"if more than {setting.typed(DeloadParams).max} heavy weeks may follow each other"
     elif rule == "legs-then-hard":
-        words = f"if a hard {kinds('kinds')} may follow a leg session on the same day"
+        legs = setting.typed(LegsThenHardParams)
+        words = f"if a hard {kinds(legs.kinds)} may follow a leg session on the same day"
     elif rule == "hypertrophy-ride":
+        ride = setting.typed(HypertrophyRideParams)
         words = (
-            f"if a {kinds('kinds')} on a leg day may be longer than "
-            f"{format_duration(params['max'])} or harder than easy"
+            f"if a {kinds(ride.kinds)} on a leg day may be longer than "
+            f"{format_duration(ride.max)} or harder than easy"
         )
     else:
         words = "without it"

@@ -18,9 +18,11 @@ from dataclasses import replace
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from calsync.core.loader import FAST_LOADER, decode_text, parse_plan
+from calsync.core.loader import parse_plan
 from calsync.core.model import WEEKDAYS, Entry, Plan, Session
+from calsync.core.problems import decode_text
 from calsync.core.units import format_duration
+from calsync.core.yamlread import FAST_LOADER
 
 MARK = "made by calsync fit"
 
