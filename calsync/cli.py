@@ -638,6 +638,11 @@ def sync_google(
     finish_sync(report, options["as_json"], options["fail_on"])
 
 
+def warn(message: str) -> None:
+    """A warning about calsync's own state: one line on stderr, the run goes on."""
+    click.secho(f"calsync: WARNING: {message}", err=True, fg="red", bold=True)
+
+
 def google_target(
     plan: Plan,
     request: SyncRequest,
@@ -667,12 +672,25 @@ def google_target(
                 )
             service = g.build_service(credentials, root)
             retry = g.Retry()
-            calendar_id, created = g.find_or_create_calendar(
-                service, wanted, plan.timezone, retry, create=not request.dry_run
+            account = service_account or token or google_token()
+            state = g.state_file(root, account, wanted, plan.id)
+            start = plan.midnight(request.span.start)
+            backend = g.open_backend(
+                service,
+                wanted,
+                plan.timezone,
+                plan.id,
+                start,
+                retry,
+                g.batch_uri(root),
+                request.dry_run,
+                state,
+                warn,
             )
-            backend = g.GoogleBackend(service, calendar_id or "", g.batch_uri(root), retry)
-            backend.fresh = created or calendar_id is None
-            return sync_with(plan, request, backend, f"google:{wanted}", busy_calendars)
+            report = sync_with(plan, request, backend, f"google:{wanted}", busy_calendars)
+            if not request.dry_run and not report.failures:
+                g.remember(backend, state, start, warn)
+            return report
         except g.GoogleFailure as err:
             raise Failure(str(err)) from None
 

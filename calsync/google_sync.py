@@ -14,7 +14,8 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ with warnings.catch_warnings():
 from . import limits
 from .content import EventContent, fingerprint
 from .engine import Action, Change, Outcome, Progress, Remote, Result
+from .google_state import Held, Picture, Warn, load, save, state_path
 from .model import Busy
 from .retry import Retry
 
@@ -66,10 +68,25 @@ PAGE_SIZE = 2500
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 PLAN, KEY, HASH = "calsyncPlan", "calsyncKey", "calsyncHash"
+# What a listing of the plan's events needs (to_remote, current_fingerprint): Google's
+# partial responses leave out the rest (links, creators, iCalUIDs: half of each event).
+LIST_FIELDS = (
+    "nextPageToken,nextSyncToken,items(id,etag,status,summary,description,location,"
+    "start,end,reminders,extendedProperties/private)"
+)
 
 
 class GoogleFailure(Exception):
-    """Google could not be reached or refused: one clear sentence for the user."""
+    """Google could not be reached or refused: one clear sentence for the user, and the
+    HTTP status Google answered with, if it answered."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CalendarGone(GoogleFailure):
+    """The calendar id calsync remembered no longer exists (404): find it by name again."""
 
 
 def event_id(key: str) -> str:
@@ -214,7 +231,9 @@ def call(request: Any, retry: Retry, landed: Callable[[], Any] | None = None) ->
         except Exception as error:
             if not retriable(error) or attempt == retry.attempts - 1:
                 if isinstance(error, HttpError | OSError | httplib2.HttpLib2Error | TransportError):
-                    raise GoogleFailure(f"Google Calendar: {describe(error)}") from None
+                    status = error.resp.status if isinstance(error, HttpError) else None
+                    message = f"Google Calendar: {describe(error)}"
+                    raise GoogleFailure(message, status) from None
                 raise
             retry.wait(attempt, _retry_after(error))
         if landed is not None and (result := landed()) is not None:
@@ -264,6 +283,15 @@ def current_fingerprint(event: dict[str, Any]) -> str:
     )
 
 
+def to_held(event: dict[str, Any], plan_id: str) -> Held | None:
+    """One of the plan's events as the picture keeps it (None: not the plan's)."""
+    private = (event.get("extendedProperties") or {}).get("private") or {}
+    remote = to_remote(event) if private.get(PLAN) == plan_id else None
+    if remote is None:
+        return None
+    return Held(remote, _instant(event["end"]) if "end" in event else remote.start)
+
+
 def to_remote(event: dict[str, Any]) -> Remote | None:
     private = (event.get("extendedProperties") or {}).get("private") or {}
     if KEY not in private or "start" not in event:
@@ -281,7 +309,14 @@ def to_remote(event: dict[str, Any]) -> Remote | None:
 
 
 class GoogleBackend:
-    def __init__(self, service: Any, calendar_id: str, batch: str, retry: Retry = DEFAULT_RETRY):
+    def __init__(
+        self,
+        service: Any,
+        calendar_id: str,
+        batch: str,
+        retry: Retry = DEFAULT_RETRY,
+        remembered: Picture | None = None,
+    ):
         self.service = service
         # Building a resource object parses the discovery document's methods (about
         # 10 ms each time), so the events resource is made once, not once a request.
@@ -290,28 +325,80 @@ class GoogleBackend:
         self.batch_uri = batch
         self.retry = retry
         self.fresh = False  # a calendar created in this run holds nothing yet
+        self.remembered = remembered  # the previous run's picture, if any
+        self.picture: Picture | None = None  # this run's, once listed
 
     def list_managed(self, plan_id: str, start: datetime, end: datetime) -> list[Remote]:
         if self.fresh:
             return []
-        remotes: list[Remote] = []
+        if self.picture is None or not self.picture.covers(self.calendar_id, plan_id, start):
+            self.refresh(plan_id, start)
+        assert self.picture is not None
+        return self.picture.within(start, end)
+
+    def refresh(self, plan_id: str, start: datetime) -> None:
+        """List the plan's events: the changes since the last sync token laid over the
+        picture they complete, else (no usable token, or Google refuses it) in full.
+
+        CalendarGone when the calendar is not there (404).
+        """
+        current = self.picture or self.remembered
+        try:
+            if current is not None and current.covers(self.calendar_id, plan_id, start):
+                try:
+                    self.picture = self._changed_since(current)
+                    return
+                except GoogleFailure as failure:
+                    # 410 fullSyncRequired: the token expired; 400: not a token Google made.
+                    if failure.status not in (400, 410):
+                        raise
+            self.picture = self._full_listing(plan_id, start)
+        except GoogleFailure as failure:
+            if failure.status == 404:
+                raise CalendarGone(str(failure), 404) from None
+            raise
+
+    def _pages(self, **query: Any) -> Iterator[dict[str, Any]]:
         token = None
         while True:
             request = self.events.list(
                 calendarId=self.calendar_id,
-                privateExtendedProperty=f"{PLAN}={plan_id}",
-                timeMin=start.astimezone(UTC).isoformat(),
-                timeMax=end.astimezone(UTC).isoformat(),
                 showDeleted=True,
                 singleEvents=True,
                 maxResults=PAGE_SIZE,
+                fields=LIST_FIELDS,
                 pageToken=token,
+                **query,
             )
-            page = call(request, self.retry)
-            remotes += [r for r in map(to_remote, page.get("items", [])) if r is not None]
+            page: dict[str, Any] = call(request, self.retry)
+            yield page
             token = page.get("nextPageToken")
             if not token:
-                return remotes
+                return
+
+    def _full_listing(self, plan_id: str, start: datetime) -> Picture:
+        """Every event of the plan ending after `start` (no timeMax: later runs move on
+        through the calendar and the changes keep the rest of it current)."""
+        picture = Picture(self.calendar_id, plan_id, since=start)
+        for page in self._pages(
+            privateExtendedProperty=f"{PLAN}={plan_id}",
+            timeMin=start.astimezone(UTC).isoformat(),
+        ):
+            for event in page.get("items", []):
+                if (held := to_held(event, plan_id)) is not None:
+                    picture.events[held.remote.ref] = held
+            picture.token = page.get("nextSyncToken")
+        return picture
+
+    def _changed_since(self, before: Picture) -> Picture:
+        """The events changed since `before.token`, laid over it (a new picture: the old
+        one stays as it was if the listing fails part way)."""
+        picture = replace(before, events=dict(before.events))
+        for page in self._pages(syncToken=before.token):
+            for event in page.get("items", []):
+                picture.absorb(event, to_held(event, before.plan))
+            picture.token = page.get("nextSyncToken")
+        return picture
 
     def busy(
         self, calendars: Sequence[str], start: datetime, end: datetime, plan_id: str
@@ -477,6 +564,60 @@ class GoogleBackend:
 
 def _chunks(items: Sequence[int], size: int) -> list[list[int]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+# --- one target from run to run ------------------------------------------------------
+
+
+def state_file(root: str, account: Path, calendar: str, plan_id: str) -> Path:
+    """Where one target's calendar id, sync token and picture are kept between runs."""
+    from .places import state_dir
+
+    return state_path(state_dir(), root, str(account.absolute()), calendar, plan_id)
+
+
+def open_backend(
+    service: Any,
+    wanted: str,
+    zone: str,
+    plan_id: str,
+    start: datetime,
+    retry: Retry,
+    batch: str,
+    dry_run: bool,
+    state: Path | None,
+    warn: Warn,
+) -> GoogleBackend:
+    """The backend of one run. With a remembered calendar id and sync token, one listing
+    of what changed since is all it asks (no calendarList); without them, or when that
+    calendar is gone (404), the calendar is found by name or created as on a first run."""
+    remembered = load(state, warn) if state is not None else None
+    if remembered is not None:
+        backend = GoogleBackend(service, remembered.calendar_id, batch, retry, remembered)
+        try:
+            backend.refresh(plan_id, start)
+            return backend
+        except CalendarGone:
+            pass  # deleted, or no longer shared with this account: look it up by name
+    calendar_id, created = find_or_create_calendar(service, wanted, zone, retry, create=not dry_run)
+    backend = GoogleBackend(service, calendar_id or "", batch, retry)
+    backend.fresh = created or calendar_id is None
+    return backend
+
+
+def remember(backend: GoogleBackend, state: Path, start: datetime, warn: Warn) -> None:
+    """After a run that went through: keep its listing's picture and sync token (its own
+    writes come back as changes next time, and are judged like any other).
+
+    Nothing is kept after a run that created the calendar: the next one looks the
+    calendar up by name once more, which removes an empty twin a lost answer may have
+    made (see `_in_use`), and lists it in full.
+    """
+    picture = backend.picture
+    if backend.fresh or picture is None or picture.token is None:
+        return
+    picture.prune(start)
+    save(state, picture, warn)
 
 
 # --- the calendar ------------------------------------------------------------------
