@@ -498,6 +498,7 @@ class FakeGoogleCalendar:
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.round_trips = 0
         self.api_calls: list[tuple[str, str]] = []
+        self.api_queries: list[Query] = []  # the query of each call in api_calls
         self.writes = 0
         # Body bytes of every HTTP request and answer (batch envelopes whole), as a
         # client downloads them; headers are not counted.
@@ -554,6 +555,7 @@ class FakeGoogleCalendar:
         with self._lock:
             self.round_trips = 0
             self.api_calls = []
+            self.api_queries = []
             self.writes = 0
             self.bytes_up = self.bytes_down = 0
             self.auth_headers = []
@@ -643,6 +645,7 @@ class FakeGoogleCalendar:
         path = "/".join(segments)
         with self._lock:
             self.api_calls.append((method, path))
+            self.api_queries.append(query)
             fault = self._take_fault(method, path)
             if fault is not None and not fault.drop:
                 return fault.reply()
