@@ -61,4 +61,5 @@ def remember(backend: GoogleBackend, state: Path, start: datetime, warn: Warn) -
     if backend.fresh or picture is None or picture.token is None:
         return
     picture.prune(start)
-    save(state, picture, warn)
+    if picture != backend.remembered:  # a quiet calendar: the same token, nothing to write
+        save(state, picture, warn)
