@@ -148,7 +148,7 @@ def test_a_good_token_still_loads(tmp_path: Path) -> None:
 
 GOOD_ENTRY = {
     "plan": "p",
-    "href": "/athlete/training/p-2026-11-30-legs@calsync.targets.ics",
+    "href": "/athlete/training/p-2026-11-30-legs@calsync.ics",
     "start": "2026-11-30T10:00:00+01:00",
     "summary": "🏋 Legs",
     "hash": "0123456789abcdef0123",
