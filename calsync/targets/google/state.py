@@ -72,10 +72,11 @@ class Picture:
         """Lay one changed event over the picture; `held` is it as one of this plan's
         events (None: it is not, or not any more, or it is a bare deletion notice)."""
         ref = str(event.get("id", ""))
+        bare = "extendedProperties" not in event and "start" not in event
         if held is not None:
             self.events[ref] = held
-        elif event.get("status") == "cancelled" and ref in self.events:
-            # Deleted: Google may send only the id and the status.
+        elif bare and event.get("status") == "cancelled" and ref in self.events:
+            # Deleted, and Google sent only the id and the status: still the plan's.
             old = self.events[ref]
             etag = event.get("etag", old.remote.etag)
             self.events[ref] = Held(replace(old.remote, cancelled=True, etag=etag), old.end)
