@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from calsync.errors import AuthRefused, Unreachable
 from calsync.io import limits
 from calsync.targets.google.calls import (
     GoogleFailure,
@@ -70,9 +71,9 @@ def load_credentials(token: Path | None, service_account: Path | None) -> Any:
             with limits.request("Google's sign-in server"):
                 credentials.refresh(Request())
         except RefreshError:
-            raise GoogleFailure(expired_message()) from None
+            raise AuthRefused(expired_message()) from None
         except TransportError as err:
-            raise GoogleFailure(f"cannot reach Google to refresh the token: {err}") from None
+            raise Unreachable(f"cannot reach Google to refresh the token: {err}") from None
         save_token(token, credentials.to_json())
     return credentials
 

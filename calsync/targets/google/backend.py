@@ -13,7 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from calsync.core.model import Busy
+from calsync.errors import AuthRefused
 from calsync.io import limits
+from calsync.sync import recheck
+from calsync.sync.backend import counts_as_busy
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
 from calsync.targets.google.calls import (
     HTTP_FAILURES,
@@ -62,6 +65,7 @@ class GoogleBackend:
         self.batch_uri = batch
         self.retry = retry
         self.fresh = False  # a calendar created in this run holds nothing yet
+        self.label = "google"  # the target in reports; the opener names the calendar
         self.remembered = remembered  # the previous run's picture, if any
         self.picture: Picture | None = None  # this run's, once listed
 
@@ -191,9 +195,12 @@ class GoogleBackend:
             page = call(request, self.retry)
             for event in page.get("items", []):
                 private = (event.get("extendedProperties") or {}).get("private") or {}
-                ours = private.get(PLAN) == plan_id
-                free = event.get("transparency") == "transparent"
-                if ours or free or event.get("status") == "cancelled" or "start" not in event:
+                busy = counts_as_busy(
+                    ours=private.get(PLAN) == plan_id,
+                    transparent=event.get("transparency") == "transparent",
+                    cancelled=event.get("status") == "cancelled",
+                )
+                if not busy or "start" not in event:
                     continue
                 title = event.get("summary") or "busy"
                 found.append(Busy(instant(event["start"]), instant(event["end"]), title))
@@ -256,7 +263,7 @@ class GoogleBackend:
             with limits.request("Google Calendar"):
                 batch.execute()
         except RefreshError:
-            raise GoogleFailure(expired_message()) from None
+            raise AuthRefused(expired_message()) from None
         except HTTP_FAILURES as error:
             return [error] * len(chunk)  # the whole batch's answer was lost or refused
         return [errors.get(str(number)) for number in range(len(chunk))]
@@ -285,18 +292,10 @@ class GoogleBackend:
         """
         ref = change.remote.ref if change.remote else event_id(change.key)
         event = call(self.events.get(calendarId=self.calendar_id, eventId=ref), self.retry)
-        if change.action is Action.DELETE:
-            done = event.get("status") == "cancelled"
-        else:
-            assert change.content is not None
-            remote = to_remote(event)
-            done = bool(
-                remote
-                and not remote.cancelled
-                and not remote.edited
-                and remote.stored == change.content.fingerprint
-            )
-        return Result(change, Outcome.DONE if done else Outcome.EDITED)
+        # A deleted event stays, cancelled: get answers it, never 404.
+        return Result(
+            change, recheck.landed(change, to_remote(event), event.get("status") != "cancelled")
+        )
 
 
 def _chunks(items: Sequence[int], size: int) -> list[list[int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from calsync.errors import TargetError
 from calsync.targets.google.calls import GoogleFailure, call
 from calsync.targets.retry import Retry
 
@@ -93,5 +94,5 @@ def _in_use(service: Any, entries: list[dict[str, Any]], retry: Retry, tidy: boo
 
 def _remove_twin(service: Any, calendar_id: str, retry: Retry) -> None:
     """Delete an empty calendar calsync made; a refusal leaves it for the next run."""
-    with contextlib.suppress(GoogleFailure):
+    with contextlib.suppress(TargetError):
         call(service.calendars().delete(calendarId=calendar_id), retry)

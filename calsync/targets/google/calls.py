@@ -24,25 +24,30 @@ with warnings.catch_warnings():
     from googleapiclient.errors import HttpError
     from googleapiclient.http import BatchHttpRequest
 
+from calsync.errors import AuthRefused, RateLimited, Rejected, TargetError, Unreachable, for_status
 from calsync.io import limits
-from calsync.targets.retry import Retry
+from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 ENDPOINT_VARIABLE = "CALSYNC_GOOGLE_ENDPOINT"
 GOOGLE_ROOT = "https://www.googleapis.com/"
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 HTTP_FAILURES = (HttpError, OSError, httplib2.HttpLib2Error, TransportError)
 # The other modules take Google's classes from here, so the filter above is always in place.
 __all__ = ["BatchHttpRequest", "HttpError", "RefreshError", "TransportError"]
 
 
-class GoogleFailure(Exception):
-    """Google could not be reached or refused: one clear sentence for the user, and the
-    HTTP status Google answered with, if it answered."""
+class GoogleFailure(Rejected):
+    """Google refused (an HTTP status no other kind of TargetError names): one clear
+    sentence for the user, and the status, which the listing acts on (404, 410)."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
+        # Both fields to Exception: the error stays picklable (cls(*args)).
+        super().__init__(message, status)
+        self.message = message
         self.status = status
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class CalendarGone(GoogleFailure):
@@ -103,27 +108,38 @@ def describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def failure(error: Exception) -> TargetError:
+    """What an error of Google's client means (errors.py), as one sentence; a refusal
+    keeps Google's HTTP status (`GoogleFailure.status`)."""
+    message = f"Google Calendar: {describe(error)}"
+    if not isinstance(error, HttpError):
+        return Unreachable(message)
+    status = error.resp.status
+    if status == 403 and _reason(error) in RATE_REASONS:
+        return RateLimited(message)
+    kind = for_status(status)
+    return GoogleFailure(message, status) if kind is Rejected else kind(message)
+
+
 def call(request: Any, retry: Retry, landed: Callable[[], Any] | None = None) -> Any:
-    """Execute one request, retrying what Google says may be retried.
+    """Execute one request, retrying what Google says may be retried (`Retry.run`).
 
     `landed`, for a request that is not idempotent, looks before each retry
     whether the failed attempt took effect after all, and returns its result
     (None: send it again).
     """
-    for attempt in range(retry.attempts):
+
+    def attempt(last: bool) -> Any:
         try:
             with limits.request("Google Calendar"):
                 return request.execute(num_retries=0)
         except RefreshError:
-            raise GoogleFailure(expired_message()) from None
+            raise AuthRefused(expired_message()) from None
         except Exception as error:
-            if not retriable(error) or attempt == retry.attempts - 1:
-                if isinstance(error, HTTP_FAILURES):
-                    status = error.resp.status if isinstance(error, HttpError) else None
-                    message = f"Google Calendar: {describe(error)}"
-                    raise GoogleFailure(message, status) from None
-                raise
-            retry.wait(attempt, retry_after(error))
-        if landed is not None and (result := landed()) is not None:
-            return result
-    raise AssertionError("unreachable")
+            if retriable(error):
+                raise Again(failure(error), retry_after(error)) from None
+            if isinstance(error, HTTP_FAILURES):
+                raise failure(error) from None
+            raise
+
+    return retry.run(attempt, landed)

@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from calsync.io.atomic import WriteFailure, write_atomic
+from calsync.sync.backend import Warn
 from calsync.sync.engine import Remote
 
 VERSION = 1
-Warn = Callable[[str], None]
 Event = Mapping[str, Any]
 # One remembered event, as a list (the file stays small): the order of these names.
 COLUMNS = ("key", "start", "end", "summary", "stored", "current", "etag", "cancelled")

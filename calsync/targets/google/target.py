@@ -6,10 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from calsync.sync.backend import Warn
 from calsync.targets.google.backend import GoogleBackend
 from calsync.targets.google.calendars import find_or_create_calendar
 from calsync.targets.google.calls import CalendarGone
-from calsync.targets.google.state import Warn, load, save, state_path
+from calsync.targets.google.state import load, save, state_path
 from calsync.targets.retry import Retry
 
 
