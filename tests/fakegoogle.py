@@ -214,6 +214,7 @@ class _Calendar:
     primary: bool = False
     etag: str = '"0"'
     events: dict[str, _EventRecord] = field(default_factory=dict)
+    token_generation: int = 0  # raised to expire this calendar's sync tokens
 
     def resource(self) -> JSON:
         return {
@@ -383,6 +384,58 @@ def _path_segments(path: str) -> list[str]:
     return segments
 
 
+# --------------------------------------------------------------------------- partial response
+
+
+def _parse_fields(spec: str) -> JSON:
+    """The `fields` parameter (performance guide, "Partial response") as a tree:
+    `a,b/c,d(e,f)` -> {"a": {}, "b": {"c": {}}, "d": {"e": {}, "f": {}}}; {} selects all."""
+    tree: JSON = {}
+    stack: list[JSON] = [tree]
+    path: list[JSON] = []  # the nodes a/b/c walked so far in the current selector
+    name = ""
+
+    def close_name() -> None:
+        nonlocal name
+        if name:
+            node = (path[-1] if path else stack[-1]).setdefault(name.strip(), {})
+            path.append(node)
+        name = ""
+
+    for char in spec + ",":
+        if char == "/":
+            close_name()
+        elif char == "(":
+            close_name()
+            if not path:
+                raise ApiError(400, "invalidParameter", f"Invalid field selection {spec}")
+            stack.append(path[-1])
+            path = []
+        elif char in ",)":
+            close_name()
+            path = []
+            if char == ")":
+                if len(stack) == 1:
+                    raise ApiError(400, "invalidParameter", f"Invalid field selection {spec}")
+                stack.pop()
+        else:
+            name += char
+    if len(stack) != 1:
+        raise ApiError(400, "invalidParameter", f"Invalid field selection {spec}")
+    return tree
+
+
+def _select(value: Any, tree: JSON) -> Any:
+    """Keep only the selected fields of `value` (lists: of each element)."""
+    if not tree or "*" in tree:
+        return value
+    if isinstance(value, list):
+        return [_select(item, tree) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {key: _select(value[key], sub) for key, sub in tree.items() if key in value}
+
+
 # --------------------------------------------------------------------------- event logic
 
 
@@ -445,7 +498,12 @@ class FakeGoogleCalendar:
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.round_trips = 0
         self.api_calls: list[tuple[str, str]] = []
+        self.api_queries: list[Query] = []  # the query of each call in api_calls
         self.writes = 0
+        # Body bytes of every HTTP request and answer (batch envelopes whole), as a
+        # client downloads them; headers are not counted.
+        self.bytes_up = 0
+        self.bytes_down = 0
         self.auth_headers: list[str | None] = []
         self._lock = threading.RLock()
         self._faults: list[list[Any]] = []  # [Fault, remaining hits]
@@ -497,7 +555,9 @@ class FakeGoogleCalendar:
         with self._lock:
             self.round_trips = 0
             self.api_calls = []
+            self.api_queries = []
             self.writes = 0
+            self.bytes_up = self.bytes_down = 0
             self.auth_headers = []
 
     def inject(self, fault: Fault) -> None:
@@ -520,10 +580,14 @@ class FakeGoogleCalendar:
             self._faults.clear()
             self._scheduled.clear()
 
-    def expire_sync_tokens(self) -> None:
-        """Invalidate every sync token handed out so far (next use -> 410)."""
+    def expire_sync_tokens(self, calendar_id: str | None = None) -> None:
+        """Invalidate the sync tokens handed out so far (next use -> 410 fullSyncRequired):
+        every calendar's, or only those of `calendar_id`."""
         with self._lock:
-            self._token_generation += 1
+            if calendar_id is None:
+                self._token_generation += 1
+            else:
+                self._calendar(calendar_id).token_generation += 1
 
     # ----------------------------------------------------------------- direct data access
 
@@ -563,6 +627,7 @@ class FakeGoogleCalendar:
         """One HTTP round trip: either a batch envelope or a single API call."""
         with self._lock:
             self.round_trips += 1
+            self.bytes_up += len(body)
             self.auth_headers.append(headers.get("authorization"))
         if self.latency:
             time.sleep(self.latency)
@@ -580,6 +645,7 @@ class FakeGoogleCalendar:
         path = "/".join(segments)
         with self._lock:
             self.api_calls.append((method, path))
+            self.api_queries.append(query)
             fault = self._take_fault(method, path)
             if fault is not None and not fault.drop:
                 return fault.reply()
@@ -587,6 +653,9 @@ class FakeGoogleCalendar:
                 return Reply(0, drop=True)
             try:
                 reply = self._dispatch(method, segments, query, headers, body)
+                fields = _one(query, "fields")
+                if fields and reply.body is not None and reply.status < 300:
+                    reply.body = _select(reply.body, _parse_fields(fields))
             except ApiError as error:
                 reply = error.reply()
             # A drop fault that applies the call loses only the answer.
@@ -840,7 +909,12 @@ class FakeGoogleCalendar:
             result["nextPageToken"] = _encode_token(state)
         else:
             # Changes made while paging have seq > snapshot, so the next sync repeats them.
-            token = {"g": self._token_generation, "c": calendar.id, "s": snapshot}
+            token = {
+                "g": self._token_generation,
+                "cg": calendar.token_generation,
+                "c": calendar.id,
+                "s": snapshot,
+            }
             result["nextSyncToken"] = _encode_token(token)
         return result
 
@@ -862,6 +936,10 @@ class FakeGoogleCalendar:
         if token is None:
             return None
         clashing = [name for name in SYNC_INCOMPATIBLE if name in query]
+        # "deleted events will always be in the result set and it is not allowed to set
+        # showDeleted to False" (events.list, syncToken).
+        if (_one(query, "showDeleted") or "").lower() == "false":
+            clashing.append("showDeleted=false")
         if clashing:
             raise ApiError(
                 400,
@@ -874,6 +952,7 @@ class FakeGoogleCalendar:
             state is not None
             and state.get("g") == self._token_generation
             and state.get("c") == calendar.id
+            and state.get("cg") == calendar.token_generation
             and isinstance(state.get("s"), int)
             and state["s"] <= self._seq
         )
@@ -1128,6 +1207,8 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Type"] = "application/json; charset=UTF-8"
         else:
             payload = b""
+        with self.server.fake._lock:
+            self.server.fake.bytes_down += len(payload)
         self.send_response(reply.status)
         for name, value in headers.items():
             self.send_header(name, value)

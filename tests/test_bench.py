@@ -22,3 +22,27 @@ def test_the_quick_benchmark_prints_every_section(tmp_path: Path) -> None:
     for section in ("| start-up |", "| export |", "| google |", "| caldav |", "| fit |"):
         assert section in table
     assert "first sync" in table and "no-op rerun" in table
+
+
+def test_google_reruns_are_counted_beside_the_sync_token_floor(tmp_path: Path) -> None:
+    from bench.google_bench import google_reruns, sync_token_floor, synced_calendar
+    from tests.fakegoogle import FakeGoogleCalendar
+    from tests.google_helpers import write_token
+
+    token = write_token(tmp_path / "token.json")
+    with FakeGoogleCalendar() as server:
+
+        def meter() -> tuple[int, int, int]:
+            return server.round_trips, server.bytes_up, server.bytes_down
+
+        costs = google_reruns(server.root_url, token, tmp_path, meter, weeks=2, reps=2)
+        floor = sync_token_floor(server.root_url, token, synced_calendar(tmp_path), meter)
+
+    assert costs["first sync"].requests == 3  # calendarList, calendars.insert, one batch
+    assert costs["settling run"].requests == 2  # calendarList, the full listing
+    assert costs["no-op rerun"].requests == 1 and "20 unchanged" in costs["no-op rerun"].summary
+    assert (
+        costs["one-change rerun"].requests == 2 and "1 updated" in costs["one-change rerun"].summary
+    )
+    assert floor.requests == 1 and floor.summary == "0 changes"
+    assert costs["no-op rerun"].down <= 2 * floor.down

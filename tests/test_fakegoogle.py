@@ -294,3 +294,57 @@ def test_drop_inside_batch_loses_whole_answer_after_applying(server: FakeGoogleC
 
     assert (server.round_trips, len(server.api_calls)) == (2, 4)
     assert [e["id"] for e in server.events("primary")] == ["drp00000", "drp00001"]
+
+
+def test_sync_tokens_refuse_show_deleted_false_and_expire_per_calendar(
+    server: FakeGoogleCalendar, service: Any
+) -> None:
+    other = server.add_calendar("Other")["id"]
+    events = service.events()
+    mine = events.list(calendarId="primary", showDeleted=True).execute()["nextSyncToken"]
+    theirs = events.list(calendarId=other).execute()["nextSyncToken"]
+    with pytest.raises(HttpError) as hidden:
+        events.list(calendarId="primary", syncToken=mine, showDeleted=False).execute()
+    with pytest.raises(HttpError) as elsewhere:
+        events.list(calendarId=other, syncToken=mine).execute()
+
+    server.expire_sync_tokens(other)
+    with pytest.raises(HttpError) as expired:
+        events.list(calendarId=other, syncToken=theirs).execute()
+    still = events.list(calendarId="primary", syncToken=mine, showDeleted=True).execute()
+    fresh = events.list(calendarId=other).execute()["nextSyncToken"]
+
+    assert hidden.value.status_code == 400
+    assert (elsewhere.value.status_code, error_reason(elsewhere.value)) == (410, "fullSyncRequired")
+    assert (expired.value.status_code, error_reason(expired.value)) == (410, "fullSyncRequired")
+    assert still["items"] == []
+    assert events.list(calendarId=other, syncToken=fresh).execute()["items"] == []
+
+
+def test_fields_select_a_partial_response(server: FakeGoogleCalendar, service: Any) -> None:
+    server.add_event(
+        "primary", session("prt00001", 3, location="Gym", extendedProperties=tagged("a"))
+    )
+    events = service.events()
+    server.reset_counters()
+
+    whole = events.list(calendarId="primary").execute()
+    whole_bytes = server.bytes_down
+    part = events.list(
+        calendarId="primary",
+        fields="nextSyncToken,items(id,start/dateTime,extendedProperties/private)",
+    ).execute()
+
+    assert set(part) == {"nextSyncToken", "items"}
+    assert part["items"] == [
+        {
+            "id": "prt00001",
+            "start": {"dateTime": "2025-03-03T07:00:00"},
+            "extendedProperties": {"private": {"calsync": "1", "plan": "a"}},
+        }
+    ]
+    assert whole["items"][0]["location"] == "Gym" and "etag" in whole
+    assert 0 < server.bytes_down - whole_bytes < whole_bytes / 2
+    with pytest.raises(HttpError) as broken:
+        events.list(calendarId="primary", fields="items(id").execute()
+    assert broken.value.status_code == 400

@@ -562,7 +562,7 @@ def test_json_report(server: FakeGoogleCalendar, plan: Path, token: Path) -> Non
 def test_reading_the_managed_events_pages(
     server: FakeGoogleCalendar, plan: Path, token: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(g, "PAGE_SIZE", 7)
+    monkeypatch.setattr("calsync.targets.google.backend.PAGE_SIZE", 7)
     calendar = first_sync(server, plan, token)
     user(server).delete(calendarId=calendar, eventId=g.event_id(WED_INTERVALS)).execute()
     server.reset_counters()

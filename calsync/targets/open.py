@@ -92,7 +92,7 @@ def sync_target(
     """One sync of `plan` to the checked target; TargetError (exit 1) when it cannot be done."""
     target = checked.target
     if isinstance(target, GoogleTarget):
-        return _google(target, plan, request, progress)
+        return _google(target, plan, request, progress, warn)
     if isinstance(target, CalDAVTarget):
         from calsync.targets.caldav import caldav_target, resolve_password
 
@@ -120,7 +120,7 @@ def sync_target(
 
 
 def _google(
-    target: GoogleTarget, plan: Plan, request: SyncRequest, progress: ProgressFor
+    target: GoogleTarget, plan: Plan, request: SyncRequest, progress: ProgressFor, warn: Warn
 ) -> SyncReport:
     from calsync.io.locks import writing
     from calsync.io.places import google_token
@@ -141,12 +141,24 @@ def _google(
             )
         service = g.build_service(credentials, root)
         retry = Retry()
-        calendar_id, created = g.find_or_create_calendar(
-            service, wanted, plan.timezone, retry, create=not request.dry_run
-        )
-        backend: GoogleBackend = g.GoogleBackend(
-            service, calendar_id or "", g.batch_uri(root), retry
+        # The calendar id, sync token and picture kept since the last run (issue 15).
+        account = target.service_account or target.token or google_token()
+        state = g.state_file(root, account, wanted, plan.id)
+        start = plan.midnight(request.span.start)
+        backend: GoogleBackend = g.open_backend(
+            service,
+            wanted,
+            plan.timezone,
+            plan.id,
+            start,
+            retry,
+            g.batch_uri(root),
+            request.dry_run,
+            state,
+            warn,
         )
         backend.label = f"google:{wanted}"
-        backend.fresh = created or calendar_id is None
-        return sync_plan(backend, plan, request, target.busy, progress)
+        report = sync_plan(backend, plan, request, target.busy, progress)
+        if not request.dry_run and not report.failures:
+            g.remember(backend, state, start, warn)
+        return report
