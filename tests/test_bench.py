@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -22,3 +23,19 @@ def test_the_quick_benchmark_prints_every_section(tmp_path: Path) -> None:
     for section in ("| start-up |", "| export |", "| google |", "| caldav |", "| fit |"):
         assert section in table
     assert "first sync" in table and "no-op rerun" in table
+
+
+def test_no_benchmark_imports_the_tests() -> None:
+    """bench/ shares the provider fakes with the tests through fakes/, never through tests/."""
+    importing = []
+    for path in sorted((ROOT / "bench").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            importing += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "tests"]
+    assert list((ROOT / "bench").glob("*.py")), "no benchmarks found"
+    assert importing == []

@@ -1,6 +1,6 @@
 """The CalDAV sync against a real Radicale on 127.0.0.1: no mock of the protocol.
 
-One server for the module (see tests/radicale_server.py), a fresh calendar per
+One server for the module (see fakes/radicale_server.py), a fresh calendar per
 test. User edits, deletions and unmanaged events come through a second,
 independent client (the `caldav` library's own high-level API), the way a
 phone or a desktop calendar would make them. Writes are counted in
@@ -29,7 +29,7 @@ from calsync.sync.engine import Outcome, Policy, SyncReport, plan_changes, run_s
 from calsync.targets import caldav as cs
 from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
 from calsync.targets.ics import render
-from tests.radicale_server import RadicaleServer, free_port, radicale  # noqa: F401
+from fakes.radicale_server import RadicaleServer, free_port
 
 pytestmark = pytest.mark.any_date  # see tests/conftest.py
 
@@ -74,13 +74,13 @@ def not_before(plan: Plan) -> datetime:
 
 
 @pytest.fixture
-def other(radicale: RadicaleServer) -> caldav.DAVClient:  # noqa: F811
+def other(radicale: RadicaleServer) -> caldav.DAVClient:
     """The user's other CalDAV client (a phone, a desktop app)."""
     return caldav.DAVClient(url=radicale.home, username=radicale.user, password=radicale.password)
 
 
 @pytest.fixture
-def calendar(radicale: RadicaleServer, other: caldav.DAVClient) -> str:  # noqa: F811
+def calendar(radicale: RadicaleServer, other: caldav.DAVClient) -> str:
     """A fresh, empty calendar for this test."""
     name = f"t{uuid.uuid4().hex[:12]}"
     other.principal().make_calendar(name=f"Test {name}", cal_id=name)
@@ -175,7 +175,7 @@ def foreign_event(uid: str, day: date, hour: int, extra: str = "") -> str:
 
 
 def test_first_sync_then_a_rerun_writes_nothing(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -200,7 +200,7 @@ def test_first_sync_then_a_rerun_writes_nothing(
 
 
 def test_events_are_the_ones_calsync_ics_writes(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -231,7 +231,7 @@ def test_events_are_the_ones_calsync_ics_writes(
 
 
 def test_a_plan_change_updates_and_bumps_sequence(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -253,7 +253,7 @@ def test_a_plan_change_updates_and_bumps_sequence(
 
 
 def test_a_removed_session_is_deleted_and_unmanaged_events_are_untouched(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -281,7 +281,7 @@ def test_a_removed_session_is_deleted_and_unmanaged_events_are_untouched(
 
 
 def test_a_user_edit_is_kept_and_reported_until_overwrite_is_asked(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -307,7 +307,7 @@ def test_a_user_edit_is_kept_and_reported_until_overwrite_is_asked(
 
 
 def test_a_user_delete_is_not_recreated_unless_asked(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -331,7 +331,7 @@ def test_a_user_delete_is_not_recreated_unless_asked(
 
 
 def test_an_event_moved_out_of_the_range_is_edited_not_deleted(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -346,7 +346,7 @@ def test_an_event_moved_out_of_the_range_is_edited_not_deleted(
 
 
 def test_an_edit_between_read_and_write_is_reported_not_overwritten(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -377,7 +377,7 @@ def test_an_edit_between_read_and_write_is_reported_not_overwritten(
 
 
 def test_a_create_onto_an_event_moved_out_of_range_is_edited_not_done(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -396,7 +396,7 @@ def test_a_create_onto_an_event_moved_out_of_range_is_edited_not_done(
 
 
 def test_deleting_a_duplicate_keeps_the_memory_of_the_original(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -448,7 +448,7 @@ class Flaky:
 
 
 def test_a_failure_in_the_middle_then_a_clean_rerun_converges(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -472,7 +472,7 @@ def test_a_failure_in_the_middle_then_a_clean_rerun_converges(
 
 
 def test_a_lost_answer_is_retried_without_duplicates(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -554,7 +554,7 @@ class Refused:
 
 
 def test_a_failed_multiget_is_a_failure_not_deletions(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -611,7 +611,7 @@ def test_hrefs_to_another_server_or_down_to_http_are_refused() -> None:
 
 
 def test_a_malformed_sequence_is_kept_as_edited(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -631,7 +631,7 @@ def test_a_malformed_sequence_is_kept_as_edited(
 
 
 def test_a_bad_state_entry_is_skipped(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -678,7 +678,7 @@ def target(server: RadicaleServer, plan: Plan, url: str, state: Path, **options:
 
 
 def test_home_url_and_calendar_name_find_or_create_the_calendar(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     state: Path,
     other: caldav.DAVClient,
@@ -698,7 +698,7 @@ def test_home_url_and_calendar_name_find_or_create_the_calendar(
 
 
 def test_a_calendar_made_but_unanswered_is_found_not_refused(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     state: Path,
     other: caldav.DAVClient,
@@ -712,7 +712,7 @@ def test_a_calendar_made_but_unanswered_is_found_not_refused(
 
 
 def test_missing_calendar_is_named_after_the_plan_title(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     state: Path,
     other: caldav.DAVClient,
@@ -732,7 +732,7 @@ def test_unreachable_server_is_one_clear_failure(plan: Plan, state: Path) -> Non
 
 
 def test_wrong_password_is_one_clear_failure(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -748,7 +748,7 @@ def test_wrong_password_is_one_clear_failure(
 
 @pytest.mark.parametrize("where", ["missing/", "event"])
 def test_a_url_that_is_not_a_calendar_is_one_clear_failure(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -780,7 +780,7 @@ def test_a_password_in_the_url_is_refused(plan: Plan, state: Path) -> None:
 
 
 def test_busy_calendars_feed_placement_and_the_overlap_rule(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -817,7 +817,7 @@ def test_busy_calendars_feed_placement_and_the_overlap_rule(
 
 
 def test_busy_events_in_an_unknown_zone_are_read_as_local_time_with_a_warning(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -841,7 +841,7 @@ def test_busy_events_in_an_unknown_zone_are_read_as_local_time_with_a_warning(
 
 
 def test_the_target_calendar_leaves_out_its_sessions_however_they_look(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -910,14 +910,14 @@ def test_keyring_is_asked_for_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_same_plan_same_sessions_and_conflicts_as_google(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
     other: caldav.DAVClient,
 ) -> None:
     from calsync.targets import google as g
-    from tests.fakegoogle import FakeGoogleCalendar, build_service
+    from fakes.fakegoogle import FakeGoogleCalendar, build_service
 
     schedule = expand(plan, START, START + timedelta(weeks=WEEKS))
     with FakeGoogleCalendar(time_zone="Europe/Brussels") as fake:
@@ -957,7 +957,7 @@ def test_same_plan_same_sessions_and_conflicts_as_google(
 
 
 def test_insecure_is_loud(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,

@@ -1,4 +1,4 @@
-"""`calsync sync google` against the in-process Calendar v3 fake (tests/fakegoogle.py).
+"""`calsync sync google` against the in-process Calendar v3 fake (fakes/fakegoogle.py).
 
 Every test runs the real googleapiclient through calsync's CLI (or, for finer
 control, `run_sync` with `GoogleBackend`) and asserts on what the server holds
@@ -29,7 +29,7 @@ import calsync.targets.retry as retry
 from calsync.core.expand import expand
 from calsync.core.loader import load_plan
 from calsync.sync.engine import Policy, run_sync
-from tests.fakegoogle import FakeGoogleCalendar, Fault, build_service
+from fakes.fakegoogle import FakeGoogleCalendar, Fault, build_service
 from tests.google_helpers import (
     JSON,
     PLAN_ID,
