@@ -4,7 +4,8 @@ One server for the module (see fakes/radicale_server.py), a fresh calendar per
 test. User edits, deletions and unmanaged events come through a second,
 independent client (the `caldav` library's own high-level API), the way a
 phone or a desktop calendar would make them. Writes are counted in
-Radicale's log, not by the client under test.
+Radicale's log, not by the client under test. The promises every backend
+shares are the contract's (tests/backend_contract.py); these are CalDAV's own.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from calsync.core.expand import expand
 from calsync.core.loader import load_plan
 from calsync.core.model import Plan
 from calsync.errors import BadInput, Failure
-from calsync.sync.engine import Outcome, Policy, SyncReport, plan_changes, run_sync
+from calsync.sync.engine import Outcome, Policy, SyncReport, run_sync
 from calsync.targets import caldav as cs
 from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
 from calsync.targets.ics import render
@@ -280,102 +281,6 @@ def test_a_removed_session_is_deleted_and_unmanaged_events_are_untouched(
     assert counts(sync(radicale, fewer, calendar, state)).keys() == {"unchanged"}
 
 
-def test_a_user_edit_is_kept_and_reported_until_overwrite_is_asked(
-    radicale: RadicaleServer,
-    plan: Plan,
-    calendar: str,
-    state: Path,
-    other: caldav.DAVClient,
-) -> None:
-    first = sync(radicale, plan, calendar, state)
-    uid = first_uid(first, "Intervals")
-    edit(other, calendar, uid, summary="Intervals with Anna", location="Velodrome")
-    writes = radicale.writes()
-
-    report = sync(radicale, plan, calendar, state)
-    assert counts(report)["kept_edited"] == 1 and "updated" not in counts(report)
-    assert radicale.writes() == writes
-    [conflict] = [c for c in report.conflicts if c.rule == "edited"]
-    assert "Intervals" in conflict.message and "--overwrite-edits" in (conflict.hint or "")
-    assert str(stored(other, calendar)[uid][1]["SUMMARY"]) == "Intervals with Anna"
-
-    back = sync(radicale, plan, calendar, state, Policy(overwrite_edits=True))
-    assert counts(back)["updated"] == 1
-    event = stored(other, calendar)[uid][1]
-    assert "LOCATION" not in event and "Intervals with Anna" not in str(event["SUMMARY"])
-    assert counts(sync(radicale, plan, calendar, state)).keys() == {"unchanged"}
-
-
-def test_a_user_delete_is_not_recreated_unless_asked(
-    radicale: RadicaleServer,
-    plan: Plan,
-    calendar: str,
-    state: Path,
-    other: caldav.DAVClient,
-) -> None:
-    first = sync(radicale, plan, calendar, state)
-    uid = first_uid(first, "Upper body")
-    caldav.Calendar(client=other, url=calendar).get_event_by_uid(uid).delete()
-    writes = radicale.writes()
-
-    for _ in range(2):  # and it stays that way
-        report = sync(radicale, plan, calendar, state)
-        assert counts(report)["kept_deleted"] == 1 and "created" not in counts(report)
-        assert [c.rule for c in report.conflicts if c.rule == "deleted"] == ["deleted"]
-    assert radicale.writes() == writes and uid not in stored(other, calendar)
-
-    back = sync(radicale, plan, calendar, state, Policy(restore_deleted=True))
-    assert counts(back)["updated"] == 1  # the engine restores a deleted event as an update
-    assert uid in stored(other, calendar)
-    assert counts(sync(radicale, plan, calendar, state)).keys() == {"unchanged"}
-
-
-def test_an_event_moved_out_of_the_range_is_edited_not_deleted(
-    radicale: RadicaleServer,
-    plan: Plan,
-    calendar: str,
-    state: Path,
-    other: caldav.DAVClient,
-) -> None:
-    first = sync(radicale, plan, calendar, state)
-    uid = first_uid(first, "Legs")
-    later = datetime(2027, 6, 1, 10, 0, tzinfo=plan.zone)
-    edit(other, calendar, uid, dtstart=later, dtend=later + timedelta(hours=1))
-    report = sync(radicale, plan, calendar, state)
-    assert counts(report) == {"unchanged": len(first.changes.changes) - 1, "kept_edited": 1}
-
-
-def test_an_edit_between_read_and_write_is_reported_not_overwritten(
-    radicale: RadicaleServer,
-    plan: Plan,
-    calendar: str,
-    state: Path,
-    other: caldav.DAVClient,
-    tmp_path: Path,
-) -> None:
-    sync(radicale, plan, calendar, state)
-    changed = variant(tmp_path, ("title: Core", "title: Core and carries"))
-    backend = backend_for(radicale, plan, calendar, state)
-    schedule = expand(changed, START, START + timedelta(weeks=WEEKS))
-    from calsync.sync.engine import desired_events
-
-    present = backend.list_managed(
-        changed.id, not_before(plan), not_before(plan) + timedelta(weeks=WEEKS)
-    )
-    planned = plan_changes(desired_events(schedule, True), present, not_before(plan))
-    target = planned.changes[0]
-    assert target.content is not None
-    edit(other, calendar, target.content.uid, summary="Core, moved to the gym")  # the race
-
-    results = backend.apply(planned.changes, lambda n: None)
-    outcomes = {r.change.key: r.outcome for r in results}
-    assert outcomes.pop(target.key) is Outcome.EDITED
-    assert set(outcomes.values()) == {Outcome.DONE}
-    assert (
-        str(stored(other, calendar)[target.content.uid][1]["SUMMARY"]) == "Core, moved to the gym"
-    )
-
-
 def test_a_create_onto_an_event_moved_out_of_range_is_edited_not_done(
     radicale: RadicaleServer,
     plan: Plan,
@@ -469,31 +374,6 @@ def test_a_failure_in_the_middle_then_a_clean_rerun_converges(
     assert counts(healed) == {"created": len(expected) - 10, "unchanged": 10}
     assert set(stored(other, calendar)) == expected
     assert counts(sync(radicale, plan, calendar, state)).keys() == {"unchanged"}
-
-
-def test_a_lost_answer_is_retried_without_duplicates(
-    radicale: RadicaleServer,
-    plan: Plan,
-    calendar: str,
-    state: Path,
-    other: caldav.DAVClient,
-    tmp_path: Path,
-) -> None:
-    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
-    client.request(calendar, "PROPFIND", "", {"Depth": "0"})
-    Flaky(client, fail_from=3, lose_answer=True)  # the second PUT lands, its answer is lost
-    report = sync(radicale, plan, calendar, state, client=client)
-    assert not report.failures
-    total = len(report.changes.changes)
-    assert len(stored(other, calendar)) == total
-
-    changed = variant(tmp_path, ("title: Upper body", "title: Upper body heavy"))
-    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
-    client.request(calendar, "PROPFIND", "", {"Depth": "0"})
-    Flaky(client, fail_from=3, lose_answer=True)  # an update lands, its answer is lost
-    report = sync(radicale, changed, calendar, state, client=client)
-    assert not report.failures and not [r for r in report.results if r.outcome is Outcome.EDITED]
-    assert counts(sync(radicale, changed, calendar, state)).keys() == {"unchanged"}
 
 
 def test_radicale_killed_mid_run_then_restarted_converges(
