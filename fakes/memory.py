@@ -16,8 +16,9 @@ are queued for the writes to come:
 
 `MemoryBackend` is written the way the real backends are: a create's ref
 derives from the session key, so a resend can never duplicate; a lost answer is
-sent again (as httplib2 and the retry do); 409/412 lead to a re-read, judged
-like the real backends judge it.
+sent again (as httplib2 and the retry do); 409/412 lead to a re-read judged by
+the engine's one re-check (`calsync.sync.recheck.landed`), and busy time follows
+the one target-calendar rule (`calsync.sync.backend.counts_as_busy`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from typing import Any
 
 from calsync.core.content import EventContent, fingerprint
 from calsync.core.model import Busy
+from calsync.sync.backend import counts_as_busy
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
+from calsync.sync.recheck import landed
 
 OK = 200
 
@@ -206,6 +209,7 @@ class MemoryBackend:
     others: Mapping[str, Sequence[Busy]] = field(default_factory=dict)  # other calendars' busy time
     attempts: int = 2  # a lost answer is sent again once
     fresh: bool = False  # a calendar created in this run holds nothing yet
+    label: str = "memory"  # the target in reports
 
     def list_managed(self, plan_id: str, start: datetime, end: datetime) -> list[Remote]:
         if self.fresh:
@@ -225,8 +229,11 @@ class MemoryBackend:
             found += [
                 Busy(i.start, i.end, i.summary)
                 for i in self.calendar.items.values()
-                if i.plan != plan_id and not i.cancelled and not i.transparent
-                if i.end > start and i.start < end
+                if counts_as_busy(
+                    ours=i.plan == plan_id, transparent=i.transparent, cancelled=i.cancelled
+                )
+                and i.end > start
+                and i.start < end
             ]
         return tuple(sorted(found, key=lambda b: (b.start, b.end)))
 
@@ -266,16 +273,9 @@ class MemoryBackend:
         """409/412: our own earlier write whose answer was lost, or the owner's change?"""
         ref = change.remote.ref if change.remote else ref_for(change.key)
         item = self.calendar.get(ref)
-        if change.action is Action.DELETE:
-            done = item is None or item.cancelled
-        else:
-            assert change.content is not None
-            done = bool(
-                item
-                and not item.cancelled
-                and item.current == item.stored == change.content.fingerprint
-            )
-        return Result(change, Outcome.DONE if done else Outcome.EDITED)
+        now = item.remote() if item is not None and item.key is not None else None
+        live = item is not None and not item.cancelled
+        return Result(change, landed(change, now, live))
 
 
 def _item(ref: str, content: EventContent) -> Item:

@@ -28,15 +28,10 @@ from calsync.core.content import EventContent
 from calsync.core.expand import expand
 from calsync.core.loader import load_plan
 from calsync.core.model import Plan
-from calsync.sync.engine import (
-    Action,
-    Backend,
-    Outcome,
-    Policy,
-    SyncReport,
-    desired_events,
-    run_sync,
-)
+from calsync.sync.backend import Backend
+from calsync.sync.engine import Action, Outcome, Policy, SyncReport, desired_events
+from calsync.sync.request import Range, SyncRequest
+from calsync.sync.run import sync_plan
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -104,10 +99,6 @@ class Place(abc.ABC):
     def lose(self, action: Action) -> None:
         """The next run's writes of `action` land, but their first answers are lost."""
 
-    def fresh(self, backend: Backend) -> None:
-        """Tell the backend that its calendar was just created (holds nothing)."""
-        backend.fresh = True  # type: ignore[attr-defined]  # today's flag; see the engine
-
 
 class Racing:
     """A backend whose calendar's owner edits one event between calsync's read and write."""
@@ -148,12 +139,13 @@ def sync(
     busy: tuple[str, ...] = (),
     backend: Backend | None = None,
 ) -> SyncReport:
-    """One run: open the backend, read busy time, expand, list, decide, apply."""
-    backend = backend or place.backend(plan)
-    start, end = FIRST_INSTANT, FIRST_INSTANT + timedelta(weeks=WEEKS)
-    found = backend.busy(busy, start, end, plan.id) if busy else ()  # type: ignore[attr-defined]  # today's protocol lacks busy
-    schedule = expand(plan, START, START + timedelta(weeks=WEEKS), found)
-    return run_sync(schedule, backend, "contract", not_before, policy or Policy())
+    """One run, as the command line makes it: open the backend, hand it to the engine."""
+    policy = policy or Policy()
+    request = SyncRequest(
+        Range(START, WEEKS), FIRST_INSTANT, not_before, policy.overwrite_edits,
+        policy.restore_deleted, annotate=True, dry_run=False,
+    )  # fmt: skip
+    return sync_plan(backend or place.backend(plan), plan, request, busy)
 
 
 def counts(report: SyncReport) -> dict[str, int]:
@@ -312,7 +304,7 @@ class BackendContract:
         )
         racing = Racing(place.backend(moved), place, WED_INTERVALS, "Intervals on the trainer")
 
-        report = sync(place, moved, backend=racing)  # type: ignore[arg-type]  # a proxy
+        report = sync(place, moved, backend=racing)
 
         assert [(r.change.key, r.outcome) for r in report.results] == [
             (WED_INTERVALS, Outcome.EDITED)
@@ -377,7 +369,7 @@ class BackendContract:
 
     def test_a_calendar_made_in_this_run_is_not_read(self, place: Place, plan: Plan) -> None:
         backend = place.backend(plan)
-        place.fresh(backend)
+        backend.fresh = True  # as the opener says of a calendar it just made
         reads = place.reads()
 
         report = sync(place, plan, backend=backend)
@@ -395,6 +387,6 @@ class BackendContract:
         backend = place.backend(plan)
         start = FIRST_INSTANT
 
-        busy = backend.busy([place.busy_name], start, start + timedelta(weeks=WEEKS), plan.id)  # type: ignore[attr-defined]  # today's protocol lacks busy
+        busy = backend.busy([place.busy_name], start, start + timedelta(weeks=WEEKS), plan.id)
 
         assert [(b.start, b.end) for b in busy] == [dentist]  # the plan's own sessions left out

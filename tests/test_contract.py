@@ -15,17 +15,20 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import caldav
 import pytest
+from caldav.collection import Calendar as DAVCalendar
+from caldav.davclient import DAVClient
 from google.oauth2.credentials import Credentials
 from icalendar import Calendar
 
 import calsync.targets.google as g
 from calsync.core.model import Plan
-from calsync.sync.engine import Action, Backend
-from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
+from calsync.sync.backend import Backend
+from calsync.sync.engine import Action
+from calsync.targets.caldav import CalDAVBackend, Transport, make_client
+from calsync.targets.retry import Retry
 from fakes.fakegoogle import FakeGoogleCalendar, Fault, build_service
 from fakes.memory import MemoryBackend, MemoryCalendar
 from fakes.radicale_server import RadicaleServer
@@ -107,8 +110,8 @@ class GooglePlace(Place):
         self.base = server.writes
 
     def backend(self, plan: Plan) -> Backend:
-        service = g.build_service(Credentials(token="t"), self.server.root_url)
-        retry = g.Retry(sleep=lambda seconds: None)
+        service = g.build_service(Credentials(token="t"), self.server.root_url)  # type: ignore[no-untyped-call]  # google-auth has no hints
+        retry = Retry(sleep=lambda seconds: None)
         return g.GoogleBackend(service, self.calendar, self.server.batch_uri, retry)
 
     def managed(self) -> dict[str, Shown]:
@@ -201,8 +204,8 @@ def lose_first_answers(client: Any, method: str, times: int = 1) -> None:
 class RadicalePlace(Place):
     def __init__(self, server: RadicaleServer, state: Path) -> None:
         self.server, self.state = server, state
-        self.other = caldav.DAVClient(
-            url=server.home, username=server.user, password=server.password
+        self.other = cast(
+            Any, DAVClient(url=server.home, username=server.user, password=server.password)
         )
         name = f"t{uuid.uuid4().hex[:12]}"
         self.other.principal().make_calendar(name=f"Test {name}", cal_id=name)
@@ -220,7 +223,8 @@ class RadicalePlace(Place):
         return CalDAVBackend(transport, self.url, self.state, stamp=FIRST_INSTANT, zone=plan.zone)
 
     def _events(self) -> Iterator[tuple[Any, Any]]:
-        for item in caldav.Calendar(client=self.other, url=self.url).search(event=True):
+        mine: Any = DAVCalendar(client=self.other, url=self.url)
+        for item in mine.search(event=True):
             for event in Calendar.from_ical(item.data).walk("VEVENT"):
                 yield item, event
 
@@ -287,7 +291,7 @@ class RadicalePlace(Place):
         self._set(key, status="CANCELLED")
 
     def add_own(self, summary: str, start: datetime, end: datetime) -> None:
-        caldav.Calendar(client=self.other, url=self.url).save_event(
+        DAVCalendar(client=self.other, url=self.url).save_event(
             dtstart=start, dtend=end, summary=summary, uid=f"own-{uuid.uuid4().hex[:8]}"
         )
 

@@ -34,9 +34,9 @@ from calsync.core.content import EventContent
 from calsync.core.expand import expand
 from calsync.core.loader import load_plan
 from calsync.core.model import Plan
+from calsync.sync.backend import Backend
 from calsync.sync.engine import (
     Action,
-    Backend,
     Policy,
     SyncReport,
     desired_events,
