@@ -15,6 +15,7 @@ The plan is the shipped hybrid-hypertrophy template, two weeks from Monday
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -101,14 +102,14 @@ class Place(abc.ABC):
 
 
 class Racing:
-    """A backend whose calendar's owner edits one event between calsync's read and write."""
+    """A backend whose calendar's owner acts on it between calsync's read and write."""
 
-    def __init__(self, inner: Backend, owner: Place, key: str, summary: str) -> None:
-        self.inner, self.owner, self.key, self.summary = inner, owner, key, summary
+    def __init__(self, inner: Backend, meanwhile: Callable[[], None]) -> None:
+        self.inner, self.meanwhile = inner, meanwhile
 
     def list_managed(self, *args: Any) -> Any:
         found = self.inner.list_managed(*args)
-        self.owner.edit(self.key, self.summary)
+        self.meanwhile()
         return found
 
     def __getattr__(self, name: str) -> Any:
@@ -302,7 +303,9 @@ class BackendContract:
         moved = variant(
             tmp_path, ("exceptions:\n", "exceptions:\n  2026-12-02: [intervals 18:00]\n")
         )
-        racing = Racing(place.backend(moved), place, WED_INTERVALS, "Intervals on the trainer")
+        racing = Racing(
+            place.backend(moved), lambda: place.edit(WED_INTERVALS, "Intervals on the trainer")
+        )
 
         report = sync(place, moved, backend=racing)
 
@@ -312,6 +315,26 @@ class BackendContract:
         assert [c.rule for c in report.conflicts if c.rule == "edited"] == ["edited"]
         shown = place.managed()[WED_INTERVALS]
         assert shown.summary == "Intervals on the trainer" and shown.start.hour == 20
+
+    @pytest.mark.parametrize("how", ["delete", "cancel"])
+    def test_an_owner_delete_between_read_and_write_is_kept_deleted(
+        self, place: Place, plan: Plan, tmp_path: Path, how: str
+    ) -> None:
+        """The update meets 412 (or 404) and the re-check finds nothing live there: the
+        owner's deletion, kept and reported, never counted as updated nor restored."""
+        sync(place, plan)
+        moved = variant(
+            tmp_path, ("exceptions:\n", "exceptions:\n  2026-12-02: [intervals 18:00]\n")
+        )
+        racing = Racing(place.backend(moved), lambda: getattr(place, how)(WED_INTERVALS))
+
+        report = sync(place, moved, backend=racing)
+
+        assert [(r.change.key, r.outcome) for r in report.results] == [
+            (WED_INTERVALS, Outcome.EDITED)
+        ]
+        assert WED_INTERVALS not in place.managed()
+        assert counts(sync(place, moved)) == {"unchanged": 19, "kept_deleted": 1}
 
     def test_nothing_before_not_before_is_touched(
         self, place: Place, plan: Plan, tmp_path: Path
