@@ -35,6 +35,15 @@ def a_fixed_date() -> Iterator[None]:
         yield
 
 
+def caldav(plan_folder: Path, root: str) -> tuple[Result, float]:
+    """`calsync sync caldav` against the server at `root` (limits from the environment)."""
+    args = ["sync", "caldav", str(plan_folder / "plan.yaml"), "--url", root + "dav/"]
+    args += ["--username", "me", "--password-env", "DAV_PASSWORD", "--from", "2026-11-30"]
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, args, env={"DAV_PASSWORD": "secret"})
+    return result, time.monotonic() - started
+
+
 def google(plan_folder: Path, root: str, **limits_env: str) -> tuple[Result, float]:
     args = [
         "sync",
@@ -163,16 +172,7 @@ def test_a_caldav_server_that_trickles_is_cut_off(
     plan_folder: Path, trickle: Trickle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CALSYNC_REQUEST_TIMEOUT", "1")
-    monkeypatch.setenv("DAV_PASSWORD", "secret")
-    started = time.monotonic()
-    result = CliRunner().invoke(
-        cli,
-        [
-            "sync", "caldav", str(plan_folder / "plan.yaml"), "--url", trickle.root + "dav/",
-            "--username", "me", "--password-env", "DAV_PASSWORD", "--from", "2026-11-30",
-        ],
-    )  # fmt: skip
-    took = time.monotonic() - started
+    result, took = caldav(plan_folder, trickle.root)
     assert result.exit_code == 1
     assert result.stderr.endswith(
         f"calsync: the CalDAV server at {trickle.root.rstrip('/')} did not finish answering "
@@ -221,16 +221,7 @@ def test_a_caldav_retry_after_of_an_hour_is_capped(
     server = SlowDown()
     try:
         monkeypatch.setenv("CALSYNC_MAX_WAIT", "0.2")
-        monkeypatch.setenv("DAV_PASSWORD", "secret")
-        started = time.monotonic()
-        result = CliRunner().invoke(
-            cli,
-            [
-                "sync", "caldav", str(plan_folder / "plan.yaml"), "--url", server.root + "dav/",
-                "--username", "me", "--password-env", "DAV_PASSWORD", "--from", "2026-11-30",
-            ],
-        )  # fmt: skip
-        took = time.monotonic() - started
+        result, took = caldav(plan_folder, server.root)
     finally:
         server.stop()
     assert result.exit_code == 1
