@@ -12,7 +12,8 @@ their answers, let time pass, and sync. Whatever the order, these hold:
 - after a sync that met no fault, a second sync has nothing to do.
 
 The backend is the in-memory one (fakes/memory.py); a shorter run drives the
-Google fake through the real client (`GoogleMachine`).
+Google fake through the real client (`GoogleMachine`: the owner edits and
+deletes, answers are lost, time passes, the plan changes).
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ from calsync.sync.engine import (
     desired_events,
     run_sync,
 )
+from fakes.fakegoogle import FakeGoogleCalendar
 from fakes.memory import Item, MemoryBackend, MemoryCalendar
-from tests.backend_contract import FIRST_INSTANT, PLAN_ID, START, TEMPLATE, WEEKS
+from tests.backend_contract import FIRST_INSTANT, PLAN_ID, START, TEMPLATE, WEEKS, Shown
+from tests.backend_contract import sync as contract_sync
 
 TEXT = TEMPLATE.read_text(encoding="utf-8")
 VARIANTS = {
@@ -202,3 +205,72 @@ MACHINE = settings(
 def test_the_engine_keeps_its_promises_over_the_memory_backend(tmp_path: Path) -> None:
     SyncMachine.plans = load_variants(tmp_path)
     run_state_machine_as_test(SyncMachine, settings=MACHINE)
+
+
+# --- a few steps against the Google fake, through the real client -------------------
+
+
+class GoogleMachine(RuleBasedStateMachine):
+    """The same promises over the Google fake, with the contract's owner (tests/test_contract.py):
+    fewer rules and steps, since every sync is real HTTP."""
+
+    plans: dict[str, Plan] = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        from tests.test_contract import GooglePlace
+
+        self.fake = FakeGoogleCalendar().__enter__()
+        self.place = GooglePlace(self.fake)
+        self.plan = self.plans["template"]
+        self.now = FIRST_INSTANT
+        self.touched: dict[str, Shown | None] = {}  # key -> as the owner left it (None: gone)
+
+    def teardown(self) -> None:
+        self.fake.__exit__(None, None, None)
+
+    @rule(name=st.sampled_from(sorted(VARIANTS)))
+    def change_the_plan(self, name: str) -> None:
+        self.plan = self.plans[name]
+
+    @rule(hours=st.integers(6, 80))
+    def time_passes(self, hours: int) -> None:
+        self.now = min(self.now + timedelta(hours=hours), END)
+
+    @precondition(lambda self: self.place.managed())
+    @rule(data=st.data(), how=st.sampled_from(["edit", "delete"]))
+    def the_owner_changes_an_event(self, data: st.DataObject, how: str) -> None:
+        key = data.draw(st.sampled_from(sorted(self.place.managed())))
+        if how == "edit":
+            self.place.edit(key, f"Owner's note {len(self.touched)}")
+        else:
+            self.place.delete(key)
+        self.touched[key] = self.place.managed().get(key)
+
+    @rule(action=st.sampled_from([Action.CREATE, Action.UPDATE, Action.DELETE]))
+    def answers_are_lost(self, action: Action) -> None:
+        self.place.lose(action)
+
+    @rule()
+    def sync(self) -> None:
+        before = {k: s for k, s in self.place.managed().items() if s.start < self.now}
+        report = contract_sync(self.place, self.plan, not_before=self.now)
+        after = {k: s for k, s in self.place.managed().items() if s.start < self.now}
+        assert after == before and not report.failures
+        self.fake.clear_faults()
+        writes = self.place.writes()
+        again = contract_sync(self.place, self.plan, not_before=self.now)
+        assert again.changes.changes == () and self.place.writes() == writes
+
+    @invariant()
+    def no_owner_edit_is_overwritten(self) -> None:
+        shown = self.place.managed()  # fails on a key held twice
+        for key, left in self.touched.items():
+            assert shown.get(key) == left, f"the owner's change to {key} was undone"
+
+
+def test_the_engine_keeps_its_promises_over_the_google_fake(tmp_path: Path) -> None:
+    GoogleMachine.plans = load_variants(tmp_path)
+    run_state_machine_as_test(
+        GoogleMachine, settings=settings(MACHINE, max_examples=15, stateful_step_count=5)
+    )
