@@ -203,8 +203,7 @@ def google_cost(weeks: int, latency: float) -> list[Row]:
 
     import calsync.targets.google  # noqa: F401 - module import is start-up (section 1), for both sides
     from calsync.cli.main import cli
-    from tests.fakegoogle import FakeGoogleCalendar, build_service
-    from tests.google_helpers import write_token
+    from fakes.fakegoogle import FakeGoogleCalendar, build_service, write_token
 
     rows = []
     with tempfile.TemporaryDirectory() as folder, FakeGoogleCalendar(latency=latency) as server:
@@ -317,7 +316,7 @@ def caldav_cost(weeks: int) -> list[Row]:
     from click.testing import CliRunner
 
     from calsync.cli.main import cli
-    from tests.radicale_server import WRITE_METHODS, RadicaleServer
+    from fakes.radicale_server import WRITE_METHODS, RadicaleServer
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:

@@ -6,6 +6,7 @@ Each fixture lives in its own block below; add new ones as new blocks.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,9 @@ from pathlib import Path
 import pytest
 import time_machine
 from hypothesis import settings
+
+from fakes.fakegoogle import FakeGoogleCalendar, write_token
+from fakes.radicale_server import RadicaleServer
 
 # --- hypothesis: the same examples on every run, unless asked to explore -------------
 
@@ -104,3 +108,43 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     folder = tmp_path_factory.mktemp("calsync-state")
     monkeypatch.setenv("CALSYNC_STATE_DIR", str(folder))
     return folder
+
+
+# --- radicale: one real Radicale CalDAV server per test module -------------------------
+
+
+@pytest.fixture(scope="module")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
+    """One Radicale for the whole test module (started on first use); each test makes its
+    own calendar. See fakes/radicale_server.py."""
+    server = RadicaleServer.in_memory(tmp_path_factory.mktemp("radicale"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.cleanup()
+
+
+# --- google_fake: the in-process Google Calendar (fakes/fakegoogle.py) ----------------
+
+
+@pytest.fixture
+def google_fake() -> Iterator[FakeGoogleCalendar]:
+    """A fresh fake Google Calendar server on 127.0.0.1, for one test."""
+    with FakeGoogleCalendar() as server:
+        yield server
+
+
+# --- plan_folder: the template as plan.yaml and a Google token, in one folder -----------
+
+
+@pytest.fixture
+def plan_folder(tmp_path: Path) -> Path:
+    """tmp_path holding plan.yaml (the hybrid-hypertrophy template) and token.json."""
+    shutil.copyfile(
+        Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml",
+        tmp_path / "plan.yaml",
+    )
+    write_token(tmp_path / "token.json")
+    return tmp_path

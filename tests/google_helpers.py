@@ -1,4 +1,4 @@
-"""Helpers for the Google sync tests: run calsync against tests/fakegoogle.py, read the result.
+"""Helpers for the Google sync tests: run calsync against fakes/fakegoogle.py, read the result.
 
 The expected calendar is computed from the plan with calsync's own expansion
 (`expand` + `desired_events`, which the rule and loader tests cover); what the
@@ -8,7 +8,6 @@ nothing else on the server changes.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,26 +21,15 @@ from calsync.core.expand import expand
 from calsync.core.loader import load_plan
 from calsync.core.model import Busy
 from calsync.sync.engine import desired_events
-from tests.fakegoogle import FakeGoogleCalendar
+from fakes.fakegoogle import TOKEN as TOKEN  # re-exported for the tests
+from fakes.fakegoogle import FakeGoogleCalendar
+from fakes.fakegoogle import write_token as write_token
 
 JSON = dict[str, Any]
 START = "2026-11-30"  # the template's first Monday
 NOW = f"{START}T00:00:00"  # the syncs run as if at its first instant (the plan's zone)
 PLAN_ID = "hybrid-hypertrophy"
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
-# A token that is valid for decades: the run never tries to refresh it.
-TOKEN = {
-    "token": "ya29.test-access-token",
-    "refresh_token": "1//test-refresh-token",
-    "client_id": "test-client.apps.googleusercontent.com",
-    "client_secret": "GOCSPX-test-client-secret",
-    "expiry": "2099-01-01T00:00:00Z",
-}
-
-
-def write_token(path: Path, **changes: Any) -> Path:
-    path.write_text(json.dumps(TOKEN | changes), encoding="utf-8")
-    return path
 
 
 def sync(server: FakeGoogleCalendar, plan: Path, token: Path, *args: str, weeks: int = 2) -> Result:

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from calsync.cli.main import cli
 from calsync.targets.google import KEY
-from tests.fakegoogle import FakeGoogleCalendar
+from fakes.fakegoogle import FakeGoogleCalendar
+from fakes.radicale_server import RadicaleServer
 from tests.google_helpers import write_token
-from tests.radicale_server import RadicaleServer, radicale  # noqa: F401
 
 pytestmark = pytest.mark.any_date  # see tests/conftest.py
 
@@ -45,7 +45,7 @@ def google(tmp_path: Path) -> Iterator[tuple[FakeGoogleCalendar, list[str], dict
 
 
 @pytest.fixture
-def dav(radicale: RadicaleServer, tmp_path: Path) -> tuple[list[str], dict[str, str]]:  # noqa: F811
+def dav(radicale: RadicaleServer, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
     calendar = f"Training {tmp_path.name}"
     options = ["--url", radicale.home, "--calendar", calendar, "--username", radicale.user]
     env = {"CALSYNC_TEST_PASSWORD": radicale.password, "XDG_STATE_HOME": str(tmp_path / "state")}
@@ -69,7 +69,7 @@ def google_sessions(server: FakeGoogleCalendar) -> set[tuple[str, datetime, date
     return found
 
 
-def dav_sessions(radicale: RadicaleServer, name: str) -> set[tuple[str, datetime, datetime, str]]:  # noqa: F811
+def dav_sessions(radicale: RadicaleServer, name: str) -> set[tuple[str, datetime, datetime, str]]:
     client = caldav.DAVClient(radicale.home, username=radicale.user, password=radicale.password)
     (calendar,) = [c for c in client.principal().calendars() if c.get_display_name() == name]
     found = set()
@@ -84,7 +84,7 @@ def test_google_and_caldav_hold_the_same_sessions_and_report_the_same_conflicts(
     plan: Path,
     google,
     dav,
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
 ) -> None:
     server, google_options, google_env = google
     dav_options, dav_env = dav
@@ -102,7 +102,7 @@ def test_both_make_no_writes_when_nothing_changed_and_only_the_difference_when_a
     plan: Path,
     google,
     dav,
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
 ) -> None:
     server, google_options, google_env = google
     dav_options, dav_env = dav
@@ -137,7 +137,7 @@ def test_both_make_no_writes_when_nothing_changed_and_only_the_difference_when_a
 def test_a_wrong_password_is_one_clear_line_and_exit_1(
     plan: Path,
     dav,
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
 ) -> None:
     dav_options, dav_env = dav
     result = CliRunner().invoke(

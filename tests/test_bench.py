@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ def test_the_quick_benchmark_prints_every_section(tmp_path: Path) -> None:
 
 def test_google_reruns_are_counted_beside_the_sync_token_floor(tmp_path: Path) -> None:
     from bench.google_bench import google_reruns, sync_token_floor, synced_calendar
-    from tests.fakegoogle import FakeGoogleCalendar
+    from fakes.fakegoogle import FakeGoogleCalendar
     from tests.google_helpers import write_token
 
     token = write_token(tmp_path / "token.json")
@@ -46,3 +47,19 @@ def test_google_reruns_are_counted_beside_the_sync_token_floor(tmp_path: Path) -
     )
     assert floor.requests == 1 and floor.summary == "0 changes"
     assert costs["no-op rerun"].down <= 2 * floor.down
+
+
+def test_no_benchmark_imports_the_tests() -> None:
+    """bench/ shares the provider fakes with the tests through fakes/, never through tests/."""
+    importing = []
+    for path in sorted((ROOT / "bench").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            importing += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "tests"]
+    assert list((ROOT / "bench").glob("*.py")), "no benchmarks found"
+    assert importing == []

@@ -12,7 +12,7 @@ import time_machine
 from click.testing import CliRunner, Result
 
 from calsync.cli.main import cli
-from tests.radicale_server import RadicaleServer, radicale  # noqa: F401
+from fakes.radicale_server import RadicaleServer
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 RANGE = ["--from", "2026-11-30", "--weeks", "1"]
@@ -41,7 +41,7 @@ def open_radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale
 
 
 def test_https_to_a_plain_http_server_says_it_does_not_speak_tls(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     tmp_path: Path,
 ) -> None:
     url = f"https://127.0.0.1:{radicale.port}/{radicale.user}/"
@@ -60,7 +60,7 @@ def test_https_to_a_plain_http_server_says_it_does_not_speak_tls(
 
 
 def test_a_username_without_a_password_source_is_a_usage_error(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     tmp_path: Path,
 ) -> None:
     result = sync_caldav("--url", radicale.home, "--username", radicale.user, state=tmp_path)

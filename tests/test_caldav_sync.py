@@ -1,10 +1,11 @@
 """The CalDAV sync against a real Radicale on 127.0.0.1: no mock of the protocol.
 
-One server for the module (see tests/radicale_server.py), a fresh calendar per
+One server for the module (see fakes/radicale_server.py), a fresh calendar per
 test. User edits, deletions and unmanaged events come through a second,
 independent client (the `caldav` library's own high-level API), the way a
 phone or a desktop calendar would make them. Writes are counted in
-Radicale's log, not by the client under test.
+Radicale's log, not by the client under test. The promises every backend
+shares are the contract's (tests/backend_contract.py); these are CalDAV's own.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from calsync.core.expand import expand
 from calsync.core.loader import load_plan
 from calsync.core.model import Plan
 from calsync.errors import BadInput, Failure
-from calsync.sync.engine import Outcome, Policy, SyncReport, plan_changes, run_sync
+from calsync.sync.engine import Outcome, Policy, SyncReport, run_sync
 from calsync.sync.request import Range, SyncRequest
 from calsync.targets import caldav as cs
 from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
 from calsync.targets.ics import render
-from tests.radicale_server import RadicaleServer, free_port, radicale  # noqa: F401
+from fakes.radicale_server import RadicaleServer, free_port
 
 pytestmark = pytest.mark.any_date  # see tests/conftest.py
 
@@ -74,13 +75,13 @@ def not_before(plan: Plan) -> datetime:
 
 
 @pytest.fixture
-def other(radicale: RadicaleServer) -> caldav.DAVClient:  # noqa: F811
+def other(radicale: RadicaleServer) -> caldav.DAVClient:
     """The user's other CalDAV client (a phone, a desktop app)."""
     return caldav.DAVClient(url=radicale.home, username=radicale.user, password=radicale.password)
 
 
 @pytest.fixture
-def calendar(radicale: RadicaleServer, other: caldav.DAVClient) -> str:  # noqa: F811
+def calendar(radicale: RadicaleServer, other: caldav.DAVClient) -> str:
     """A fresh, empty calendar for this test."""
     name = f"t{uuid.uuid4().hex[:12]}"
     other.principal().make_calendar(name=f"Test {name}", cal_id=name)
@@ -175,7 +176,7 @@ def foreign_event(uid: str, day: date, hour: int, extra: str = "") -> str:
 
 
 def test_first_sync_then_a_rerun_writes_nothing(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -200,7 +201,7 @@ def test_first_sync_then_a_rerun_writes_nothing(
 
 
 def test_events_are_the_ones_calsync_ics_writes(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -231,7 +232,7 @@ def test_events_are_the_ones_calsync_ics_writes(
 
 
 def test_a_plan_change_updates_and_bumps_sequence(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -253,7 +254,7 @@ def test_a_plan_change_updates_and_bumps_sequence(
 
 
 def test_a_removed_session_is_deleted_and_unmanaged_events_are_untouched(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -280,104 +281,8 @@ def test_a_removed_session_is_deleted_and_unmanaged_events_are_untouched(
     assert counts(sync(radicale, fewer, calendar, state)).keys() == {"unchanged"}
 
 
-def test_a_user_edit_is_kept_and_reported_until_overwrite_is_asked(
-    radicale: RadicaleServer,  # noqa: F811
-    plan: Plan,
-    calendar: str,
-    state: Path,
-    other: caldav.DAVClient,
-) -> None:
-    first = sync(radicale, plan, calendar, state)
-    uid = first_uid(first, "Intervals")
-    edit(other, calendar, uid, summary="Intervals with Anna", location="Velodrome")
-    writes = radicale.writes()
-
-    report = sync(radicale, plan, calendar, state)
-    assert counts(report)["kept_edited"] == 1 and "updated" not in counts(report)
-    assert radicale.writes() == writes
-    [conflict] = [c for c in report.conflicts if c.rule == "edited"]
-    assert "Intervals" in conflict.message and "--overwrite-edits" in (conflict.hint or "")
-    assert str(stored(other, calendar)[uid][1]["SUMMARY"]) == "Intervals with Anna"
-
-    back = sync(radicale, plan, calendar, state, Policy(overwrite_edits=True))
-    assert counts(back)["updated"] == 1
-    event = stored(other, calendar)[uid][1]
-    assert "LOCATION" not in event and "Intervals with Anna" not in str(event["SUMMARY"])
-    assert counts(sync(radicale, plan, calendar, state)).keys() == {"unchanged"}
-
-
-def test_a_user_delete_is_not_recreated_unless_asked(
-    radicale: RadicaleServer,  # noqa: F811
-    plan: Plan,
-    calendar: str,
-    state: Path,
-    other: caldav.DAVClient,
-) -> None:
-    first = sync(radicale, plan, calendar, state)
-    uid = first_uid(first, "Upper body")
-    caldav.Calendar(client=other, url=calendar).get_event_by_uid(uid).delete()
-    writes = radicale.writes()
-
-    for _ in range(2):  # and it stays that way
-        report = sync(radicale, plan, calendar, state)
-        assert counts(report)["kept_deleted"] == 1 and "created" not in counts(report)
-        assert [c.rule for c in report.conflicts if c.rule == "deleted"] == ["deleted"]
-    assert radicale.writes() == writes and uid not in stored(other, calendar)
-
-    back = sync(radicale, plan, calendar, state, Policy(restore_deleted=True))
-    assert counts(back)["updated"] == 1  # the engine restores a deleted event as an update
-    assert uid in stored(other, calendar)
-    assert counts(sync(radicale, plan, calendar, state)).keys() == {"unchanged"}
-
-
-def test_an_event_moved_out_of_the_range_is_edited_not_deleted(
-    radicale: RadicaleServer,  # noqa: F811
-    plan: Plan,
-    calendar: str,
-    state: Path,
-    other: caldav.DAVClient,
-) -> None:
-    first = sync(radicale, plan, calendar, state)
-    uid = first_uid(first, "Legs")
-    later = datetime(2027, 6, 1, 10, 0, tzinfo=plan.zone)
-    edit(other, calendar, uid, dtstart=later, dtend=later + timedelta(hours=1))
-    report = sync(radicale, plan, calendar, state)
-    assert counts(report) == {"unchanged": len(first.changes.changes) - 1, "kept_edited": 1}
-
-
-def test_an_edit_between_read_and_write_is_reported_not_overwritten(
-    radicale: RadicaleServer,  # noqa: F811
-    plan: Plan,
-    calendar: str,
-    state: Path,
-    other: caldav.DAVClient,
-    tmp_path: Path,
-) -> None:
-    sync(radicale, plan, calendar, state)
-    changed = variant(tmp_path, ("title: Core", "title: Core and carries"))
-    backend = backend_for(radicale, plan, calendar, state)
-    schedule = expand(changed, START, START + timedelta(weeks=WEEKS))
-    from calsync.sync.engine import desired_events
-
-    present = backend.list_managed(
-        changed.id, not_before(plan), not_before(plan) + timedelta(weeks=WEEKS)
-    )
-    planned = plan_changes(desired_events(schedule, True), present, not_before(plan))
-    target = planned.changes[0]
-    assert target.content is not None
-    edit(other, calendar, target.content.uid, summary="Core, moved to the gym")  # the race
-
-    results = backend.apply(planned.changes, lambda n: None)
-    outcomes = {r.change.key: r.outcome for r in results}
-    assert outcomes.pop(target.key) is Outcome.EDITED
-    assert set(outcomes.values()) == {Outcome.DONE}
-    assert (
-        str(stored(other, calendar)[target.content.uid][1]["SUMMARY"]) == "Core, moved to the gym"
-    )
-
-
 def test_a_create_onto_an_event_moved_out_of_range_is_edited_not_done(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -396,7 +301,7 @@ def test_a_create_onto_an_event_moved_out_of_range_is_edited_not_done(
 
 
 def test_deleting_a_duplicate_keeps_the_memory_of_the_original(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -448,7 +353,7 @@ class Flaky:
 
 
 def test_a_failure_in_the_middle_then_a_clean_rerun_converges(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -471,33 +376,8 @@ def test_a_failure_in_the_middle_then_a_clean_rerun_converges(
     assert counts(sync(radicale, plan, calendar, state)).keys() == {"unchanged"}
 
 
-def test_a_lost_answer_is_retried_without_duplicates(
-    radicale: RadicaleServer,  # noqa: F811
-    plan: Plan,
-    calendar: str,
-    state: Path,
-    other: caldav.DAVClient,
-    tmp_path: Path,
-) -> None:
-    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
-    client.request(calendar, "PROPFIND", "", {"Depth": "0"})
-    Flaky(client, fail_from=3, lose_answer=True)  # the second PUT lands, its answer is lost
-    report = sync(radicale, plan, calendar, state, client=client)
-    assert not report.failures
-    total = len(report.changes.changes)
-    assert len(stored(other, calendar)) == total
-
-    changed = variant(tmp_path, ("title: Upper body", "title: Upper body heavy"))
-    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
-    client.request(calendar, "PROPFIND", "", {"Depth": "0"})
-    Flaky(client, fail_from=3, lose_answer=True)  # an update lands, its answer is lost
-    report = sync(radicale, changed, calendar, state, client=client)
-    assert not report.failures and not [r for r in report.results if r.outcome is Outcome.EDITED]
-    assert counts(sync(radicale, changed, calendar, state)).keys() == {"unchanged"}
-
-
 def test_an_update_cancelled_by_the_owner_after_it_landed_is_not_counted_as_done(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -593,7 +473,7 @@ class Refused:
 
 
 def test_a_failed_multiget_is_a_failure_not_deletions(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -650,7 +530,7 @@ def test_hrefs_to_another_server_or_down_to_http_are_refused() -> None:
 
 
 def test_a_malformed_sequence_is_kept_as_edited(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -670,7 +550,7 @@ def test_a_malformed_sequence_is_kept_as_edited(
 
 
 def test_a_bad_state_entry_is_skipped(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -717,7 +597,7 @@ def target(server: RadicaleServer, plan: Plan, url: str, state: Path, **options:
 
 
 def test_home_url_and_calendar_name_find_or_create_the_calendar(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     state: Path,
     other: caldav.DAVClient,
@@ -737,7 +617,7 @@ def test_home_url_and_calendar_name_find_or_create_the_calendar(
 
 
 def test_a_calendar_made_but_unanswered_is_found_not_refused(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     state: Path,
     other: caldav.DAVClient,
@@ -751,7 +631,7 @@ def test_a_calendar_made_but_unanswered_is_found_not_refused(
 
 
 def test_missing_calendar_is_named_after_the_plan_title(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     state: Path,
     other: caldav.DAVClient,
@@ -771,7 +651,7 @@ def test_unreachable_server_is_one_clear_failure(plan: Plan, state: Path) -> Non
 
 
 def test_wrong_password_is_one_clear_failure(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -787,7 +667,7 @@ def test_wrong_password_is_one_clear_failure(
 
 @pytest.mark.parametrize("where", ["missing/", "event"])
 def test_a_url_that_is_not_a_calendar_is_one_clear_failure(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -819,7 +699,7 @@ def test_a_password_in_the_url_is_refused() -> None:
 
 
 def test_busy_calendars_feed_placement_and_the_overlap_rule(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -856,7 +736,7 @@ def test_busy_calendars_feed_placement_and_the_overlap_rule(
 
 
 def test_busy_events_in_an_unknown_zone_are_read_as_local_time_with_a_warning(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -880,7 +760,7 @@ def test_busy_events_in_an_unknown_zone_are_read_as_local_time_with_a_warning(
 
 
 def test_the_target_calendar_leaves_out_its_sessions_however_they_look(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -949,14 +829,14 @@ def test_keyring_is_asked_for_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_same_plan_same_sessions_and_conflicts_as_google(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,
     other: caldav.DAVClient,
 ) -> None:
     from calsync.targets import google as g
-    from tests.fakegoogle import FakeGoogleCalendar, build_service
+    from fakes.fakegoogle import FakeGoogleCalendar, build_service
 
     schedule = expand(plan, START, START + timedelta(weeks=WEEKS))
     with FakeGoogleCalendar(time_zone="Europe/Brussels") as fake:
@@ -996,7 +876,7 @@ def test_same_plan_same_sessions_and_conflicts_as_google(
 
 
 def test_insecure_is_loud(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     plan: Plan,
     calendar: str,
     state: Path,

@@ -17,7 +17,7 @@ import pytest
 import time_machine
 
 from calsync.targets import google as g
-from tests.fakegoogle import FakeGoogleCalendar, Fault
+from fakes.fakegoogle import FakeGoogleCalendar, Fault
 from tests.google_helpers import (
     TEMPLATE,
     assert_holds_plan,

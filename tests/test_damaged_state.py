@@ -21,8 +21,8 @@ from click.testing import CliRunner, Result
 from calsync.cli.main import cli
 from calsync.sync.engine import Action
 from calsync.targets.caldav import KnownEvents
+from fakes.radicale_server import RadicaleServer
 from tests.google_helpers import TEMPLATE, write_token
-from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
 
 NOW = "2026-11-26T08:00:00Z"
 
@@ -209,7 +209,7 @@ def test_a_caldav_memory_that_cannot_be_written_is_one_warning(tmp_path: Path) -
 
 
 def test_a_sync_with_a_damaged_caldav_memory_warns_once_and_goes_on(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:

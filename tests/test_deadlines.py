@@ -9,7 +9,6 @@ low so each case ends in seconds, and check that it ends within the limit set.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -25,8 +24,7 @@ from calsync.cli.main import cli
 from calsync.errors import BadInput
 from calsync.io import limits
 from calsync.io.limits import Limits
-from tests.fakegoogle import FakeGoogleCalendar, Fault
-from tests.google_helpers import TEMPLATE, write_token
+from fakes.fakegoogle import FakeGoogleCalendar, Fault
 
 INSERT = r"^POST calendars/[^/]+/events$"
 
@@ -37,41 +35,49 @@ def a_fixed_date() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeGoogleCalendar]:
-    with FakeGoogleCalendar() as server:
-        yield server
+def caldav(plan_folder: Path, root: str) -> tuple[Result, float]:
+    """`calsync sync caldav` against the server at `root` (limits from the environment)."""
+    args = ["sync", "caldav", str(plan_folder / "plan.yaml"), "--url", root + "dav/"]
+    args += ["--username", "me", "--password-env", "DAV_PASSWORD", "--from", "2026-11-30"]
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, args, env={"DAV_PASSWORD": "secret"})
+    return result, time.monotonic() - started
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    shutil.copyfile(TEMPLATE, tmp_path / "plan.yaml")
-    write_token(tmp_path / "token.json")
-    return tmp_path
-
-
-def google(folder: Path, root: str, **limits_env: str) -> tuple[Result, float]:
-    args = ["sync", "google", str(folder / "plan.yaml"), "--token", str(folder / "token.json")]
+def google(plan_folder: Path, root: str, **limits_env: str) -> tuple[Result, float]:
+    args = [
+        "sync",
+        "google",
+        str(plan_folder / "plan.yaml"),
+        "--token",
+        str(plan_folder / "token.json"),
+    ]
     args += ["--from", "2026-11-30", "--weeks", "2"]
     started = time.monotonic()
     result = CliRunner().invoke(cli, args, env={"CALSYNC_GOOGLE_ENDPOINT": root, **limits_env})
     return result, time.monotonic() - started
 
 
-def test_a_google_retry_after_of_an_hour_is_capped(folder: Path, fake: FakeGoogleCalendar) -> None:
-    fake.inject(Fault(429, retry_after=3600, times=100))
-    result, took = google(folder, fake.root_url, CALSYNC_MAX_WAIT="0.2", CALSYNC_RUN_TIMEOUT="20")
+def test_a_google_retry_after_of_an_hour_is_capped(
+    plan_folder: Path, google_fake: FakeGoogleCalendar
+) -> None:
+    google_fake.inject(Fault(429, retry_after=3600, times=100))
+    result, took = google(
+        plan_folder, google_fake.root_url, CALSYNC_MAX_WAIT="0.2", CALSYNC_RUN_TIMEOUT="20"
+    )
     assert result.exit_code == 1
     assert result.stderr == "calsync: Google Calendar: HTTP 429 rateLimitExceeded\n"
     assert took < 6 * 0.2 + 5  # six attempts, five capped waits: nowhere near an hour
-    assert len(fake.api_calls) == 6
+    assert len(google_fake.api_calls) == 6
 
 
 def test_an_inner_batch_retry_after_of_an_hour_is_capped(
-    folder: Path, fake: FakeGoogleCalendar
+    plan_folder: Path, google_fake: FakeGoogleCalendar
 ) -> None:
-    fake.inject(Fault(429, retry_after=3600, times=1000, match=INSERT))
-    result, took = google(folder, fake.root_url, CALSYNC_MAX_WAIT="0.2", CALSYNC_RUN_TIMEOUT="20")
+    google_fake.inject(Fault(429, retry_after=3600, times=1000, match=INSERT))
+    result, took = google(
+        plan_folder, google_fake.root_url, CALSYNC_MAX_WAIT="0.2", CALSYNC_RUN_TIMEOUT="20"
+    )
     assert result.exit_code == 1
     failed = [line for line in result.stdout.splitlines() if line.startswith("  failed ")]
     assert len(failed) == 20 and all(
@@ -80,9 +86,13 @@ def test_an_inner_batch_retry_after_of_an_hour_is_capped(
     assert took < 6 * 0.2 + 5
 
 
-def test_a_wait_past_the_run_deadline_fails_at_once(folder: Path, fake: FakeGoogleCalendar) -> None:
-    fake.inject(Fault(429, retry_after=3600, times=100))
-    result, took = google(folder, fake.root_url, CALSYNC_MAX_WAIT="60", CALSYNC_RUN_TIMEOUT="2")
+def test_a_wait_past_the_run_deadline_fails_at_once(
+    plan_folder: Path, google_fake: FakeGoogleCalendar
+) -> None:
+    google_fake.inject(Fault(429, retry_after=3600, times=100))
+    result, took = google(
+        plan_folder, google_fake.root_url, CALSYNC_MAX_WAIT="60", CALSYNC_RUN_TIMEOUT="2"
+    )
     assert result.exit_code == 1
     assert result.stderr == (
         "calsync: the run took longer than its deadline of 2 s and was stopped; the next run "
@@ -147,8 +157,8 @@ def trickle() -> Iterator[Trickle]:
     server.stop()
 
 
-def test_a_google_server_that_trickles_is_cut_off(folder: Path, trickle: Trickle) -> None:
-    result, took = google(folder, trickle.root, CALSYNC_REQUEST_TIMEOUT="1")
+def test_a_google_server_that_trickles_is_cut_off(plan_folder: Path, trickle: Trickle) -> None:
+    result, took = google(plan_folder, trickle.root, CALSYNC_REQUEST_TIMEOUT="1")
     assert result.exit_code == 1
     assert result.stderr == (
         "calsync: Google Calendar did not finish answering within 1 s; stopped "
@@ -159,19 +169,10 @@ def test_a_google_server_that_trickles_is_cut_off(folder: Path, trickle: Trickle
 
 
 def test_a_caldav_server_that_trickles_is_cut_off(
-    folder: Path, trickle: Trickle, monkeypatch: pytest.MonkeyPatch
+    plan_folder: Path, trickle: Trickle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CALSYNC_REQUEST_TIMEOUT", "1")
-    monkeypatch.setenv("DAV_PASSWORD", "secret")
-    started = time.monotonic()
-    result = CliRunner().invoke(
-        cli,
-        [
-            "sync", "caldav", str(folder / "plan.yaml"), "--url", trickle.root + "dav/",
-            "--username", "me", "--password-env", "DAV_PASSWORD", "--from", "2026-11-30",
-        ],
-    )  # fmt: skip
-    took = time.monotonic() - started
+    result, took = caldav(plan_folder, trickle.root)
     assert result.exit_code == 1
     assert result.stderr.endswith(
         f"calsync: the CalDAV server at {trickle.root.rstrip('/')} did not finish answering "
@@ -215,21 +216,12 @@ class SlowDown:
 
 
 def test_a_caldav_retry_after_of_an_hour_is_capped(
-    folder: Path, monkeypatch: pytest.MonkeyPatch
+    plan_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = SlowDown()
     try:
         monkeypatch.setenv("CALSYNC_MAX_WAIT", "0.2")
-        monkeypatch.setenv("DAV_PASSWORD", "secret")
-        started = time.monotonic()
-        result = CliRunner().invoke(
-            cli,
-            [
-                "sync", "caldav", str(folder / "plan.yaml"), "--url", server.root + "dav/",
-                "--username", "me", "--password-env", "DAV_PASSWORD", "--from", "2026-11-30",
-            ],
-        )  # fmt: skip
-        took = time.monotonic() - started
+        result, took = caldav(plan_folder, server.root)
     finally:
         server.stop()
     assert result.exit_code == 1

@@ -35,9 +35,9 @@ from calsync.core.model import Plan
 from calsync.sync.engine import Outcome, run_sync
 from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
 from calsync.targets.ics import render
-from tests.fakegoogle import FakeGoogleCalendar
+from fakes.fakegoogle import FakeGoogleCalendar
+from fakes.radicale_server import RadicaleServer
 from tests.google_helpers import calendar_named, instant, write_token
-from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ def caldav_sync(server: RadicaleServer, plan: Plan, url: str, state: Path, day: 
 
 
 @pytest.fixture
-def calendar_url(radicale: RadicaleServer) -> str:  # noqa: F811
+def calendar_url(radicale: RadicaleServer) -> str:
     name = f"night{uuid.uuid4().hex[:10]}"
     other = caldav.DAVClient(url=radicale.home, username=radicale.user, password=radicale.password)
     other.principal().make_calendar(name=f"Test {name}", cal_id=name)
@@ -233,7 +233,7 @@ def server_events(server: RadicaleServer, url: str) -> list[str]:
 def test_a_caldav_round_trip_keeps_the_instants_and_the_rerun_writes_nothing(
     edge: Edge,
     night_plan: Path,
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     calendar_url: str,
     tmp_path: Path,
 ) -> None:
@@ -253,7 +253,7 @@ def test_a_caldav_round_trip_keeps_the_instants_and_the_rerun_writes_nothing(
 
 
 def test_an_event_an_older_calsync_wrote_as_local_text_is_repaired_not_frozen(
-    radicale: RadicaleServer,  # noqa: F811
+    radicale: RadicaleServer,
     calendar_url: str,
     tmp_path: Path,
 ) -> None:

@@ -1,4 +1,4 @@
-"""Drive tests/fakegoogle.py through the real googleapiclient, as calsync will."""
+"""Drive fakes/fakegoogle.py through the real googleapiclient, as calsync will."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from tests.fakegoogle import ApiError, FakeGoogleCalendar, Fault, build_service
+from fakes.fakegoogle import ApiError, FakeGoogleCalendar, Fault, build_service
 
 JSON = dict[str, Any]
 

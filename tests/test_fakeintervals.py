@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakeintervals import API_KEY, ATHLETE_ID, FakeIntervals, Fault
+from fakes.fakeintervals import API_KEY, ATHLETE_ID, FakeIntervals, Fault
 
 AUTH = ("API_KEY", API_KEY)
 RIDE = {

@@ -164,7 +164,7 @@ def test_the_written_week_validates_and_exports_like_a_hand_written_one(
 def test_the_written_week_syncs_to_google_like_a_hand_written_one(
     rider: Path, tmp_path: Path
 ) -> None:
-    from tests.fakegoogle import FakeGoogleCalendar
+    from fakes.fakegoogle import FakeGoogleCalendar
     from tests.google_helpers import calendar_named, desired, managed, matches, sync, write_token
 
     calsync("fit", rider, *WEEK2, "--write", "--no-trade-offs")

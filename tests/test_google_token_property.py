@@ -19,7 +19,7 @@ import calsync.targets.google as g
 from calsync.sync.engine import Remote
 from calsync.targets.google.events import to_held
 from calsync.targets.google.state import Picture
-from tests.fakegoogle import FakeGoogleCalendar, build_service
+from fakes.fakegoogle import FakeGoogleCalendar, build_service
 
 PLAN = "hybrid-hypertrophy"
 START = datetime(2026, 11, 30, tzinfo=UTC)

@@ -21,7 +21,7 @@ import pytest
 from click.testing import Result
 
 import calsync.targets.google as g
-from tests.fakegoogle import FakeGoogleCalendar, Fault, build_service
+from fakes.fakegoogle import FakeGoogleCalendar, Fault, build_service
 from tests.google_helpers import (
     PLAN_ID,
     TEMPLATE,

@@ -32,7 +32,7 @@ from calsync.sync.engine import desired_events
 from calsync.sync.request import SyncRequest
 from calsync.targets.intervals import ENDPOINT_VARIABLE, intervals_target
 from calsync.targets.retry import Retry
-from tests.fakeintervals import API_KEY, FakeIntervals, Fault
+from fakes.fakeintervals import API_KEY, FakeIntervals, Fault
 from tests.google_helpers import PLAN_ID, TEMPLATE
 
 START = date(2026, 11, 30)

@@ -1,6 +1,6 @@
 """The `intervals` target of `calsync refresh`: its config, and a refresh that runs it.
 
-The server is tests/fakeintervals.py; the dates are given with --today and --now.
+The server is fakes/fakeintervals.py; the dates are given with --today and --now.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from calsync.cli.config import IntervalsTarget, parse_config
 from calsync.cli.main import cli
 from calsync.errors import ConfigError
-from tests.fakeintervals import API_KEY, FakeIntervals
+from fakes.fakeintervals import API_KEY, FakeIntervals
 from tests.google_helpers import TEMPLATE
 
 

@@ -1,4 +1,4 @@
-"""`calsync sync intervals` against the in-process intervals.icu server (tests/fakeintervals.py).
+"""`calsync sync intervals` against the in-process intervals.icu server (fakes/fakeintervals.py).
 
 Every test runs calsync's command line (and so the real `requests` client) against the
 server on 127.0.0.1 and checks what the athlete's calendar holds and what the server
@@ -29,8 +29,8 @@ from calsync.cli.main import cli
 from calsync.core.content import EventContent
 from calsync.targets.google import KEY
 from calsync.targets.intervals import KEYRING_SERVICE, read_workout, split_marker, workout_body
-from tests.fakegoogle import FakeGoogleCalendar
-from tests.fakeintervals import API_KEY, ATHLETE_ID, FakeIntervals, Fault
+from fakes.fakegoogle import FakeGoogleCalendar
+from fakes.fakeintervals import API_KEY, ATHLETE_ID, FakeIntervals, Fault
 from tests.google_helpers import PLAN_ID, START, TEMPLATE, desired, write_token
 
 BULK = r"^POST api/v1/athlete/[^/]+/events/bulk$"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakegoogle import FakeGoogleCalendar
+from fakes.fakegoogle import FakeGoogleCalendar
 from tests.google_helpers import write_token
 
 pytestmark = pytest.mark.any_date  # see tests/conftest.py

@@ -1,6 +1,6 @@
 """`calsync refresh` and `calsync cron`: the unattended weekly job.
 
-Google is the fake server from tests/fakegoogle.py; dates are simulated with
+Google is the fake server from fakes/fakegoogle.py; dates are simulated with
 --today/--now, never by sleeping. Lock tests run the real command in
 subprocesses, since the lock is there for separate processes.
 """
@@ -35,9 +35,9 @@ from icalendar import Calendar
 from calsync.cli.main import cli
 from calsync.cli.refresh import Run, TargetRun, parse_at
 from calsync.targets import google as google_sync
-from tests.fakegoogle import FakeGoogleCalendar
+from fakes.fakegoogle import FakeGoogleCalendar
+from fakes.radicale_server import RadicaleServer
 from tests.google_helpers import write_token
-from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.any_date  # see tests/conftest.py
 
@@ -327,7 +327,7 @@ def test_an_unreachable_caldav_server_fails_its_target_only(setup: Setup) -> Non
 def test_caldav_target_with_ics_and_google(
     setup: Setup,
     fake: FakeGoogleCalendar,
-    radicale: RadicaleServer,  # noqa: F811 - the fixture
+    radicale: RadicaleServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # CalDAV keeps its memory of created events in the state folder: keep it in tmp.

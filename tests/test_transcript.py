@@ -4,8 +4,8 @@ as before on the same inputs.
 
 Each scenario below is a few invocations run one after the other in a folder of its
 own (so a rerun sees the files the run before it wrote), in-process through click's
-CliRunner, against the in-process fakes of Google Calendar (tests/fakegoogle.py) and
-intervals.icu (tests/fakeintervals.py) where a scenario needs them. For each invocation
+CliRunner, against the in-process fakes of Google Calendar (fakes/fakegoogle.py) and
+intervals.icu (fakes/fakeintervals.py) where a scenario needs them. For each invocation
 `tests/transcripts/SCENARIO.json` holds the arguments, the environment it set, stdout
 and stderr (separately, as text), the exit status, and every file it created or changed
 in the scenario's folder: the full text when it is UTF-8 of at most 20,000 characters,
@@ -62,8 +62,8 @@ from click.testing import CliRunner
 from filelock import FileLock
 from platformdirs import user_config_path
 
-from tests.fakegoogle import FakeGoogleCalendar
-from tests.fakeintervals import API_KEY, FakeIntervals
+from fakes.fakegoogle import FakeGoogleCalendar
+from fakes.fakeintervals import API_KEY, FakeIntervals
 from tests.google_helpers import seed_work_week, write_token
 
 ROOT = Path(__file__).resolve().parent.parent

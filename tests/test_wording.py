@@ -10,7 +10,7 @@ import time_machine
 from click.testing import CliRunner, Result
 
 from calsync.cli.main import cli
-from tests.fakegoogle import FakeGoogleCalendar
+from fakes.fakegoogle import FakeGoogleCalendar
 from tests.google_helpers import write_token
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -61,6 +61,7 @@ from datetime import time as dtime
 from email import message_from_bytes, message_from_string
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -1234,3 +1235,21 @@ def build_service(server: FakeGoogleCalendar, token: str = "test-token", timeout
         static_discovery=True,
         client_options={"api_endpoint": server.root_url},
     )
+
+
+# --------------------------------------------------------------------------- a token file
+
+# What `calsync auth google` saves, valid for decades: a run never tries to refresh it.
+TOKEN = {
+    "token": "ya29.test-access-token",
+    "refresh_token": "1//test-refresh-token",
+    "client_id": "test-client.apps.googleusercontent.com",
+    "client_secret": "GOCSPX-test-client-secret",
+    "expiry": "2099-01-01T00:00:00Z",
+}
+
+
+def write_token(path: Path, **changes: Any) -> Path:
+    """A token file calsync accepts for this server (fields in `changes` replaced)."""
+    path.write_text(json.dumps(TOKEN | changes), encoding="utf-8")
+    return path

@@ -1,6 +1,6 @@
 """A real Radicale CalDAV server for the tests: a subprocess on 127.0.0.1.
 
-Each test module that imports the `radicale` fixture gets one server (on a
+Each test module that uses the `radicale` fixture (tests/conftest.py) gets one server (on a
 free port, with its own storage folder, htpasswd file and log file), stopped
 when the module is done. Tests use a fresh calendar each, so they stay
 independent without paying for a server start each.
@@ -24,11 +24,8 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pytest
 
 USER = "athlete"
 WRITE_METHODS = ("PUT", "DELETE", "MKCALENDAR", "MKCOL", "PROPPATCH", "MOVE")
@@ -163,15 +160,3 @@ class RadicaleServer:
     def writes(self) -> int:
         seen = self.requests()
         return sum(seen[method] for method in WRITE_METHODS)
-
-
-@pytest.fixture(scope="module")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
-    """One Radicale for the whole test module; each test makes its own calendar."""
-    server = RadicaleServer.in_memory(tmp_path_factory.mktemp("radicale"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        server.cleanup()
