@@ -1,9 +1,9 @@
 """The refresh config: one TOML file naming the plan, the horizon and the targets.
 
 Pure parsing into frozen dataclasses; every problem found is reported at once
-as a `PlanError` (the loader's class, so the command line prints them the same
-way and exits 2), each naming the file, a line and the key (found as
-`config_lines` says; each value is checked by `config_values`).
+as a `ConfigError` (an `InputProblems`, like the loader's `PlanError`, so the
+command line prints them the same way and exits 2), each naming the file, a line
+and the key (found as `config_lines` says; each value is checked by `config_values`).
 
     plan = "plan.yaml"          # relative to this file; ~ expanded
     weeks = 4                   # 1..52, from today
@@ -38,7 +38,9 @@ from typing import Any
 
 from calsync.cli import config_values as v
 from calsync.cli.config_lines import ConfigText, syntax_problem
-from calsync.core.loader import PlanError, Problem, decode_text
+from calsync.core.loader import Problem, decode_text
+from calsync.errors import ConfigError, PlanError
+from calsync.targets.open import CalDAVTarget, GoogleTarget, IntervalsTarget
 
 DEFAULT_WEEKS = 4
 TARGET_TYPES = ("ics", "google", "caldav", "intervals")
@@ -48,39 +50,6 @@ TARGET_TYPES = ("ics", "google", "caldav", "intervals")
 class IcsTarget:
     name: str | None
     path: Path
-
-
-@dataclass(frozen=True)
-class GoogleTarget:
-    name: str | None
-    calendar: str | None = None
-    token: Path | None = None
-    service_account: Path | None = None
-    busy: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CalDAVTarget:
-    name: str | None
-    url: str
-    calendar: str | None = None
-    username: str | None = None
-    password_file: Path | None = None
-    password_env: str | None = None
-    keyring: bool = False
-    busy: tuple[str, ...] = ()
-    insecure: bool = False
-
-
-@dataclass(frozen=True)
-class IntervalsTarget:
-    name: str | None
-    athlete: str = "0"  # the API key's owner
-    api_key_file: Path | None = None
-    api_key_env: str | None = None
-    keyring: bool = False
-    ride_type: str = "Ride"
-    indoor: tuple[str, ...] = ()
 
 
 Target = IcsTarget | GoogleTarget | CalDAVTarget | IntervalsTarget
@@ -98,29 +67,32 @@ class Config:
 
 
 def load_config(path: Path | str) -> Config:
-    """Read and check a refresh config; PlanError naming the file on any problem."""
+    """Read and check a refresh config; ConfigError naming the file on any problem."""
     path = Path(path).expanduser().absolute()
     try:
         data = path.read_bytes()
     except OSError as err:
         hint = " (write one: see `calsync refresh --help`)" if not path.exists() else ""
-        raise PlanError(
+        raise ConfigError(
             [Problem(str(path), 1, "", f"cannot read the config: {err.strerror}{hint}")]
         ) from None
     return parse_config(data, path)
 
 
 def parse_config(data: bytes | str, source: Path) -> Config:
-    """The pure half of `load_config`: text in, a Config or a PlanError out."""
-    data = decode_text(data, str(source))
+    """The pure half of `load_config`: text in, a Config or a ConfigError out."""
+    try:
+        data = decode_text(data, str(source))
+    except PlanError as err:  # the loader's check of the bytes, here about the config
+        raise ConfigError(err.problems) from None
     try:
         document = tomllib.loads(data)
     except tomllib.TOMLDecodeError as err:
-        raise PlanError([syntax_problem(str(source), data, err)]) from None
+        raise ConfigError([syntax_problem(str(source), data, err)]) from None
     reader = _ConfigReader(source, data)
     config = reader.read(document)
     if reader.problems or config is None:
-        raise PlanError(reader.problems)
+        raise ConfigError(reader.problems)
     return config
 
 

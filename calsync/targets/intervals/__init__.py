@@ -33,7 +33,6 @@ from calsync.targets.intervals.run import (
     check_athlete,
     intervals_target,
     resolve_api_key,
-    run_from_config,
 )
 from calsync.targets.intervals.workout import read_workout, split_marker, workout_body
 
@@ -46,7 +45,6 @@ __all__ = [
     "intervals_target",
     "read_workout",
     "resolve_api_key",
-    "run_from_config",
     "split_marker",
     "workout_body",
 ]

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 
 from calsync.core.content import EventContent
+from calsync.core.model import Busy
+from calsync.errors import BadInput, TargetError
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
 from calsync.targets.intervals.client import Client, IntervalsFailure, Lost, describe
 from calsync.targets.intervals.state import Made
@@ -66,6 +68,17 @@ class IntervalsBackend:
         self.types = types
         self.made = Made(state_path)
         self.base = f"api/v1/athlete/{athlete.id}/events"
+        self.label = "intervals"  # the target in reports; `intervals_target` names the athlete
+        self.fresh = False  # an athlete's calendar always exists: never made by a run
+
+    def busy(
+        self, calendars: Sequence[str], start: datetime, end: datetime, plan_id: str
+    ) -> tuple[Busy, ...]:
+        """intervals.icu holds workouts, not appointments: there is no busy time to read
+        (`sync intervals` has no --busy, and refresh's config allows none)."""
+        if calendars:
+            raise BadInput("intervals.icu has no calendars to read busy time from")
+        return ()
 
     # --- listing ---
 
@@ -159,7 +172,7 @@ class IntervalsBackend:
                 if fatal is None:
                     try:
                         done = step(batch)
-                    except IntervalsFailure as err:
+                    except TargetError as err:
                         # The server is gone or refuses us: every further write would too.
                         fatal = str(err)
                         done = getattr(err, "results", None) or [
@@ -203,14 +216,14 @@ class IntervalsBackend:
                     )
                 except Lost as lost:
                     if attempt == self.client.retry.attempts - 1:
-                        raise IntervalsFailure(str(lost)) from None
+                        raise lost.failure() from None
                     self.client.retry.wait(attempt, lost.retry_after)
                     outcome.update(self._landed(pending))
                     continue
                 if answer.status_code != 200:
                     return known(describe(answer))
                 outcome.update(self._created(pending, answer))
-        except IntervalsFailure as err:
+        except TargetError as err:
             raise Partial(str(err), known(str(err))) from None
         return known("not created")
 

@@ -11,20 +11,20 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from calsync.errors import BadInput
+from calsync.errors import AuthRefused, BadInput, Rejected, TargetError, Unreachable, for_status
 from calsync.io import limits
-from calsync.targets.retry import Retry
+from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 ENDPOINT_VARIABLE = "CALSYNC_INTERVALS_ENDPOINT"
 INTERVALS_ROOT = "https://intervals.icu/"
 USER = "API_KEY"  # the literal Basic-auth user name for a personal API key
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 TIMEOUT = (10.0, 60.0)  # seconds to connect, seconds to wait for an answer
 INTERVALS_RETRY = Retry()
 
 
-class IntervalsFailure(Exception):
-    """intervals.icu could not be reached or refused: one sentence, never the API key."""
+# intervals.icu refused: one sentence, never the API key. The client raises the other
+# kinds (errors.py: Unreachable, AuthRefused, RateLimited) from what it was answered.
+IntervalsFailure = Rejected
 
 
 def endpoint() -> str:
@@ -66,9 +66,17 @@ def describe(answer: requests.Response) -> str:
 class Lost(Exception):
     """A request whose answer never came (or was an error worth retrying)."""
 
-    def __init__(self, why: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, why: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(why)
         self.retry_after = retry_after
+        self.status = status  # None: no answer at all
+
+    def failure(self) -> TargetError:
+        """What it becomes when no retry is left (errors.py)."""
+        kind = Unreachable if self.status is None else for_status(self.status)
+        return kind(str(self))
 
 
 class Client:
@@ -109,15 +117,17 @@ class Client:
                     allow_redirects=False,
                 )
         except requests.exceptions.SSLError:
-            raise IntervalsFailure(
+            raise Unreachable(
                 f"the TLS certificate of {server(self.root)} could not be verified"
             ) from None
         except (requests.exceptions.RequestException, OSError) as err:
             raise Lost(f"no answer from {server(self.root)} ({type(err).__name__})") from None
         if answer.status_code in RETRY_STATUSES:
-            raise Lost(f"intervals.icu: {describe(answer)}", _retry_after(answer))
+            raise Lost(
+                f"intervals.icu: {describe(answer)}", _retry_after(answer), answer.status_code
+            )
         if answer.status_code == 401:
-            raise IntervalsFailure(
+            raise AuthRefused(
                 f"intervals.icu refused the API key ({describe(answer)}); check it in "
                 "intervals.icu Settings, Developer Settings"
             )
@@ -131,14 +141,14 @@ class Client:
         body: Any = None,
     ) -> requests.Response:
         """A request that may be sent twice (GET, PUT): retried when the server says so."""
-        for attempt in range(self.retry.attempts):
+
+        def attempt(last: bool) -> requests.Response:
             try:
                 return self.once(method, path, params, body)
             except Lost as lost:
-                if attempt == self.retry.attempts - 1:
-                    raise IntervalsFailure(str(lost)) from None
-                self.retry.wait(attempt, lost.retry_after)
-        raise AssertionError("unreachable")
+                raise Again(lost.failure(), lost.retry_after) from None
+
+        return self.retry.run(attempt)
 
     def json(self, method: str, path: str, params: Mapping[str, str] | None = None) -> Any:
         answer = self.send(method, path, params)

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 from calsync.errors import BadInput
 from calsync.io import limits
+from calsync.sync.run import quiet, sync_plan
 from calsync.targets import secrets as secret_sources
 from calsync.targets.intervals.backend import IntervalsBackend, fetch_athlete
 from calsync.targets.intervals.client import (
     INTERVALS_RETRY,
     USER,
     Client,
-    IntervalsFailure,
     endpoint,
     server,
 )
@@ -26,10 +26,9 @@ from calsync.targets.intervals.workout import types_for
 from calsync.targets.retry import Retry
 
 if TYPE_CHECKING:
-    from calsync.cli.config import IntervalsTarget
-    from calsync.cli.main import SyncRequest
     from calsync.core.model import Plan
-    from calsync.sync.engine import SyncReport
+    from calsync.sync.engine import ProgressFor, SyncReport
+    from calsync.sync.request import SyncRequest
 
 KEYRING_SERVICE = "calsync:intervals.icu"
 ATHLETE = re.compile(r"0|i?[0-9]+")  # fullmatch: it becomes part of every URL
@@ -77,14 +76,13 @@ def intervals_target(
     *,
     state_path: Path | None = None,
     retry: Retry = INTERVALS_RETRY,
+    progress: ProgressFor = quiet,
 ) -> SyncReport:
-    """One intervals.icu sync; shared by `sync intervals` and `refresh`. The keyword-only
-    arguments are for tests (a state file, no waits between retries)."""
-    from calsync.cli.main import sync_with
-    from calsync.errors import Failure
+    """One intervals.icu sync, for `calsync.targets.open` (which has checked the athlete,
+    see `check_athlete`) and tests (the keyword-only arguments: a state file, no waits
+    between retries)."""
     from calsync.io.locks import writing
 
-    check_athlete(athlete)
     types = types_for(plan, ride, indoor)
     root = endpoint()
     client = Client(root, api_key, retry)
@@ -97,20 +95,7 @@ def intervals_target(
                 backend = IntervalsBackend(
                     client, found, types, state_path or default_state_path(root, found.id)
                 )
-                report: SyncReport = sync_with(plan, request, backend, f"intervals:{found.id}", ())
-                return report
-    except IntervalsFailure as err:
-        raise Failure(str(err)) from None
+                backend.label = f"intervals:{found.id}"
+                return sync_plan(backend, plan, request, (), progress)
     finally:
         client.session.close()
-
-
-def run_from_config(target: IntervalsTarget, plan: Plan, request: SyncRequest) -> SyncReport:
-    """A refresh target: a key that cannot be read fails this target only; the others run."""
-    from calsync.errors import Failure
-
-    try:
-        api_key = resolve_api_key(target.api_key_file, target.api_key_env, target.keyring)
-    except ApiKeyError as err:
-        raise Failure(str(err)) from None
-    return intervals_target(plan, request, target.athlete, api_key, target.ride_type, target.indoor)
