@@ -22,15 +22,7 @@ from typing import Any
 
 import click
 
-from calsync.cli.config import (
-    CalDAVTarget,
-    Config,
-    GoogleTarget,
-    IcsTarget,
-    IntervalsTarget,
-    Target,
-    load_config,
-)
+from calsync.cli.config import Config, IcsTarget, Target, load_config
 from calsync.cli.report import FORMAT
 from calsync.core.model import Conflict, Level, Plan, Schedule
 from calsync.errors import (
@@ -45,6 +37,7 @@ from calsync.errors import (
 from calsync.io import places
 from calsync.io.clock import NOW_FORMATS
 from calsync.sync.request import SyncRequest
+from calsync.targets.open import CalDAVTarget, GoogleTarget, IntervalsTarget
 
 CONFIG_NAME = "refresh.toml"
 
@@ -210,7 +203,7 @@ def sync_run(
     schedule: Schedule,
     request: SyncRequest,
 ) -> TargetRun:
-    from calsync.cli.main import progress_bar, warn
+    from calsync.cli.options import progress_bar, warn
     from calsync.cli.sync_report import sync_counts, sync_json, sync_line
     from calsync.targets.open import check_target, sync_target
 
