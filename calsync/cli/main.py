@@ -29,7 +29,7 @@ class CalsyncGroup(click.Group):
 
     LAZY = {
         "refresh": "calsync.cli.refresh:refresh_command",
-        "cron": "calsync.cli.refresh:cron_command",
+        "cron": "calsync.cli.cron:cron_command",
         "fit": "calsync.cli.fit:fit_command",
     }
 
