@@ -169,8 +169,8 @@ def load_table(weeks: Sequence[WeekLoad]) -> list[str]:
 def cycle_line(plan: Plan) -> str:
     """What validate says about the cycle's lighter weeks, by the deload rule's own measure."""
     setting = plan.rule("deload")
-    cut: float = setting.param("cut")  # type: ignore[assignment]
-    longest: int = setting.param("max")  # type: ignore[assignment]
+    cut: float = setting.param("cut")  # type: ignore[assignment]  # param() is object; the catalogue makes cut a float
+    longest: int = setting.param("max")  # type: ignore[assignment]  # param() is object; the catalogue makes max an int
     cycle = cycle_weeks(plan)
     light = lighter_weeks(cycle, cut)
     heaviest = max((w.load for w in cycle), default=0)
