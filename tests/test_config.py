@@ -15,8 +15,9 @@ from calsync.cli.config import (
     load_config,
     parse_config,
 )
+from calsync.cli.cron import cron_command
 from calsync.cli.main import cli
-from calsync.cli.refresh import cron_command, refresh_command
+from calsync.cli.refresh import refresh_command
 from calsync.errors import ConfigError
 
 FULL = """\

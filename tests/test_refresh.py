@@ -32,8 +32,9 @@ from croniter import croniter
 from filelock import FileLock
 from icalendar import Calendar
 
+from calsync.cli.cron import parse_at
 from calsync.cli.main import cli
-from calsync.cli.refresh import Run, TargetRun, parse_at
+from calsync.cli.refresh_run import Run, TargetRun
 from calsync.targets import google as google_sync
 from fakes.fakegoogle import FakeGoogleCalendar
 from fakes.radicale_server import RadicaleServer

@@ -65,7 +65,7 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("calsync.cli.main.load_plan", interrupted)
+    monkeypatch.setattr("calsync.cli.plan_commands.load_plan", interrupted)
     result = CliRunner().invoke(cli, ["validate", TEMPLATE])
     assert result.exit_code == 130
     assert result.stderr == "calsync: interrupted\n"

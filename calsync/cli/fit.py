@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from calsync.cli.main import (
-    Range,
+from calsync.cli.options import (
     busy_option,
     echo_json,
     make_range,
@@ -32,6 +31,7 @@ from calsync.core.problems import decode_text
 from calsync.errors import BadInput, Failure, exit_status
 from calsync.io.atomic import write_atomic
 from calsync.io.clock import instant
+from calsync.sync.request import Range
 
 if TYPE_CHECKING:
     from calsync.core.fit.solve import Week

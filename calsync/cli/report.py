@@ -135,7 +135,7 @@ def conflict_lines(conflicts: Iterable[Conflict], width: int | None = None) -> l
 def _repeats(conflicts: Iterable[Conflict]) -> list[tuple[list[date], Conflict]]:
     """Conflicts that say the same thing on the same weekday, together, where the first is."""
     groups: list[tuple[list[date], Conflict]] = []
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[object, ...], int] = {}
     for c in conflicts:
         key = (c.level, c.rule, c.date.weekday(), _undated(c.message), c.hint)
         if key in seen:
