@@ -22,7 +22,7 @@ import click
 
 from .clock import NOW_FORMATS, instant, today_in
 from .errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_USAGE, BadInput, Failure
-from .expand import expand, monday
+from .expand import monday
 from .loader import PlanError, load_plan
 from .model import Busy, InputWarning, Level, Plan, Schedule
 from .report import (
@@ -234,9 +234,18 @@ def read_busy_files(
     return tuple(b for r in read for b in r.busy), warnings
 
 
-def schedule_with_busy(plan: Plan, span: Range, busy_files: tuple[Path, ...]) -> Schedule:
+def schedule_with_busy(
+    plan: Plan,
+    span: Range,
+    busy_files: tuple[Path, ...],
+    now: datetime | None = None,
+    output: Path | None = None,
+) -> Schedule:
+    from .weekly_sync import arranged, ics_present
+
     busy, warnings = read_busy_files(busy_files, plan, span)
-    return replace(expand(plan, span.start, span.end, busy), warnings=warnings)
+    present = ics_present(plan, output)
+    return replace(arranged(plan, span.start, span.end, busy, present, now), warnings=warnings)
 
 
 def schedule_for(
@@ -245,13 +254,14 @@ def schedule_for(
     weeks: int,
     now: datetime | None,
     busy_files: tuple[Path, ...] = (),
+    output: Path | None = None,
 ) -> tuple[Schedule, datetime]:
     """The plan expanded over the range the options give, and the instant the range
     was taken from (read once, here)."""
     plan = load_plan(plan_path)
     moment = instant(now, plan.zone)
     span = make_range(from_, weeks, moment, plan)
-    return schedule_with_busy(plan, span, busy_files), moment
+    return schedule_with_busy(plan, span, busy_files, moment, output), moment
 
 
 def exit_status(schedule: Schedule, fail_on: str) -> int:
@@ -452,7 +462,7 @@ def ics(
     """
     from .ics import export, render
 
-    schedule, stamp = schedule_for(plan_path, from_, weeks, now, busy_files)
+    schedule, stamp = schedule_for(plan_path, from_, weeks, now, busy_files, output)
     if str(output) == "-":
         sys.stdout.buffer.write(render(schedule, stamp))
         sys.stdout.flush()
@@ -682,11 +692,12 @@ def sync_with(
 ) -> Any:
     """What every sync target shares once its backend is ready: busy time, expansion, the engine."""
     from .engine import run_sync
+    from .weekly_sync import for_sync
 
     span = request.span
     start, end = plan.midnight(span.start), plan.midnight(span.end)
     busy = backend.busy(busy_calendars, start, end, plan.id) if busy_calendars else ()
-    schedule = expand(plan, span.start, span.end, busy)
+    schedule, backend = for_sync(plan, span.start, span.end, busy, backend, request.not_before)
     policy = request.policy()
     return run_sync(
         schedule, backend, target, request.not_before, policy, request.dry_run, progress_bar

@@ -146,8 +146,8 @@ def run_targets(config: Config, today: date | None, now: datetime | None) -> Run
     SOURCE_DATE_EPOCH or the clock; every target plans, stamps and leaves the past
     alone from that one instant."""
     from .clock import instant, today_in
-    from .expand import expand
     from .loader import load_plan
+    from .weekly_sync import arranged
 
     plan = load_plan(config.plan)
     if now is None and today is not None:
@@ -158,7 +158,7 @@ def run_targets(config: Config, today: date | None, now: datetime | None) -> Run
     end = today + timedelta(weeks=config.weeks)
     # Expansion counts weeks and cycles from the plan's `starts`, whatever the window,
     # so a late or skipped run still puts the deload week where it belongs.
-    schedule = expand(plan, today, end)
+    schedule = arranged(plan, today, end, not_before=moment)  # `expand` unless fit: every-week
     results = tuple(
         run_target(t, plan, schedule, today, moment, config.weeks) for t in config.targets
     )
@@ -180,7 +180,9 @@ def run_target(
     kind = target_kind(target)
     try:
         if isinstance(target, IcsTarget):
-            return ics_run(target, name, schedule, now)
+            from .weekly_sync import for_ics
+
+            return ics_run(target, name, for_ics(plan, schedule, target.path, now), now)
         from .cli import SyncRequest
 
         request = SyncRequest.window(plan, today, weeks, now)

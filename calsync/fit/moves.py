@@ -53,7 +53,9 @@ def week_moves(days: Days, usual: Days) -> tuple[list[Move], dict[str, int]]:
 
 
 def _slots(days: Days, name: str) -> list[Slot]:
-    return sorted((k, e.at) for k, d in enumerate(days) for e in d if e.session.name == name and e.at)
+    return sorted(
+        (k, e.at) for k, d in enumerate(days) for e in d if e.session.name == name and e.at
+    )
 
 
 def finish(
@@ -106,7 +108,7 @@ def _notes(
         usual = sum(1 for d in arranged.usual for e in d if e.session.name == name)
         message = f"no slot left for {count} of {usual} '{library[name].title}' this week"
         found.append(Conflict("dropped", Level.WARN, shown, message))
-    return found
+    return sorted(found, key=lambda c: (c.date, [o.start_utc.isoformat() for o in c.sessions]))
 
 
 def _why(
@@ -185,14 +187,14 @@ def _rekey(
     renamed: dict[str, str] = {}
     for arranged in weeks:
         week = [
-            o
-            for o in schedule.occurrences
-            if arranged.monday <= o.date < arranged.monday + 7 * DAY
+            o for o in schedule.occurrences if arranged.monday <= o.date < arranged.monday + 7 * DAY
         ]
         usual = _usual_keys(plan, arranged)
         left: list[Occurrence] = []
         for o in week:  # the target holds it at this very time
-            key = next((k for k in held.get((o.session.name, o.start_utc), []) if k not in used), None)
+            key = next(
+                (k for k in held.get((o.session.name, o.start_utc), []) if k not in used), None
+            )
             if key is None:
                 left.append(o)
             else:

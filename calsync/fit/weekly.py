@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from ..expand import monday as monday_of
 from ..expand import phase_of, plan_week
@@ -152,7 +152,9 @@ def _solve(
 ) -> ArrangedWeek:
     if usual is None:
         reason = "the fit: wants have no week even without busy time (see `calsync fit`)"
-        return ArrangedWeek(problem, _kept(problem, on_day, library, known, None), None, None, reason)
+        return ArrangedWeek(
+            problem, _kept(problem, on_day, library, known, None), None, None, reason
+        )
     present = {
         (p.session, (p.start.date() - problem.monday).days, f"{p.start:%H:%M}")
         for day in problem.days
@@ -216,8 +218,7 @@ def _shortfall(problem: Problem) -> str:
     closest = closest_week(problem)
     library = {s.name: s for s in problem.plan.sessions}
     short = [
-        f"{want.low - closest.count(want.session)} of {want.low} "
-        f"'{library[want.session].title}'"
+        f"{want.low - closest.count(want.session)} of {want.low} '{library[want.session].title}'"
         for want in problem.spec.wants
         if closest.count(want.session) < want.low
     ]
