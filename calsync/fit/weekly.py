@@ -83,7 +83,6 @@ def arrange_weeks(
     assert plan.fit is not None
     spec = replace(plan.fit, every_week=False)
     present = [replace(p, start=p.start.astimezone(plan.zone)) for p in present or ()]
-    known = bool(present)
     on_day = _present_by_day(plan, present)
     library = {s.name: s for s in plan.sessions}
     exceptions = dict(plan.exceptions)
@@ -103,8 +102,8 @@ def arrange_weeks(
             the plan's exception or usual week."""
             if day in arranged:
                 return arranged[day]
-            if known:
-                return _entries(on_day.get(day, ()), library, plan)
+            if day in on_day:
+                return _entries(on_day[day], library, plan)
             if day in exceptions:
                 return exceptions[day]
             return usual[day.weekday()] if usual else ()
@@ -121,7 +120,7 @@ def arrange_weeks(
             if day in exceptions:
                 fixed[day] = exceptions[day]
                 continue
-            held = _held(plan, day, on_day.get(day, ()), usual, known, not_before, library)
+            held = _held(plan, day, on_day.get(day), usual, not_before, library)
             if not held:
                 continue
             if pins.get(offset) == ():  # a rest pin: the day holds only what cannot move
@@ -135,7 +134,7 @@ def arrange_weeks(
         problem = Problem(
             plan, week_spec, monday, week_busy, fixed=tuple(sorted(fixed.items())), wrap=False
         )
-        result = _solve(problem, usual, on_day, library, known)
+        result = _solve(problem, usual, on_day, library)
         for offset, entries in enumerate(result.days):
             arranged[monday + offset * DAY] = entries
         weeks.append(result)
@@ -148,13 +147,10 @@ def _solve(
     usual: Days | None,
     on_day: Mapping[date, Sequence[Present]],
     library: Mapping[str, Session],
-    known: bool,
 ) -> ArrangedWeek:
     if usual is None:
         reason = "the fit: wants have no week even without busy time (see `calsync fit`)"
-        return ArrangedWeek(
-            problem, _kept(problem, on_day, library, known, None), None, None, reason
-        )
+        return ArrangedWeek(problem, _kept(problem, on_day, library, None), None, None, reason)
     present = {
         (p.session, (p.start.date() - problem.monday).days, f"{p.start:%H:%M}")
         for day in problem.days
@@ -175,7 +171,7 @@ def _solve(
     if week is None:
         return ArrangedWeek(
             problem,
-            _kept(problem, on_day, library, known, usual),
+            _kept(problem, on_day, library, usual),
             usual,
             None,
             _shortfall(problem),
@@ -196,18 +192,17 @@ def _kept(
     problem: Problem,
     on_day: Mapping[date, Sequence[Present]],
     library: Mapping[str, Session],
-    known: bool,
     usual: Days | None,
 ) -> Days:
     """An unfit week as it was: fixed days as fixed, the rest as the target holds them
-    (or, for a target that holds nothing yet, the usual week)."""
+    (or, on a day where it holds nothing, the usual week)."""
     fixed = dict(problem.fixed)
     days: list[tuple[Entry, ...]] = []
     for offset, day in enumerate(problem.days):
         if day in fixed:
             days.append(fixed[day])
-        elif known:
-            days.append(_entries(on_day.get(day, ()), library, problem.plan))
+        elif day in on_day:
+            days.append(_entries(on_day[day], library, problem.plan))
         else:
             days.append(usual[offset] if usual else ())
     return tuple(days)
@@ -232,15 +227,14 @@ def _shortfall(problem: Problem) -> str:
 def _held(
     plan: Plan,
     day: date,
-    present: Sequence[Present],
+    present: Sequence[Present] | None,
     usual: Days | None,
-    known: bool,
     not_before: datetime,
     library: Mapping[str, Session],
 ) -> tuple[Entry, ...]:
     """What stays where it is on a day that may change: sessions that began before
     `not_before` and sessions their owner edited."""
-    if known:
+    if present is not None:
         kept = [p for p in present if not p.cancelled and (p.edited or p.start < not_before)]
         return _entries(kept, library, plan)
     if plan.midnight(day) >= not_before or usual is None:
