@@ -1,5 +1,5 @@
-"""`fit: {every-week: true}`: each week arranged around its busy time (calsync/fit/weekly.py,
-calsync/fit/moves.py), without any server. The syncs are in tests/test_every_week_sync.py.
+"""`fit: {every-week: true}`: each week arranged around its busy time (calsync/core/fit/weekly.py,
+calsync/core/fit/moves.py), without any server. The syncs are in tests/test_every_week_sync.py.
 
 The plan is the shipped rider-fit template (whose `week:` is its best fit) with the
 setting turned on; every date is pinned.
@@ -16,12 +16,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calsync.cli import cli
-from calsync.expand import expand
-from calsync.fit.moves import arranged_schedule, week_moves
-from calsync.fit.weekly import Present, arrange_weeks, usual_week
-from calsync.loader import load_plan
-from calsync.model import Busy, Level, Plan, Schedule
+from calsync.cli.main import cli
+from calsync.core.expand import expand
+from calsync.core.fit.moves import arranged_schedule, week_moves
+from calsync.core.fit.weekly import Present, arrange_weeks, usual_week
+from calsync.core.loader import load_plan
+from calsync.core.model import Busy, Level, Plan, Schedule
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "rider-fit.yaml"
 FIRST = date(2026, 12, 7)  # plan week 2 of rider-fit
