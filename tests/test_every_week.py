@@ -266,3 +266,25 @@ def test_week_moves_pairs_sessions_in_time_order(plan: Plan) -> None:
     moves, dropped = week_moves(shifted, usual)
     assert moves == []
     assert dropped == {"core": 1, "z2": 1}
+
+
+# --- the .ics file ------------------------------------------------------------------
+
+
+def test_ics_reruns_give_the_same_bytes_and_keep_the_previous_arrangement(tmp_path: Path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text(every_week_text(), encoding="utf-8")
+    work = tmp_path / "work.ics"
+    work.write_text(BOARD_DINNER, encoding="utf-8")
+    out = tmp_path / "training.ics"
+    command = ["ics", str(path), "--from", FIRST.isoformat(), "--now", f"{FIRST}T05:00"]
+    command += ["-o", str(out), "--busy", str(work)]
+
+    first = CliRunner().invoke(cli, command)
+    written = out.read_bytes()
+    again = CliRunner().invoke(cli, command)
+
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert out.read_bytes() == written
+    assert "0 created, 0 updated, 36 unchanged" in again.output
+    assert b"Zone 2 ride moved from Wed 20:00 to" in written.replace(b"\r\n ", b"")
