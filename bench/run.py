@@ -419,6 +419,18 @@ def fit_cost(reps: int) -> list[Row]:
             solving < 1,
         )
     )
+    sys.path.insert(0, str(ROOT / "bench"))
+    from every_week import measure
+
+    weekly = measure(reps)
+    floor_text = f"{weekly['floor']:.2f} s (4 unconstrained best weeks)"
+    for case, key in (
+        ("every-week: 4-week window, first run", "first run"),
+        ("every-week: 4-week window, rerun (target's arrangement)", "rerun"),
+    ):
+        took = weekly[key]
+        ratio = f"{took / weekly['floor']:.1f}x"
+        rows.append(Row("fit", case, f"{took:.2f} s", floor_text, ratio, "< 5 s", took < 5))
     solver = median_time(command(sys.executable, "-c", "import highspy, numpy"), reps)
     rows.append(Row("fit", "import highspy, numpy", f"{solver * 1000:.0f} ms", base, "", "", None))
     probe = (

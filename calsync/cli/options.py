@@ -19,7 +19,7 @@ from calsync.cli.report import (
     conflict_lines,
     input_warning_lines,
 )
-from calsync.core.expand import expand, monday
+from calsync.core.expand import monday
 from calsync.core.loader import load_plan
 from calsync.core.model import Busy, InputWarning, Level, Plan, Schedule
 from calsync.io.clock import NOW_FORMATS, instant, today_in
@@ -150,9 +150,19 @@ def read_busy_files(
     return tuple(b for r in read for b in r.busy), warnings
 
 
-def schedule_with_busy(plan: Plan, span: Range, busy_files: tuple[Path, ...]) -> Schedule:
+def schedule_with_busy(
+    plan: Plan,
+    span: Range,
+    busy_files: tuple[Path, ...],
+    now: datetime | None = None,
+    output: Path | None = None,
+) -> Schedule:
+    from calsync.cli.weekly import ics_present
+    from calsync.core.weekly import arranged
+
     busy, warnings = read_busy_files(busy_files, plan, span)
-    return replace(expand(plan, span.start, span.end, busy), warnings=warnings)
+    present = ics_present(plan, output)
+    return replace(arranged(plan, span.start, span.end, busy, present, now), warnings=warnings)
 
 
 def schedule_for(
@@ -161,13 +171,14 @@ def schedule_for(
     weeks: int,
     now: datetime | None,
     busy_files: tuple[Path, ...] = (),
+    output: Path | None = None,
 ) -> tuple[Schedule, datetime]:
     """The plan expanded over the range the options give, and the instant the range
     was taken from (read once, here)."""
     plan = load_plan(plan_path)
     moment = instant(now, plan.zone)
     span = make_range(from_, weeks, moment, plan)
-    return schedule_with_busy(plan, span, busy_files), moment
+    return schedule_with_busy(plan, span, busy_files, moment, output), moment
 
 
 def exit_status(schedule: Schedule, fail_on: str) -> int:

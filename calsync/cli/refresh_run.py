@@ -52,8 +52,8 @@ def run_targets(config: Config, today: date | None, now: datetime | None) -> Run
     The run's instant (see `calsync.io.clock`) is --now, else the start of --today, else
     SOURCE_DATE_EPOCH or the clock; every target plans, stamps and leaves the past
     alone from that one instant."""
-    from calsync.core.expand import expand
     from calsync.core.loader import load_plan
+    from calsync.core.weekly import arranged
     from calsync.io.clock import instant, today_in
 
     plan = load_plan(config.plan)
@@ -65,7 +65,7 @@ def run_targets(config: Config, today: date | None, now: datetime | None) -> Run
     end = today + timedelta(weeks=config.weeks)
     # Expansion counts weeks and cycles from the plan's `starts`, whatever the window,
     # so a late or skipped run still puts the deload week where it belongs.
-    schedule = expand(plan, today, end)
+    schedule = arranged(plan, today, end, not_before=moment)  # `expand` unless fit: every-week
     results = tuple(
         run_target(t, plan, schedule, today, moment, config.weeks) for t in config.targets
     )
@@ -87,7 +87,9 @@ def run_target(
     kind = target_kind(target)
     try:
         if isinstance(target, IcsTarget):
-            return ics_run(target, name, schedule, now)
+            from calsync.cli.weekly import for_ics
+
+            return ics_run(target, name, for_ics(plan, schedule, target.path, now), now)
         request = SyncRequest.window(plan, today, weeks, now)
         return sync_run(target, name, plan, schedule, request)
     except (Failure, BadInput) as err:

@@ -73,7 +73,7 @@ def ics(
     """
     from calsync.targets.ics import export, render
 
-    schedule, stamp = schedule_for(plan_path, from_, weeks, now, busy_files)
+    schedule, stamp = schedule_for(plan_path, from_, weeks, now, busy_files, output)
     if str(output) == "-":
         sys.stdout.buffer.write(render(schedule, stamp))
         sys.stdout.flush()

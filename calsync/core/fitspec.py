@@ -9,6 +9,7 @@
         ride: {all: ["20:00", "21:00"]}
       pin: {sat: rest}              # days (or sessions) fixed by hand
       step: 15m                     # the grid of starts inside a span (default 15m)
+      every-week: true              # arrange each week around its busy time (default false)
 
 This module only reads and holds the wants; `calsync.core.fit` turns them into a week.
 It is light on purpose: loading a plan never imports the solver.
@@ -68,6 +69,7 @@ class FitSpec:
     when: tuple[tuple[str, tuple[tuple[Start, ...], ...]], ...]
     pins: tuple[tuple[int, tuple[Entry, ...]], ...] = ()  # weekday -> fixed entries (() = rest)
     step: timedelta = DEFAULT_STEP
+    every_week: bool = False  # each week of a range is fitted around its busy time
 
     def starts(self, session: str, weekday: int) -> tuple[Start, ...]:
         return dict(self.when).get(session, ((),) * 7)[weekday]
@@ -124,7 +126,7 @@ class FitReader:
 
     def read(self, node: Node) -> FitSpec | None:
         fields = self.r.mapping(
-            node, "fit", required=("per-week", "when"), optional=("pin", "step")
+            node, "fit", required=("per-week", "when"), optional=("pin", "step", "every-week")
         )
         if fields is None or "per-week" not in fields or "when" not in fields:
             return None
@@ -134,7 +136,12 @@ class FitReader:
         wants = self._wants(fields["per-week"])
         rules = self._when(fields["when"])
         pins = self._pins(fields["pin"]) if "pin" in fields else ()
-        if wants is None or rules is None or pins is None or step is None:
+        every_week = (
+            self.r.parsed(fields["every-week"], "fit.every-week", _flag)
+            if "every-week" in fields
+            else False
+        )
+        if wants is None or rules is None or pins is None or step is None or every_week is None:
             return None
         when = []
         for want, node_of in wants:
@@ -152,7 +159,7 @@ class FitReader:
             when.append((want.session, days or ((),) * 7))
         if self.r.problems:
             return None
-        return FitSpec(tuple(w for w, _ in wants), tuple(when), pins, step)
+        return FitSpec(tuple(w for w, _ in wants), tuple(when), pins, step, every_week)
 
     def _wants(self, node: Node) -> list[tuple[Want, Node]] | None:
         found = self.r.mapping(node, "fit.per-week")
@@ -294,3 +301,12 @@ def _step(text: str) -> timedelta:
     if minutes != int(minutes) or not 5 <= minutes <= 60 or 60 % int(minutes):
         raise ValueError(f"'{text}' is not a step (expected a divisor of an hour from 5m to 60m)")
     return step
+
+
+def _flag(text: str) -> bool:
+    value = text.lower()
+    if value in ("true", "yes", "on"):
+        return True
+    if value in ("false", "no", "off"):
+        return False
+    raise ValueError(f"'{text}' is not true or false (expected true or false)")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from calsync.core.expand import expand
 from calsync.core.model import Plan
 from calsync.sync.backend import Backend
 from calsync.sync.engine import ProgressFor, Silent, SyncReport, run_sync
 from calsync.sync.request import SyncRequest
+from calsync.sync.weekly import for_sync
 
 
 def quiet(writes: int) -> Silent:
@@ -32,10 +32,11 @@ def sync_plan(
     span = request.span
     start, end = plan.midnight(span.start), plan.midnight(span.end)
     busy = backend.busy(busy_calendars, start, end, plan.id) if busy_calendars else ()
-    schedule = expand(plan, span.start, span.end, busy)
+    # `expand`, or for fit: every-week the weeks arranged around the busy time
+    schedule, listed = for_sync(plan, span.start, span.end, busy, backend, request.not_before)
     return run_sync(
         schedule,
-        backend,
+        listed,
         backend.label,
         request.not_before,
         request.policy(),

@@ -16,7 +16,7 @@ what the solver says the week breaks must be exactly what the catalogue reports.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -73,11 +73,16 @@ class Week:
         return dict(self.counts).get(session, 0)
 
 
-def best_week(problem: Problem) -> Week | None:
+# Objectives solved after steps 1 to 3 and before step 4, each held in turn: what a
+# caller (the weekly arrangement, calsync/core/fit/weekly.py) wants first among the best weeks.
+Steps = Callable[[Candidates], Sequence[Mapping[int, float]]]
+
+
+def best_week(problem: Problem, first: Steps | None = None) -> Week | None:
     """The best week the rules allow, or None when no week meets the hard constraints."""
     found = candidates(problem)
     model = build(problem, found)
-    return _optimise(problem, found, model, elastic=False)
+    return _optimise(problem, found, model, elastic=False, first=first)
 
 
 def closest_week(problem: Problem) -> Week:
@@ -92,7 +97,9 @@ def closest_week(problem: Problem) -> Week:
     return week
 
 
-def _optimise(problem: Problem, found: Candidates, model: Model, elastic: bool) -> Week | None:
+def _optimise(
+    problem: Problem, found: Candidates, model: Model, elastic: bool, first: Steps | None = None
+) -> Week | None:
     wanted = [v for want in problem.spec.wants for v in model.counts[want.session]]
     warn = [p.var for p in model.potentials if p.level is Level.WARN]
     most = len(wanted) + 1
@@ -105,6 +112,8 @@ def _optimise(problem: Problem, found: Candidates, model: Model, elastic: bool) 
     steps.append([(v, float(most)) for v in warn] + [(v, -1.0) for v in wanted])
     current = _current(problem)
     preference, tie = costs(problem, found)
+    for extra in first(found) if first else ():
+        steps.append(sorted(extra.items()))
     steps.append(sorted(preference.items()))
     steps.append(sorted(tie.items()))
     held: list[tuple[list[tuple[int, float]], float, float]] = []
