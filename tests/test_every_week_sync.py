@@ -20,14 +20,14 @@ import caldav
 import pytest
 from click.testing import CliRunner, Result
 from icalendar import Calendar
-from tests.fakegoogle import FakeGoogleCalendar, build_service
-from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
 
 from calsync.cli.main import cli
 from calsync.core.expand import expand
 from calsync.core.fit.weekly import session_of_key
 from calsync.core.loader import load_plan
 from calsync.core.model import Busy, Entry, Level, Plan
+from fakes.fakegoogle import FakeGoogleCalendar, build_service
+from fakes.radicale_server import RadicaleServer
 from tests.google_helpers import instant, private, write_token
 from tests.test_every_week import every_week_text
 
