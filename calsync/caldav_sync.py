@@ -18,10 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -30,18 +31,26 @@ from xml.sax.saxutils import escape
 from caldav import DAVClient
 from caldav.lib import error as dav_error
 from caldav.lib.http_sync import requests as http
-from icalendar import Calendar, Event
+from icalendar import Calendar
 from lxml import etree
 
 from . import limits, secret_sources
 from .atomic import WriteFailure, write_atomic
+from .caldav_events import (
+    READER,
+    Seen,
+    read_event,
+    seen_from_json,
+    seen_to_json,
+    vevents,
+    written,
+)
+from .caldav_pool import Fatal, apply_all, current_jobs
 from .content import EventContent
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .errors import BadInput
 from .ics import render_event
-from .instants import event_fingerprint as current_fingerprint
-from .instants import misread, read_instant
-from .model import Busy, uid_for
+from .model import Busy
 from .retry import Retry
 
 if TYPE_CHECKING:
@@ -64,6 +73,7 @@ PATH_SAFE = "/:@!$&'()*+,;=~"
 KEYRING_SERVICE = "calsync:{host}"
 # A CalDAV server answers or it does not: fewer, shorter waits than for Google's quotas.
 CALDAV_RETRY = Retry(attempts=4, cap=16.0)
+MULTIGET_BATCH = 200  # hrefs per calendar-multiget: bodies of a few tens of kB
 
 
 class CalDAVFailure(Exception):
@@ -72,90 +82,6 @@ class CalDAVFailure(Exception):
 
 class PasswordError(BadInput):
     """The password could not be read from where the user said it is (bad input)."""
-
-
-# --- reading remote events -----------------------------------------------------------
-
-
-def _instant(value: date, zone: tzinfo) -> datetime:
-    return read_instant(value, zone)
-
-
-def _key_from_uid(uid: str, plan_id: str) -> str | None:
-    """The session key behind one of calsync's UIDs (`Occurrence.uid` in reverse)."""
-    found = re.fullmatch(rf"{re.escape(plan_id)}-(\d{{4}}-\d{{2}}-\d{{2}})-(.+)@calsync", uid)
-    return f"{plan_id}/{found.group(1)}/{found.group(2)}" if found else None
-
-
-# The fingerprint of an event of ours that cannot be read: never equal to a stored one.
-UNREADABLE = "unreadable"
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What a write needs from a listed event beyond `Remote`: its UID and SEQUENCE."""
-
-    remote: Remote
-    uid: str
-    sequence: int
-    ours: bool  # our own UID and properties: preferred when a key has duplicates
-
-
-def read_event(
-    event: Event, href: str, etag: str | None, plan_id: str, zone: tzinfo
-) -> Seen | None:
-    """A managed event: X-CALSYNC-PLAN is the plan, or (for a client that dropped our
-    properties on edit) the UID is one calsync derives from this plan's session keys.
-
-    None for anything else, and for an event of ours whose start cannot be read; one
-    whose other values cannot be read (a client wrote a bad SEQUENCE, say) is kept as
-    edited, so it is neither overwritten nor taken for deleted."""
-    if "DTSTART" not in event or "RECURRENCE-ID" in event:
-        return None
-    uid = str(event.get("UID", ""))
-    tagged = str(event.get("X-CALSYNC-PLAN", "")) == plan_id and "X-CALSYNC-KEY" in event
-    if tagged:
-        key: str | None = str(event["X-CALSYNC-KEY"])
-    elif "X-CALSYNC-PLAN" in event:
-        return None  # another plan's event
-    else:
-        key = _key_from_uid(uid, plan_id)
-    if key is None:
-        return None
-    try:
-        start = _instant(event.decoded("DTSTART"), zone)
-    except (ValueError, TypeError):
-        return None
-    stored = str(event.get("X-CALSYNC-HASH", "")) if tagged else ""
-    try:
-        current = current_fingerprint(event, zone)
-        sequence = int(event.get("SEQUENCE", 0))
-        if current != stored and misread(event, stored, zone):
-            # Written by an older calsync with a repeated local time every reader takes
-            # an hour early: not an edit. Equal, so not edited; not the plan's, so updated.
-            current = stored = f"rewrite:{stored}"
-    except (ValueError, TypeError):
-        current, sequence = UNREADABLE, 0
-    remote = Remote(
-        key=key,
-        ref=href,
-        start=start,
-        summary=str(event.get("SUMMARY", "")),
-        stored=stored,
-        current=current,
-        etag=etag,
-        cancelled=str(event.get("STATUS", "")).upper() == "CANCELLED",
-    )
-    return Seen(remote, uid, sequence, tagged and uid == uid_for(key))
-
-
-def _vevents(data: str | None) -> list[Event]:
-    if not data:
-        return []
-    try:
-        return list(Calendar.from_ical(data).walk("VEVENT"))
-    except ValueError:
-        return []  # someone else's broken resource: not ours to judge
 
 
 # --- HTTP: retries, one clear message --------------------------------------
@@ -219,9 +145,22 @@ class Transport:
     """Every request goes through here: retried when the server says so, fatal errors as
     `CalDAVFailure` with one sentence, and nothing else escapes."""
 
-    def __init__(self, client: DAVClient, retry: Retry = CALDAV_RETRY) -> None:
+    def __init__(
+        self,
+        client: DAVClient,
+        retry: Retry = CALDAV_RETRY,
+        factory: Callable[[], DAVClient] | None = None,
+    ) -> None:
         self.client = client
         self.retry = retry
+        self.factory = factory  # another client like `client`, for another thread
+
+    def for_worker(self) -> Transport:
+        """A transport for another thread: its own client (and connection) when this one
+        knows how to make one, else this one's client (a test's instrumented client)."""
+        if self.factory is None:
+            return self
+        return Transport(self.factory(), self.retry, self.factory)
 
     def send(
         self,
@@ -313,6 +252,11 @@ def query_body(start: datetime, end: datetime) -> str:
     )
 
 
+def etags_body(start: datetime, end: datetime) -> str:
+    """The events in a range, by href and ETag only: what a rerun lists."""
+    return query_body(start, end).replace("<c:calendar-data/>", "")
+
+
 def multiget_body(hrefs: Iterable[str]) -> str:
     refs = "".join(f"<d:href>{escape(quote(h, safe=PATH_SAFE))}</d:href>" for h in hrefs)
     return (
@@ -367,8 +311,11 @@ class KnownEvents:
     def __init__(self, path: Path | None, warn: Callable[[str], None] | None = None) -> None:
         self.path = path
         self.entries: dict[str, dict[str, Any]] = {}
+        # The last listing: what was read of each href at which ETag (see `readings`).
+        self.listing: Any = None
         self.dirty = False
         self.warn = warn or _warn
+        self.lock = threading.RLock()  # the writes of several threads remember and forget
         if path is not None and path.exists():
             problem = self._load(path)
             if problem:
@@ -392,6 +339,7 @@ class KnownEvents:
         if document.get("version") != self.VERSION:
             return f"has an unknown version {document.get('version')!r}"
         events = document["events"]
+        self.listing = document.get("listing")
         # An entry calsync cannot use is dropped, like a lost file (safe).
         self.entries = {k: e for k, e in events.items() if _usable(e)}
         dropped = len(events) - len(self.entries)
@@ -400,6 +348,12 @@ class KnownEvents:
         return None
 
     def remember(
+        self, plan: str, remote_or_content: Remote | EventContent, href: str, sequence: int
+    ) -> None:
+        with self.lock:
+            self._remember(plan, remote_or_content, href, sequence)
+
+    def _remember(
         self, plan: str, remote_or_content: Remote | EventContent, href: str, sequence: int
     ) -> None:
         item = remote_or_content
@@ -419,15 +373,82 @@ class KnownEvents:
     def forget(self, key: str, href: str | None = None) -> None:
         """Forget a key; with `href`, only if that is where the key's event is (deleting
         a duplicate must not forget the event that stays)."""
-        entry = self.entries.get(key)
-        if entry is not None and (href is None or entry["href"] == href):
-            del self.entries[key]
-            self.dirty = True
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None and (href is None or entry["href"] == href):
+                del self.entries[key]
+                self.dirty = True
 
     def clear(self) -> None:
-        if self.entries:
+        if self.entries or self.listing:
             self.entries = {}
+            self.listing = None
             self.dirty = True
+
+    # --- the last listing: what was read of each href, at which ETag ---
+
+    def readings(self, plan_id: str, zone: str) -> dict[str, tuple[str, list[Seen]]]:
+        """The events read by the last listing of this plan in this zone, by href: the
+        ETag they were read at and what was read. Empty when there is none, or when it
+        was kept by another plan, zone or reader; a damaged one is said once and dropped."""
+        listing = self.listing
+        if not isinstance(listing, dict) or (
+            listing.get("plan"),
+            listing.get("zone"),
+            listing.get("reader"),
+        ) != (plan_id, zone, READER):
+            return {}
+        found: dict[str, tuple[str, list[Seen]]] = {}
+        try:
+            for href, item in listing["hrefs"].items():
+                etag = item["etag"]
+                if not isinstance(etag, str) or not isinstance(item["events"], list):
+                    raise TypeError("an ETag that is not text")
+                found[href] = (etag, [seen_from_json(e, href, etag) for e in item["events"]])
+        except (AttributeError, KeyError, TypeError, ValueError):
+            self.warn(
+                f"the CalDAV state file {self.path} has a damaged list of the calendar's "
+                "events; every event is read afresh on this run"
+            )
+            self.listing = None
+            self.dirty = True
+            return {}
+        return found
+
+    def keep_listing(
+        self, plan_id: str, zone: str, readings: Mapping[str, tuple[str, Sequence[Seen]]]
+    ) -> None:
+        listing = {
+            "plan": plan_id,
+            "zone": zone,
+            "reader": READER,
+            "hrefs": {
+                href: {"etag": etag, "events": [seen_to_json(e) for e in events]}
+                for href, (etag, events) in sorted(readings.items())
+            },
+        }
+        with self.lock:
+            if listing != self.listing:
+                self.listing = listing
+                self.dirty = True
+
+    def note_written(self, href: str, etag: str | None, seen: Seen) -> None:
+        """An event calsync has just written, as the next listing will show it."""
+        with self.lock:
+            hrefs = self.listing.get("hrefs") if isinstance(self.listing, dict) else None
+            if not isinstance(hrefs, dict):
+                return
+            if etag is None:  # the server changed what it stored: read it next time
+                hrefs.pop(href, None)
+            else:
+                hrefs[href] = {"etag": etag, "events": [seen_to_json(seen)]}
+            self.dirty = True
+
+    def note_gone(self, href: str) -> None:
+        with self.lock:
+            hrefs = self.listing.get("hrefs") if isinstance(self.listing, dict) else None
+            if isinstance(hrefs, dict) and hrefs.pop(href, None) is not None:
+                self.dirty = True
 
     def missing(
         self, plan_id: str, start: datetime, end: datetime, present: set[str]
@@ -448,9 +469,18 @@ class KnownEvents:
             self.forget(key)
 
     def save(self) -> None:
+        with self.lock:
+            self._save()
+
+    def _save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        document = {"version": self.VERSION, "events": dict(sorted(self.entries.items()))}
+        document: dict[str, Any] = {
+            "version": self.VERSION,
+            "events": dict(sorted(self.entries.items())),
+        }
+        if self.listing is not None:
+            document["listing"] = self.listing
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             write_atomic(self.path, json.dumps(document, indent=1, ensure_ascii=False).encode())
@@ -489,8 +519,10 @@ class CalDAVBackend:
         stamp: datetime,
         zone: tzinfo = UTC,
         home_url: str | None = None,
+        jobs: int | None = None,
     ) -> None:
         self.transport = transport
+        self.jobs = current_jobs() if jobs is None else jobs  # writes at a time
         self.stamp = stamp.astimezone(UTC)  # DTSTAMP of what is written: the command's instant
         self.calendar_url = calendar_url if calendar_url.endswith("/") else calendar_url + "/"
         self.known = KnownEvents(state_path or default_state_path(self.calendar_url))
@@ -509,16 +541,9 @@ class CalDAVBackend:
 
     def list_managed(self, plan_id: str, start: datetime, end: datetime) -> list[Remote]:
         if self.fresh:
+            self.known.keep_listing(plan_id, str(self.zone), {})
             return []
-        answer = self.transport.send(
-            "REPORT", self.calendar_url, query_body(start, end), {"Depth": "1"}
-        )
-        if answer.status not in (200, 207):
-            raise CalDAVFailure(
-                f"the CalDAV server could not list the events of {public_url(self.calendar_url)} "
-                f"({describe(answer)})"
-            )
-        seen = self._read(answer, plan_id)
+        seen = self._list_range(plan_id, start, end)
         present = {s.remote.key for s in seen}
         gone = self.known.missing(plan_id, start, end, present)
         if gone:
@@ -535,12 +560,65 @@ class CalDAVBackend:
         self.known.prune(start - timedelta(days=400))
         return [s.remote for s in seen]
 
+    def _list_range(self, plan_id: str, start: datetime, end: datetime) -> list[Seen]:
+        """The events in the range: their ETags listed, then only those whose ETag moved
+        since the last run read them fetched (calendar-multiget); the others as read then."""
+        zone = str(self.zone)
+        kept = self.known.readings(plan_id, zone)
+        answer = self._report(etags_body(start, end))
+        readings: dict[str, tuple[str, list[Seen]]] = {}
+        stale: list[str] = []
+        for result in answer.parse_calendar_query():
+            if result.status != 200:
+                continue
+            before = kept.get(result.href)
+            if result.etag and before is not None and before[0] == result.etag:
+                readings[result.href] = before
+            else:
+                stale.append(result.href)
+        if stale:
+            fetched = self._fetch(stale, plan_id)
+            if fetched is None:  # no calendar-multiget here: the range with its events
+                return self._read(self._report(query_body(start, end)), plan_id)
+            readings.update(fetched)
+        self.known.keep_listing(plan_id, zone, {h: r for h, r in readings.items() if r[0]})
+        return [item for _, events in readings.values() for item in events]
+
+    def _report(self, body: str) -> DAVResponse:
+        answer = self.transport.send("REPORT", self.calendar_url, body, {"Depth": "1"})
+        if answer.status not in (200, 207):
+            raise CalDAVFailure(
+                f"the CalDAV server could not list the events of {public_url(self.calendar_url)} "
+                f"({describe(answer)})"
+            )
+        return answer
+
+    def _fetch(
+        self, hrefs: Sequence[str], plan_id: str
+    ) -> dict[str, tuple[str, list[Seen]]] | None:
+        """The events at these hrefs, read, by href with their ETags (None: refused)."""
+        found: dict[str, tuple[str, list[Seen]]] = {}
+        for first in range(0, len(hrefs), MULTIGET_BATCH):
+            batch = hrefs[first : first + MULTIGET_BATCH]
+            answer = self.transport.send("REPORT", self.calendar_url, multiget_body(batch))
+            if answer.status not in (200, 207):
+                return None
+            for result in answer.parse_calendar_query():
+                if result.status != 200:
+                    continue  # deleted since it was listed
+                events = [
+                    read_event(event, result.href, result.etag, plan_id, self.zone)
+                    for event in vevents(result.calendar_data)
+                ]
+                found[result.href] = (result.etag or "", [e for e in events if e is not None])
+        return found
+
     def _read(self, answer: DAVResponse, plan_id: str) -> list[Seen]:
         found: list[Seen] = []
         for result in answer.parse_calendar_query():
             if result.status != 200:
                 continue
-            for event in _vevents(result.calendar_data):
+            for event in vevents(result.calendar_data):
                 item = read_event(event, result.href, result.etag, plan_id, self.zone)
                 if item is not None:
                     found.append(item)
@@ -584,46 +662,52 @@ class CalDAVBackend:
     # --- writing ---
 
     def apply(self, changes: Sequence[Change], progress: Progress) -> list[Result]:
-        results: list[Result] = []
-        fatal: str | None = None
         try:
-            for change in changes:
-                if fatal is not None:
-                    results.append(Result(change, Outcome.FAILED, f"not tried: {fatal}"))
-                else:
-                    try:
-                        results.append(self._apply_one(change))
-                    except CalDAVFailure as err:
-                        # The server is gone or refuses us: every further write would too.
-                        fatal = str(err)
-                        results.append(Result(change, Outcome.FAILED, fatal))
-                progress(1)
+            return apply_all(
+                changes,
+                self._writer,
+                progress,
+                self.jobs,
+                f"the CalDAV server at {_server(self.calendar_url)}",
+            )
         finally:
             self.known.save()  # what landed is remembered even if the run is cut short
-        return results
 
-    def _apply_one(self, change: Change) -> Result:
+    def _writer(self) -> Callable[[Change], Result]:
+        """One thread's write function, over its own connection."""
+        transport = self.transport.for_worker()
+
+        def write(change: Change) -> Result:
+            try:
+                return self._apply_one(transport, change)
+            except CalDAVFailure as err:
+                # The server is gone or refuses us: every further write would too.
+                raise Fatal(str(err)) from None
+
+        return write
+
+    def _apply_one(self, t: Transport, change: Change) -> Result:
         if change.action is Action.CREATE:
-            return self._create(change)
+            return self._create(t, change)
         if change.action is Action.UPDATE:
-            return self._update(change)
-        return self._delete(change)
+            return self._update(t, change)
+        return self._delete(t, change)
 
-    def _create(self, change: Change) -> Result:
+    def _create(self, t: Transport, change: Change) -> Result:
         content = change.content
         assert content is not None
         href = self.href_for(content.uid)
-        answer = self._put(href, render_event(content, self.stamp), {"If-None-Match": "*"})
+        answer = self._put(t, href, render_event(content, self.stamp), {"If-None-Match": "*"})
         if _ok(answer):
-            self.known.remember(content.plan, content, href, 0)
+            self._written(content, href, content.uid, 0, answer)
             return Result(change, Outcome.DONE)
         if answer.status == 412:
             # Something is there: our own write whose answer was lost, or an event the
             # owner moved out of the listed range, or an older version of ours.
-            return self._recheck(change)
+            return self._recheck(t, change)
         return Result(change, Outcome.FAILED, self._put_error(answer, content.uid))
 
-    def _update(self, change: Change) -> Result:
+    def _update(self, t: Transport, change: Change) -> Result:
         content, remote = change.content, change.remote
         assert content is not None and remote is not None
         seen = self._seen.get(remote.ref)
@@ -637,37 +721,49 @@ class CalDAVBackend:
             condition = {"If-None-Match": "*"}  # deleted by the user, restored on request
         else:
             condition = {}
-        answer = self._put(remote.ref, body, condition)
+        answer = self._put(t, remote.ref, body, condition)
         if _ok(answer):
-            self.known.remember(content.plan, content, remote.ref, sequence + 1)
+            self._written(content, remote.ref, content.uid, sequence + 1, answer)
             return Result(change, Outcome.DONE)
         if answer.status == 412:
-            return self._recheck(change)
+            return self._recheck(t, change)
         return Result(change, Outcome.FAILED, self._put_error(answer, content.uid))
 
-    def _delete(self, change: Change) -> Result:
+    def _delete(self, t: Transport, change: Change) -> Result:
         remote = change.remote
         assert remote is not None
         headers = {"If-Match": remote.etag} if remote.etag else {}
-        answer = self.transport.send("DELETE", self.transport.url(remote.ref), "", headers)
+        answer = t.send("DELETE", t.url(remote.ref), "", headers)
         if _ok(answer) or answer.status in (404, 410):
-            self.known.forget(remote.key, remote.ref)
+            with self.known.lock:
+                self.known.forget(remote.key, remote.ref)
+                self.known.note_gone(remote.ref)
             return Result(change, Outcome.DONE)
         if answer.status == 412:
-            return self._recheck(change)
+            return self._recheck(t, change)
         return Result(change, Outcome.FAILED, describe(answer))
 
-    def _put(self, href: str, body: bytes, condition: Mapping[str, str]) -> DAVResponse:
-        return self.transport.send(
-            "PUT", self.transport.url(href), body, {**ICALENDAR, **condition}
-        )
+    def _put(
+        self, t: Transport, href: str, body: bytes, condition: Mapping[str, str]
+    ) -> DAVResponse:
+        return t.send("PUT", t.url(href), body, {**ICALENDAR, **condition})
+
+    def _written(
+        self, content: EventContent, href: str, uid: str, sequence: int, answer: DAVResponse
+    ) -> None:
+        """Remember a write that landed, with the ETag it has now if the server says (it
+        does not when it changed what it stored: then the next run reads it back)."""
+        etag = answer.headers.get("ETag") if answer.headers else None
+        with self.known.lock:
+            self.known.remember(content.plan, content, href, sequence)
+            self.known.note_written(href, etag, written(content, href, etag or "", uid, sequence))
 
     def _put_error(self, answer: DAVResponse, uid: str) -> str:
         if answer.status == 409:
             return f"{describe(answer)}: another event in the calendar already has the UID {uid}"
         return describe(answer)
 
-    def _recheck(self, change: Change) -> Result:
+    def _recheck(self, t: Transport, change: Change) -> Result:
         """412: our own earlier write whose answer was lost, or an edit by someone else?"""
         content, remote = change.content, change.remote
         if remote is not None:
@@ -675,9 +771,7 @@ class CalDAVBackend:
         else:
             assert content is not None  # a create: the href it would have
             ref = self.href_for(content.uid)
-        answer = self.transport.send(
-            "GET", self.transport.url(ref), "", {"Accept": "text/calendar"}
-        )
+        answer = t.send("GET", t.url(ref), "", {"Accept": "text/calendar"})
         if answer.status in (404, 410):
             if change.action is Action.DELETE:
                 self.known.forget(change.key, ref)
@@ -686,7 +780,7 @@ class CalDAVBackend:
         if not _ok(answer):
             return Result(change, Outcome.FAILED, describe(answer))
         if content is not None:
-            for event in _vevents(answer.raw):
+            for event in vevents(answer.raw):
                 item = read_event(event, ref, None, content.plan, self.zone)
                 if item and item.remote.stored == content.fingerprint and not item.remote.edited:
                     self.known.remember(content.plan, content, ref, item.sequence)
@@ -763,7 +857,7 @@ class CalDAVBackend:
     def _has_session(self, data: str, href: str, plan_id: str) -> bool:
         """A session of this plan, recognised as `list_managed` does (by its properties
         or, when a client dropped them, by its UID)."""
-        return any(read_event(e, href, None, plan_id, self.zone) for e in _vevents(data))
+        return any(read_event(e, href, None, plan_id, self.zone) for e in vevents(data))
 
 
 def freebusy_periods(data: str, zone: tzinfo) -> list[tuple[datetime, datetime]] | None:
@@ -1062,6 +1156,7 @@ def caldav_target(
     from .locks import writing
 
     check_url(url)
+    jobs = current_jobs()
     if insecure:
         _warn(
             "--insecure: the server's TLS certificate is NOT checked; anyone on the network "
@@ -1079,7 +1174,12 @@ def caldav_target(
     label = f"the CalDAV calendar at {public_url(url)}" + (f" '{calendar}'" if calendar else "")
     with writing("caldav", identity, label, request.dry_run):
         try:
-            transport = Transport(client or make_client(url, username, password, insecure), retry)
+
+            def connect() -> DAVClient:
+                return make_client(url, username, password, insecure)
+
+            # Each writing thread opens its own client; a client given (a test's) is shared.
+            transport = Transport(client or connect(), retry, None if client else connect)
             located = locate_calendar(
                 transport, url, calendar, plan.title, create=not request.dry_run
             )
@@ -1090,6 +1190,7 @@ def caldav_target(
                 stamp=request.now,
                 zone=plan.zone,
                 home_url=located.home_url,
+                jobs=jobs,
             )
             if located.created or located.calendar_url is None:
                 backend.fresh = True

@@ -21,6 +21,7 @@ import pytest
 from icalendar import Calendar, Event
 
 from calsync import caldav_sync as cs
+from calsync.caldav_events import current_fingerprint
 from calsync.caldav_sync import CalDAVBackend, Retry, Transport, make_client
 from calsync.cli import Range, SyncRequest
 from calsync.engine import Outcome, Policy, SyncReport, plan_changes, run_sync
@@ -223,7 +224,7 @@ def test_events_are_the_ones_calsync_ics_writes(
         assert [a.decoded("TRIGGER") for a in event.walk("VALARM")] == [
             a.decoded("TRIGGER") for a in mine.walk("VALARM")
         ]
-        assert cs.current_fingerprint(event) == str(event["X-CALSYNC-HASH"])
+        assert current_fingerprint(event) == str(event["X-CALSYNC-HASH"])
     # Each resource carries its VTIMEZONE, as the feed does.
     for item in caldav.Calendar(client=other, url=calendar).search(event=True):
         zones = Calendar.from_ical(item.data).walk("VTIMEZONE")
