@@ -46,6 +46,7 @@ from .caldav_events import (
     written,
 )
 from .caldav_pool import Fatal, apply_all, current_jobs
+from .caldav_where import MOVED, Whereabouts, forget, keep, recall, where_path
 from .content import EventContent
 from .engine import Action, Change, Outcome, Progress, Remote, Result
 from .errors import BadInput
@@ -525,12 +526,25 @@ class CalDAVBackend:
         self.jobs = current_jobs() if jobs is None else jobs  # writes at a time
         self.stamp = stamp.astimezone(UTC)  # DTSTAMP of what is written: the command's instant
         self.calendar_url = calendar_url if calendar_url.endswith("/") else calendar_url + "/"
+        self._state_path = state_path
         self.known = KnownEvents(state_path or default_state_path(self.calendar_url))
+        # Called when the calendar is not where an earlier run found it: finds it afresh
+        # and re-points this backend (`point_at`); None: the URL was looked up this run.
+        self.relocate: Callable[[], None] | None = None
         self.zone = zone  # floating times and all-day dates of remote events are read here
         self.home_url = home_url
         self.fresh = False  # a calendar created in this run holds nothing yet
         self._seen: dict[str, Seen] = {}  # by href: what a write needs beyond `Remote`
         self._listed: list[Listed] | None = None  # the home's calendars, for --busy names
+
+    def point_at(self, calendar_url: str, home_url: str | None, fresh: bool) -> None:
+        """Use another calendar (before anything is listed or written)."""
+        self.calendar_url = calendar_url if calendar_url.endswith("/") else calendar_url + "/"
+        self.known = KnownEvents(self._state_path or default_state_path(self.calendar_url))
+        self.home_url = home_url
+        self.fresh = fresh
+        if fresh:
+            self.known.clear()  # a new calendar under an old URL holds none of the old keys
 
     def href_for(self, uid: str) -> str:
         """The deterministic href of a new event, from its UID (decoded, like the hrefs a
@@ -565,7 +579,16 @@ class CalDAVBackend:
         since the last run read them fetched (calendar-multiget); the others as read then."""
         zone = str(self.zone)
         kept = self.known.readings(plan_id, zone)
-        answer = self._report(etags_body(start, end))
+        body = etags_body(start, end)
+        answer = self.transport.send("REPORT", self.calendar_url, body, {"Depth": "1"})
+        if answer.status in MOVED and self.relocate is not None:
+            relocate, self.relocate = self.relocate, None
+            relocate()  # the calendar an earlier run found is gone: find it afresh
+            if self.fresh:
+                self.known.keep_listing(plan_id, zone, {})
+                return []
+            return self._list_range(plan_id, start, end)
+        answer = self._listed_ok(answer)
         readings: dict[str, tuple[str, list[Seen]]] = {}
         stale: list[str] = []
         for result in answer.parse_calendar_query():
@@ -585,7 +608,11 @@ class CalDAVBackend:
         return [item for _, events in readings.values() for item in events]
 
     def _report(self, body: str) -> DAVResponse:
-        answer = self.transport.send("REPORT", self.calendar_url, body, {"Depth": "1"})
+        return self._listed_ok(
+            self.transport.send("REPORT", self.calendar_url, body, {"Depth": "1"})
+        )
+
+    def _listed_ok(self, answer: DAVResponse) -> DAVResponse:
         if answer.status not in (200, 207):
             raise CalDAVFailure(
                 f"the CalDAV server could not list the events of {public_url(self.calendar_url)} "
@@ -1171,6 +1198,7 @@ def caldav_target(
         _warn(f"the password goes to {_server(url)} unencrypted (http://, not https://)")
     # One lock for the URL and calendar name given, whichever command writes them.
     identity = f"{public_url(url)}\n{calendar or ''}"
+    where_file = where_path(identity)
     label = f"the CalDAV calendar at {public_url(url)}" + (f" '{calendar}'" if calendar else "")
     with writing("caldav", identity, label, request.dry_run):
         try:
@@ -1180,9 +1208,23 @@ def caldav_target(
 
             # Each writing thread opens its own client; a client given (a test's) is shared.
             transport = Transport(client or connect(), retry, None if client else connect)
-            located = locate_calendar(
-                transport, url, calendar, plan.title, create=not request.dry_run
-            )
+
+            def locate() -> Located:
+                found = locate_calendar(
+                    transport, url, calendar, plan.title, create=not request.dry_run
+                )
+                if found.calendar_url is not None and not request.dry_run:
+                    where = Whereabouts(found.calendar_url, found.name, found.home_url)
+                    keep(where_file, identity, where, _warn)
+                return found
+
+            remembered = recall(where_file, identity, _warn)
+            if remembered is None:
+                located = locate()
+            else:  # found by an earlier run: straight to the listing
+                located = Located(
+                    remembered.calendar_url, remembered.name, remembered.home_url, False
+                )
             backend = CalDAVBackend(
                 transport,
                 located.calendar_url or url,
@@ -1195,6 +1237,15 @@ def caldav_target(
             if located.created or located.calendar_url is None:
                 backend.fresh = True
                 backend.known.clear()  # a new calendar under an old URL holds none of the old keys
+            if remembered is not None:
+
+                def relocate() -> None:
+                    forget(where_file)
+                    found = locate()
+                    fresh = found.created or found.calendar_url is None
+                    backend.point_at(found.calendar_url or url, found.home_url, fresh)
+
+                backend.relocate = relocate
             return sync_with(plan, request, backend, f"caldav:{located.name}", busy_calendars)
         except CalDAVFailure as err:
             raise Failure(str(err)) from None

@@ -520,12 +520,15 @@ def test_radicale_killed_mid_run_then_restarted_converges(
 
         client.request = stop_after_five_puts  # type: ignore[method-assign]
         broken = sync(server, plan, url, state, client=client)
-        assert counts(broken)["created"] == 5 and broken.failures
+        # Five PUTs were let through; with writes in parallel, others may have been on their
+        # way while the server was stopping, and some of the five not answered yet.
+        landed = counts(broken)["created"]
+        expected = len(expand(plan, START, START + timedelta(weeks=WEEKS)).occurrences)
+        assert landed < expected and broken.failures
 
         server.start()
         healed = sync(server, plan, url, state)
-        expected = len(expand(plan, START, START + timedelta(weeks=WEEKS)).occurrences)
-        assert counts(healed) == {"created": expected - 5, "unchanged": 5}
+        assert counts(healed) == {"created": expected - landed, "unchanged": landed}
     finally:
         server.stop()
 
