@@ -99,7 +99,7 @@ def startup(reps: int) -> list[Row]:
             )
         )
     probe = (
-        "import sys; from click.testing import CliRunner; from calsync.cli import cli; "
+        "import sys; from click.testing import CliRunner; from calsync.cli.main import cli; "
         f"CliRunner().invoke(cli, ['validate', {str(TEMPLATE)!r}]); "
         "print(int('googleapiclient' in sys.modules))"
     )
@@ -201,8 +201,8 @@ def export_scaling(reps: int, sizes: Sequence[tuple[str, int]]) -> list[Row]:
 def google_cost(weeks: int, latency: float) -> list[Row]:
     from click.testing import CliRunner
 
-    import calsync.google_sync  # noqa: F401 - module import is start-up (section 1), for both sides
-    from calsync.cli import cli
+    import calsync.targets.google  # noqa: F401 - module import is start-up (section 1), for both sides
+    from calsync.cli.main import cli
     from tests.fakegoogle import FakeGoogleCalendar, build_service
     from tests.google_helpers import write_token
 
@@ -245,10 +245,10 @@ def google_cost(weeks: int, latency: float) -> list[Row]:
         service = build_service(server, timeout=30)
         from datetime import timedelta
 
-        from calsync.content import event_content
-        from calsync.expand import expand
-        from calsync.google_sync import event_body
-        from calsync.loader import load_plan
+        from calsync.core.content import event_content
+        from calsync.core.expand import expand
+        from calsync.core.loader import load_plan
+        from calsync.targets.google import event_body
 
         loaded = load_plan(TEMPLATE)
         schedule = expand(
@@ -316,7 +316,7 @@ def caldav_cost(weeks: int) -> list[Row]:
     """First sync, no-op rerun and one change against a real Radicale, counted in its log."""
     from click.testing import CliRunner
 
-    from calsync.cli import cli
+    from calsync.cli.main import cli
     from tests.radicale_server import WRITE_METHODS, RadicaleServer
 
     rows = []
@@ -401,8 +401,8 @@ def fit_cost(reps: int) -> list[Row]:
                 None if limit is None else took - floor < limit,
             )
         )
-    from calsync.fit import Problem, best_week
-    from calsync.loader import load_plan
+    from calsync.core.fit import Problem, best_week
+    from calsync.core.loader import load_plan
 
     plan = load_plan(rider)
     assert plan.fit is not None
@@ -423,7 +423,7 @@ def fit_cost(reps: int) -> list[Row]:
     solver = median_time(command(sys.executable, "-c", "import highspy, numpy"), reps)
     rows.append(Row("fit", "import highspy, numpy", f"{solver * 1000:.0f} ms", base, "", "", None))
     probe = (
-        "import sys; from click.testing import CliRunner; from calsync.cli import cli; "
+        "import sys; from click.testing import CliRunner; from calsync.cli.main import cli; "
         f"CliRunner().invoke(cli, ['validate', {str(rider)!r}]); "
         "print(int('highspy' in sys.modules))"
     )
