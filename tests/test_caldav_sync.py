@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,9 @@ from calsync.errors import BadInput, Failure
 from calsync.sync.engine import Outcome, Policy, SyncReport, plan_changes, run_sync
 from calsync.targets import caldav as cs
 from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
-from calsync.targets.caldav_events import current_fingerprint
+from calsync.targets.caldav.events import current_fingerprint
+from calsync.targets.caldav.freebusy import BusyReader
+from calsync.targets.caldav.names import plain_warning
 from calsync.targets.ics import render
 from tests.radicale_server import RadicaleServer, free_port, radicale  # noqa: F401
 
@@ -142,6 +144,11 @@ def etags(url: str, server: RadicaleServer) -> dict[str, str]:
     return {r.href: str(r.etag) for r in answer.parse_calendar_query()}
 
 
+def events_of(backend: CalDAVBackend) -> BusyReader:
+    """The busy time reader of a backend's server, to call its event-reading fallback."""
+    return BusyReader(backend.transport, backend.calendar_url, None, backend.zone, plain_warning)
+
+
 def first_uid(report: SyncReport, title: str) -> str:
     for change in report.changes.changes:
         if title in change.summary:
@@ -160,7 +167,7 @@ def edit(other: caldav.DAVClient, url: str, uid: str, **fields: Any) -> None:
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=cs.UTC)
+    return datetime(*parts, tzinfo=UTC)
 
 
 def foreign_event(uid: str, day: date, hour: int, extra: str = "") -> str:
@@ -807,7 +814,7 @@ def test_busy_calendars_feed_placement_and_the_overlap_rule(
         (utc(2026, 12, 4, 16), utc(2026, 12, 4, 17), f"busy in {name}"),
     ]
     # The fallback for servers without free-busy-query reads the events: same answer.
-    fallback = backend._busy_from_events(str(work.url), name, start, end)
+    fallback = events_of(backend)._busy_from_events(str(work.url), name, start, end)
     assert sorted((b.start, b.end) for b in fallback) == [(b.start, b.end) for b in busy]
 
     report = target(radicale, plan, calendar, state, busy_calendars=(name,))
@@ -817,7 +824,7 @@ def test_busy_calendars_feed_placement_and_the_overlap_rule(
         for c in report.changes.changes
         if c.start.date() == date(2026, 12, 4) and "Zone 2" in c.summary
     ]
-    assert ride and ride[0].astimezone(cs.UTC).hour >= 17  # placed after the meeting
+    assert ride and ride[0].astimezone(UTC).hour >= 17  # placed after the meeting
 
 
 def test_busy_events_in_an_unknown_zone_are_read_as_local_time_with_a_warning(
@@ -838,7 +845,7 @@ def test_busy_events_in_an_unknown_zone_are_read_as_local_time_with_a_warning(
     work.save_event(lotus)
     backend = backend_for(radicale, plan, calendar, state)
     start, end = not_before(plan), not_before(plan) + timedelta(weeks=1)
-    busy = backend._busy_from_events(str(work.url), name, start, end)
+    busy = events_of(backend)._busy_from_events(str(work.url), name, start, end)
     # 14:00 in the plan's zone (Brussels, UTC+1), as khal reads it.
     assert [(b.start, b.end) for b in busy] == [(utc(2026, 12, 1, 13), utc(2026, 12, 1, 14))]
     assert "unknown time zone 'GMT-05.00/-04.00'" in capsys.readouterr().err

@@ -759,9 +759,14 @@ def sync_caldav(
     request = SyncRequest.from_options(options, plan)
     password = resolve_password(password_file, password_env, use_keyring, username, url)
     report = caldav_target(
-        plan, request, url, calendar, username, password, busy_calendars, insecure
+        plan, request, url, calendar, username, password, busy_calendars, insecure, warn=warning
     )
     finish_sync(report, options["as_json"], options["fail_on"])
+
+
+def warning(message: str) -> None:
+    """A warning during a sync (the CalDAV target's): red on a terminal."""
+    click.secho(f"calsync: WARNING: {message}", err=True, fg="red", bold=True)
 
 
 @sync.command("intervals")

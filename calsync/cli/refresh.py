@@ -246,13 +246,25 @@ def sync_run(
 
 
 def caldav_run(target: CalDAVTarget, plan: Plan, request: SyncRequest) -> Any:
+    from calsync.cli.main import warning
     from calsync.errors import Failure
-    from calsync.targets.caldav import PasswordError, caldav_target, check_url, resolve_password
+    from calsync.targets.caldav import (
+        CONFIG_FILE,
+        PasswordError,
+        caldav_target,
+        check_url,
+        resolve_password,
+    )
 
-    check_url(target.url)  # before any password is looked up for it
+    check_url(target.url, CONFIG_FILE)  # before any password is looked up for it
     try:
         password = resolve_password(
-            target.password_file, target.password_env, target.keyring, target.username, target.url
+            target.password_file,
+            target.password_env,
+            target.keyring,
+            target.username,
+            target.url,
+            CONFIG_FILE,
         )
     except PasswordError as err:
         raise Failure(str(err)) from None  # reported as this target's failure; the others run
@@ -265,6 +277,8 @@ def caldav_run(target: CalDAVTarget, plan: Plan, request: SyncRequest) -> Any:
         password,
         target.busy,
         target.insecure,
+        names=CONFIG_FILE,
+        warn=warning,
     )
 
 

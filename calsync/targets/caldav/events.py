@@ -102,7 +102,7 @@ def vevents(data: str | None) -> list[Event]:
     if not data:
         return []
     try:
-        return list(Calendar.from_ical(data).walk("VEVENT"))
+        return [e for e in Calendar.from_ical(data).walk("VEVENT") if isinstance(e, Event)]
     except ValueError:
         return []  # someone else's broken resource: not ours to judge
 
