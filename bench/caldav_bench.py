@@ -65,12 +65,32 @@ def measure(
 ) -> list[Cost]:
     """First sync into an empty calendar, a no-op rerun, then a rerun with one session
     changed; each through a proxy adding `latency` per request, `jobs` writers."""
+    settings = {"CALSYNC_CALDAV_JOBS": str(jobs), "CALSYNC_STATE_DIR": str(state_dir)}
+    before = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        return _measure(upstream_root, calendar_url, user, password, weeks, latency, state_dir)
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _measure(
+    upstream_root: str,
+    calendar_url: str,
+    user: str,
+    password: str,
+    weeks: int,
+    latency: float,
+    state_dir: Path,
+) -> list[Cost]:
     from calsync.cli.main import Range, SyncRequest
     from calsync.core.loader import load_plan
     from calsync.targets.caldav import caldav_target
 
-    os.environ["CALSYNC_CALDAV_JOBS"] = str(jobs)
-    os.environ["CALSYNC_STATE_DIR"] = str(state_dir)
     plan_file = state_dir / "plan.yaml"
     plan_file.write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
     costs = []

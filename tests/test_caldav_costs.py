@@ -360,3 +360,18 @@ def test_a_fault_at_any_request_is_repaired_by_the_next_run(
             assert on_server(url) == expected[stage], (stage, n)
             quiet = sync(radicale, proxy, target, url, state, SWEEP_WEEKS)
             assert counts(quiet).keys() == {"unchanged"}, (stage, n, counts(quiet))
+
+
+def test_the_benchmark_measures_the_three_runs(
+    radicale: RadicaleServer,  # noqa: F811
+    calendar: str,
+    tmp_path: Path,
+) -> None:
+    from bench.caldav_bench import measure
+
+    first, noop, change = measure(
+        radicale.root, calendar, radicale.user, radicale.password,
+        weeks=4, latency=0.0, jobs=2, state_dir=tmp_path,
+    )  # fmt: skip
+    assert first.requests["PUT"] == len(on_server(calendar)) > 0
+    assert noop.requests == {"REPORT": 1} and change.requests == {"PUT": 1, "REPORT": 1}
