@@ -87,8 +87,8 @@ def _measure(
     latency: float,
     state_dir: Path,
 ) -> list[Cost]:
-    from calsync.cli.main import Range, SyncRequest
     from calsync.core.loader import load_plan
+    from calsync.sync.request import Range, SyncRequest
     from calsync.targets.caldav import caldav_target
 
     plan_file = state_dir / "plan.yaml"

@@ -24,12 +24,12 @@ import pytest
 from icalendar import Calendar
 
 from bench.http_proxy import Fault, Proxy
-from calsync.cli.main import Range, SyncRequest
 from calsync.cli.sync_report import sync_counts
 from calsync.core.loader import load_plan
 from calsync.core.model import Plan
 from calsync.errors import Failure
 from calsync.sync.engine import SyncReport
+from calsync.sync.request import Range, SyncRequest
 from calsync.targets import caldav as cs
 from calsync.targets.caldav.events import read_event, vevents
 from calsync.targets.caldav.memory import KnownEvents

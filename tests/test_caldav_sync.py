@@ -10,6 +10,7 @@ Radicale's log, not by the client under test.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -20,12 +21,12 @@ import caldav
 import pytest
 from icalendar import Calendar, Event
 
-from calsync.cli.main import Range, SyncRequest
 from calsync.core.expand import expand
 from calsync.core.loader import load_plan
 from calsync.core.model import Plan
 from calsync.errors import BadInput, Failure
 from calsync.sync.engine import Outcome, Policy, SyncReport, plan_changes, run_sync
+from calsync.sync.request import Range, SyncRequest
 from calsync.targets import caldav as cs
 from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
 from calsync.targets.caldav.events import current_fingerprint
@@ -504,6 +505,49 @@ def test_a_lost_answer_is_retried_without_duplicates(
     assert counts(sync(radicale, changed, calendar, state)).keys() == {"unchanged"}
 
 
+def test_an_update_cancelled_by_the_owner_after_it_landed_is_not_counted_as_done(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+    tmp_path: Path,
+) -> None:
+    """An update lands, its answer is lost, and the owner cancels the event before the
+    retry: the retry meets 412 and the re-check (`calsync.sync.recheck.landed`) finds
+    our fingerprint on a cancelled event. calsync never writes one, so it is the owner's
+    deletion: kept and reported, as Google does, not counted as updated."""
+    sync(radicale, plan, calendar, state)
+    changed = variant(tmp_path, ("title: Upper body", "title: Upper body heavy"))
+    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+    inner = client.request
+    cancelled: list[str] = []
+    first_only = threading.Lock()
+
+    def lands_then_owner_cancels(url: str, method: str = "GET", *args: Any) -> Any:
+        from caldav.lib.http_sync import requests as http
+
+        answer = inner(url, method, *args)
+        with first_only:  # writes go four at a time: only one of them is the first
+            first = method == "PUT" and not cancelled
+            if first:
+                cancelled.append(str(Calendar.from_ical(args[0]).walk("VEVENT")[0]["UID"]))
+        if first:
+            uid = cancelled[0]
+            edit(other, calendar, uid, status="CANCELLED")  # on their phone, meanwhile
+            raise http.exceptions.ConnectionError("connection reset")  # we never hear
+        return answer
+
+    client.request = lands_then_owner_cancels  # type: ignore[method-assign]
+    report = sync(radicale, changed, calendar, state, client=client)
+
+    outcomes = {r.change.content.uid: r.outcome for r in report.results if r.change.content}
+    assert outcomes.pop(cancelled[0]) is Outcome.EDITED
+    assert set(outcomes.values()) == {Outcome.DONE} and not report.failures
+    held = stored(other, calendar)[cancelled[0]][1]
+    assert str(held["STATUS"]) == "CANCELLED" and "heavy" in str(held["SUMMARY"])
+
+
 def test_radicale_killed_mid_run_then_restarted_converges(
     tmp_path: Path, plan: Plan, state: Path
 ) -> None:
@@ -781,9 +825,9 @@ def test_a_url_that_is_not_a_calendar_is_one_clear_failure(
     assert radicale.writes() == writes and not state.exists()
 
 
-def test_a_password_in_the_url_is_refused(plan: Plan, state: Path) -> None:
+def test_a_password_in_the_url_is_refused() -> None:
     with pytest.raises(BadInput) as caught:
-        target(RadicaleServer(Path("/nonexistent")), plan, "https://me:hunter2@cal.example/", state)
+        cs.check_url("https://me:hunter2@cal.example/")
     assert "hunter2" not in str(caught.value)
 
 

@@ -27,6 +27,8 @@ from caldav.response import DAVResponse
 
 from calsync.core.content import EventContent
 from calsync.core.model import Busy
+from calsync.errors import TargetError
+from calsync.sync import recheck
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
 from calsync.targets.caldav.events import Seen, read_event, vevents, written
 from calsync.targets.caldav.freebusy import BusyReader
@@ -76,6 +78,7 @@ class CalDAVBackend:
         self.zone = zone  # floating times and all-day dates of remote events are read here
         self.home_url = home_url
         self.fresh = False  # a calendar created in this run holds nothing yet
+        self.label = "caldav"  # the target in reports; `caldav_target` names the calendar
         self._seen: dict[str, Seen] = {}  # by href: what a write needs beyond `Remote`
 
     def point_at(self, calendar_url: str, home_url: str | None, fresh: bool) -> None:
@@ -250,7 +253,7 @@ class CalDAVBackend:
         def write(change: Change) -> Result:
             try:
                 return self._apply_one(transport, change)
-            except CalDAVFailure as err:
+            except TargetError as err:
                 # The server is gone or refuses us: every further write would too.
                 raise Fatal(str(err)) from None
 
@@ -334,7 +337,8 @@ class CalDAVBackend:
         return describe(answer)
 
     def _recheck(self, t: Transport, change: Change) -> Result:
-        """412: our own earlier write whose answer was lost, or an edit by someone else?"""
+        """412: our own earlier write whose answer was lost, or an edit by someone else?
+        The server's answer is read here; `recheck.landed` judges it."""
         content, remote = change.content, change.remote
         if remote is not None:
             ref = remote.ref
@@ -342,20 +346,22 @@ class CalDAVBackend:
             assert content is not None  # a create: the href it would have
             ref = self.href_for(content.uid)
         answer = t.send("GET", t.url(ref), "", {"Accept": "text/calendar"})
-        if answer.status in (404, 410):
-            if change.action is Action.DELETE:
-                self.known.forget(change.key, ref)
-                return Result(change, Outcome.DONE)
-            return Result(change, Outcome.EDITED)  # deleted between our read and our write
-        if not ok(answer):
+        gone = answer.status in (404, 410)  # deleted by our write, or by the owner since
+        if not gone and not ok(answer):
             return Result(change, Outcome.FAILED, describe(answer))
-        if content is not None:
-            for event in vevents(answer.raw):
-                item = read_event(event, ref, None, content.plan, self.zone)
-                if item and item.remote.stored == content.fingerprint and not item.remote.edited:
-                    self.known.remember(content.plan, content, ref, item.sequence)
-                    return Result(change, Outcome.DONE)
-        return Result(change, Outcome.EDITED)
+        plan_id = content.plan if content is not None else change.key.split("/", 1)[0]
+        events = [] if gone else vevents(answer.raw)
+        found = [s for e in events if (s := read_event(e, ref, None, plan_id, self.zone))]
+        now = found[0] if found else None
+        live = not gone and not (now is not None and now.remote.cancelled)
+        outcome = recheck.landed(change, now.remote if now else None, live)
+        if outcome is Outcome.DONE and change.action is Action.DELETE:
+            with self.known.lock:
+                self.known.forget(change.key, ref)
+                self.known.note_gone(ref)
+        elif outcome is Outcome.DONE and content is not None and now is not None:
+            self.known.remember(content.plan, content, ref, now.sequence)
+        return Result(change, outcome)
 
     # --- busy time from calendars on the same server ---
 

@@ -17,6 +17,7 @@ from typing import Any
 from icalendar import Calendar
 
 from calsync.core.model import Busy
+from calsync.sync.backend import counts_as_busy
 from calsync.targets.caldav.discovery import (
     Listed,
     find_home,
@@ -103,7 +104,7 @@ class BusyReader:
         found: list[Busy] = []
         for result in answer.parse_calendar_query():
             data = result.calendar_data
-            if not data or (skip_plan and self._has_session(data, result.href, skip_plan)):
+            if not data or (skip_plan and not self._busy_here(data, result.href, skip_plan)):
                 continue
             try:
                 read = parse_busy(data, f"{name}:{result.href}", start, end, zone)
@@ -115,10 +116,21 @@ class BusyReader:
                 self.warn(str(warning))
         return [replace(b, title=f"busy in {name}") for b in found]
 
-    def _has_session(self, data: str, href: str, plan_id: str) -> bool:
-        """A session of this plan, recognised as `list_managed` does (by its properties
-        or, when a client dropped them, by its UID)."""
-        return any(read_event(e, href, None, plan_id, self.zone) for e in vevents(data))
+    def _busy_here(self, data: str, href: str, plan_id: str) -> bool:
+        """Whether a resource of the target calendar is busy time (`counts_as_busy`); a
+        session of this plan is recognised as `list_managed` does (by its properties or,
+        when a client dropped them, by its UID)."""
+        events = vevents(data)
+        if any(read_event(e, href, None, plan_id, self.zone) for e in events):
+            return False  # one of ours, whatever else the resource holds
+        return any(
+            counts_as_busy(
+                ours=False,
+                transparent=str(e.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT",
+                cancelled=str(e.get("STATUS", "")).upper() == "CANCELLED",
+            )
+            for e in events
+        )
 
 
 def freebusy_periods(data: str, zone: tzinfo) -> list[tuple[datetime, datetime]] | None:

@@ -16,24 +16,22 @@ from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
 from caldav.lib.http_sync import requests as web
 from caldav.response import DAVResponse
-from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
+from lxml import etree
 
+from calsync.errors import AuthRefused, RateLimited, Rejected, Unreachable
 from calsync.io import limits
 from calsync.targets.caldav.names import COMMAND_LINE, Names
-from calsync.targets.retry import Retry
+from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 # A CalDAV server answers or it does not: fewer, shorter waits than for Google's quotas.
 CALDAV_RETRY = Retry(attempts=4, cap=16.0)
 # RFC 3986 pchar: what may stay unescaped in a path segment (hrefs arrive decoded).
 PATH_SAFE = "/:@!$&'()*+,;=~"
 
 
-class CalDAVFailure(Exception):
-    """The server could not be reached or refused: one clear sentence, never a password.
-
-    Raised by `Transport` and by the target's modules; the command turns it into a
-    `Failure` (exit 1)."""
+# The server refused or answered nonsense: one clear sentence, never a password. The
+# transport raises the other kinds (errors.py): Unreachable, AuthRefused, RateLimited.
+CalDAVFailure = Rejected
 
 
 def public_url(url: str) -> str:
@@ -92,7 +90,7 @@ def describe(answer: DAVResponse) -> str:
 
 class Transport:
     """Every request goes through here: retried when the server says so, fatal errors as
-    `CalDAVFailure` with one sentence, and nothing else escapes."""
+    a `TargetError` with one sentence, and nothing else escapes."""
 
     def __init__(
         self,
@@ -120,38 +118,32 @@ class Transport:
         body: str | bytes = "",
         headers: Mapping[str, str] | None = None,
     ) -> DAVResponse:
-        for attempt in range(self.retry.attempts):
-            last = attempt == self.retry.attempts - 1
-            retry_after: float | None = None
+        def attempt(last: bool) -> DAVResponse:
             try:
                 with limits.request(f"the CalDAV server at {server_of(url)}"):
                     answer = self.client.request(url, method, body, dict(headers or {}))  # type: ignore[arg-type]  # caldav's hint says str; it sends bytes as they are
             except dav_error.AuthorizationError as err:
-                raise CalDAVFailure(_auth_message(url, err, self.names)) from None
+                raise AuthRefused(_auth_message(url, err, self.names)) from None
             except dav_error.RateLimitError as err:
-                if last:
-                    raise CalDAVFailure(
-                        f"the CalDAV server at {server_of(url)} keeps asking to slow down"
-                    ) from None
-                retry_after = err.retry_after_seconds  # the server's Retry-After, if any
+                slow = f"the CalDAV server at {server_of(url)} keeps asking to slow down"
+                raise Again(RateLimited(slow), err.retry_after_seconds) from None
             except web.exceptions.SSLError as err:
-                raise CalDAVFailure(_connection_message(url, err, self.names)) from None
+                raise Unreachable(_connection_message(url, err, self.names)) from None
             except (web.exceptions.RequestException, OSError) as err:
                 # A lost answer is retried too: creates and updates are conditional,
                 # so a write that landed answers 412 the second time, not a duplicate.
-                if last:
-                    raise CalDAVFailure(_connection_message(url, err, self.names)) from None
+                raise Again(Unreachable(_connection_message(url, err, self.names))) from None
             except (etree.XMLSyntaxError, dav_error.DAVError) as err:
                 # A body that claims to be XML and is not, or a reply caldav cannot parse.
                 raise CalDAVFailure(
                     f"the server at {server_of(url)} sent an answer to {method} that is not "
                     f"CalDAV ({type(err).__name__})"
                 ) from None
-            else:
-                if answer.status not in RETRY_STATUSES or last:
-                    return answer
-            self.retry.wait(attempt, retry_after)
-        raise AssertionError("unreachable")
+            if answer.status in RETRY_STATUSES and not last:
+                raise Again(CalDAVFailure(describe(answer)))  # never raised: the last returns
+            return answer
+
+        return self.retry.run(attempt)
 
     def url(self, href: str) -> str:
         """An absolute URL for a (decoded) href the server gave.

@@ -8,11 +8,11 @@ the command line gives (coloured on a terminal); `plain_warning` is the default.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 
-Warn = Callable[[str], None]
+from calsync.sync.backend import Warn, warn_on_stderr
+
+__all__ = ["COMMAND_LINE", "CONFIG_FILE", "Names", "Warn", "plain_warning"]
 
 
 @dataclass(frozen=True)
@@ -47,5 +47,4 @@ CONFIG_FILE = Names(
 )
 
 
-def plain_warning(message: str) -> None:
-    print(f"calsync: WARNING: {message}", file=sys.stderr)
+plain_warning = warn_on_stderr

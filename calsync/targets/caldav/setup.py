@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 
 from caldav.davclient import DAVClient
 
-from calsync.errors import BadInput, Failure
+from calsync.errors import BadInput
+from calsync.sync.run import quiet, sync_plan
 from calsync.targets import secrets as secret_sources
 from calsync.targets.caldav.backend import CalDAVBackend
 from calsync.targets.caldav.discovery import Located, locate_calendar
 from calsync.targets.caldav.http import (
     CALDAV_RETRY,
-    CalDAVFailure,
     Transport,
     make_client,
     public_url,
@@ -36,9 +36,9 @@ from calsync.targets.caldav.where import Whereabouts, forget, keep, recall, wher
 from calsync.targets.retry import Retry
 
 if TYPE_CHECKING:
-    from calsync.cli.main import SyncRequest
     from calsync.core.model import Plan
-    from calsync.sync.engine import SyncReport
+    from calsync.sync.engine import ProgressFor, SyncReport
+    from calsync.sync.request import SyncRequest
 
 KEYRING_SERVICE = "calsync:{host}"
 
@@ -116,18 +116,17 @@ def caldav_target(
     state_path: Path | None = None,
     client: DAVClient | None = None,
     retry: Retry = CALDAV_RETRY,
-    names: Names = COMMAND_LINE,
+    progress: ProgressFor = quiet,
     warn: Warn = plain_warning,
+    names: Names = COMMAND_LINE,
 ) -> SyncReport:
-    """One CalDAV sync; shared by `sync caldav` and `refresh`, which say how messages name
-    the settings (`names`) and how warnings are shown (`warn`). The other keyword-only
-    arguments are for tests (a state file, a counting or failing client, no waits between
-    retries). The state file is, by default, the one of the calendar found (see
+    """One CalDAV sync, for `calsync.targets.open` (which has checked the URL) and tests
+    (the keyword-only arguments: a state file, a counting or failing client, no waits
+    between retries). `names` says how messages name the settings (flags, or a refresh
+    config's keys). The state file is, by default, the one of the calendar found (see
     `CalDAVBackend`)."""
-    from calsync.cli.main import sync_with
     from calsync.io.locks import writing
 
-    check_url(url, names)
     jobs = current_jobs()
     account = Account(url, calendar, username, password, insecure)
     if not insecure and (
@@ -141,16 +140,12 @@ def caldav_target(
         _tls_as_asked(insecure, names, warn),
         writing("caldav", account.identity, label, request.dry_run),
     ):
-        try:
-            # Each writing thread opens its own client; a client given (a test's) is shared.
-            connect = None if client else account.connect
-            transport = Transport(client or account.connect(), retry, connect, names)
-            opening = Opening(account, transport, state_path, jobs, warn)
-            backend, name = opening.open(plan, request)
-            report: SyncReport = sync_with(plan, request, backend, f"caldav:{name}", busy_calendars)
-            return report
-        except CalDAVFailure as err:
-            raise Failure(str(err)) from None
+        # Each writing thread opens its own client; a client given (a test's) is shared.
+        connect = None if client else account.connect
+        transport = Transport(client or account.connect(), retry, connect, names)
+        backend, name = Opening(account, transport, state_path, jobs, warn).open(plan, request)
+        backend.label = f"caldav:{name}"
+        return sync_plan(backend, plan, request, busy_calendars, progress)
 
 
 @contextmanager
