@@ -11,9 +11,10 @@ shares are the contract's (tests/backend_contract.py); these are CalDAV's own.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ from calsync.sync.engine import Outcome, Policy, SyncReport, run_sync
 from calsync.sync.request import Range, SyncRequest
 from calsync.targets import caldav as cs
 from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
+from calsync.targets.caldav.events import current_fingerprint
+from calsync.targets.caldav.freebusy import BusyReader
+from calsync.targets.caldav.names import plain_warning
 from calsync.targets.ics import render
 from fakes.radicale_server import RadicaleServer, free_port
 
@@ -142,6 +146,11 @@ def etags(url: str, server: RadicaleServer) -> dict[str, str]:
     return {r.href: str(r.etag) for r in answer.parse_calendar_query()}
 
 
+def events_of(backend: CalDAVBackend) -> BusyReader:
+    """The busy time reader of a backend's server, to call its event-reading fallback."""
+    return BusyReader(backend.transport, backend.calendar_url, None, backend.zone, plain_warning)
+
+
 def first_uid(report: SyncReport, title: str) -> str:
     for change in report.changes.changes:
         if title in change.summary:
@@ -160,7 +169,7 @@ def edit(other: caldav.DAVClient, url: str, uid: str, **fields: Any) -> None:
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=cs.UTC)
+    return datetime(*parts, tzinfo=UTC)
 
 
 def foreign_event(uid: str, day: date, hour: int, extra: str = "") -> str:
@@ -224,7 +233,7 @@ def test_events_are_the_ones_calsync_ics_writes(
         assert [a.decoded("TRIGGER") for a in event.walk("VALARM")] == [
             a.decoded("TRIGGER") for a in mine.walk("VALARM")
         ]
-        assert cs.current_fingerprint(event) == str(event["X-CALSYNC-HASH"])
+        assert current_fingerprint(event) == str(event["X-CALSYNC-HASH"])
     # Each resource carries its VTIMEZONE, as the feed does.
     for item in caldav.Calendar(client=other, url=calendar).search(event=True):
         zones = Calendar.from_ical(item.data).walk("VTIMEZONE")
@@ -393,14 +402,18 @@ def test_an_update_cancelled_by_the_owner_after_it_landed_is_not_counted_as_done
     client = make_client(calendar, radicale.user, radicale.password, insecure=False)
     inner = client.request
     cancelled: list[str] = []
+    first_only = threading.Lock()
 
     def lands_then_owner_cancels(url: str, method: str = "GET", *args: Any) -> Any:
         from caldav.lib.http_sync import requests as http
 
         answer = inner(url, method, *args)
-        if method == "PUT" and not cancelled:
-            uid = str(Calendar.from_ical(args[0]).walk("VEVENT")[0]["UID"])
-            cancelled.append(uid)
+        with first_only:  # writes go four at a time: only one of them is the first
+            first = method == "PUT" and not cancelled
+            if first:
+                cancelled.append(str(Calendar.from_ical(args[0]).walk("VEVENT")[0]["UID"]))
+        if first:
+            uid = cancelled[0]
             edit(other, calendar, uid, status="CANCELLED")  # on their phone, meanwhile
             raise http.exceptions.ConnectionError("connection reset")  # we never hear
         return answer
@@ -438,12 +451,15 @@ def test_radicale_killed_mid_run_then_restarted_converges(
 
         client.request = stop_after_five_puts  # type: ignore[method-assign]
         broken = sync(server, plan, url, state, client=client)
-        assert counts(broken)["created"] == 5 and broken.failures
+        # Five PUTs were let through; with writes in parallel, others may have been on their
+        # way while the server was stopping, and some of the five not answered yet.
+        landed = counts(broken)["created"]
+        expected = len(expand(plan, START, START + timedelta(weeks=WEEKS)).occurrences)
+        assert landed < expected and broken.failures
 
         server.start()
         healed = sync(server, plan, url, state)
-        expected = len(expand(plan, START, START + timedelta(weeks=WEEKS)).occurrences)
-        assert counts(healed) == {"created": expected - 5, "unchanged": 5}
+        assert counts(healed) == {"created": expected - landed, "unchanged": landed}
     finally:
         server.stop()
 
@@ -722,7 +738,7 @@ def test_busy_calendars_feed_placement_and_the_overlap_rule(
         (utc(2026, 12, 4, 16), utc(2026, 12, 4, 17), f"busy in {name}"),
     ]
     # The fallback for servers without free-busy-query reads the events: same answer.
-    fallback = backend._busy_from_events(str(work.url), name, start, end)
+    fallback = events_of(backend)._busy_from_events(str(work.url), name, start, end)
     assert sorted((b.start, b.end) for b in fallback) == [(b.start, b.end) for b in busy]
 
     report = target(radicale, plan, calendar, state, busy_calendars=(name,))
@@ -732,7 +748,7 @@ def test_busy_calendars_feed_placement_and_the_overlap_rule(
         for c in report.changes.changes
         if c.start.date() == date(2026, 12, 4) and "Zone 2" in c.summary
     ]
-    assert ride and ride[0].astimezone(cs.UTC).hour >= 17  # placed after the meeting
+    assert ride and ride[0].astimezone(UTC).hour >= 17  # placed after the meeting
 
 
 def test_busy_events_in_an_unknown_zone_are_read_as_local_time_with_a_warning(
@@ -753,7 +769,7 @@ def test_busy_events_in_an_unknown_zone_are_read_as_local_time_with_a_warning(
     work.save_event(lotus)
     backend = backend_for(radicale, plan, calendar, state)
     start, end = not_before(plan), not_before(plan) + timedelta(weeks=1)
-    busy = backend._busy_from_events(str(work.url), name, start, end)
+    busy = events_of(backend)._busy_from_events(str(work.url), name, start, end)
     # 14:00 in the plan's zone (Brussels, UTC+1), as khal reads it.
     assert [(b.start, b.end) for b in busy] == [(utc(2026, 12, 1, 13), utc(2026, 12, 1, 14))]
     assert "unknown time zone 'GMT-05.00/-04.00'" in capsys.readouterr().err

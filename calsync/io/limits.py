@@ -120,6 +120,17 @@ def bounded_wait(wanted: float) -> float:
     return wait
 
 
+def overrun(what: str, run_bound: bool) -> DeadlineExceeded:
+    """The failure of a request to `what` that took too long: past the request limit, or
+    (`run_bound`) past the end of the run."""
+    if run_bound:
+        return _run_over()
+    return DeadlineExceeded(
+        f"{what} did not finish answering within {_seconds(current().request)}; stopped "
+        f"(raise {VARIABLES['request']} for a slow server)"
+    )
+
+
 def _can_alarm() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
@@ -141,12 +152,7 @@ def request(what: str) -> Iterator[None]:
     run_bound = left is not None and left <= limits.request
 
     def expired(signum: int, frame: FrameType | None) -> None:
-        if run_bound:
-            raise _run_over()
-        raise DeadlineExceeded(
-            f"{what} did not finish answering within {_seconds(limits.request)}; stopped "
-            f"(raise {VARIABLES['request']} for a slow server)"
-        )
+        raise overrun(what, run_bound)
 
     previous = signal.signal(signal.SIGALRM, expired)
     outer, _ = signal.setitimer(signal.ITIMER_REAL, budget)

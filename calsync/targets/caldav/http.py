@@ -1,0 +1,193 @@
+"""HTTP for the CalDAV target: every request, its retries, and one clear message.
+
+`Transport` sends every request of a run: retried (with bounded waits) on the
+statuses and errors that may pass, every other failure turned into a
+`CalDAVFailure` of one sentence that never holds a password. A lost answer is
+retried too: writes are conditional, so a write that landed answers 412 the
+second time, never a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from urllib.parse import quote, urljoin, urlsplit
+
+from caldav.davclient import DAVClient
+from caldav.lib import error as dav_error
+from caldav.lib.http_sync import requests as web
+from caldav.response import DAVResponse
+from lxml import etree
+
+from calsync.errors import AuthRefused, RateLimited, Rejected, Unreachable
+from calsync.io import limits
+from calsync.targets.caldav.names import COMMAND_LINE, Names
+from calsync.targets.retry import RETRY_STATUSES, Again, Retry
+
+# A CalDAV server answers or it does not: fewer, shorter waits than for Google's quotas.
+CALDAV_RETRY = Retry(attempts=4, cap=16.0)
+# RFC 3986 pchar: what may stay unescaped in a path segment (hrefs arrive decoded).
+PATH_SAFE = "/:@!$&'()*+,;=~"
+
+
+# The server refused or answered nonsense: one clear sentence, never a password. The
+# transport raises the other kinds (errors.py): Unreachable, AuthRefused, RateLimited.
+CalDAVFailure = Rejected
+
+
+def public_url(url: str) -> str:
+    """The URL without any user:password@ part, for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return parts._replace(netloc=host).geturl()
+
+
+def server_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
+# What OpenSSL says when the other end answers a TLS hello in plain text (HTTP).
+_PLAIN_TEXT = (
+    "WRONG_VERSION_NUMBER",
+    "wrong version number",
+    "record layer failure",
+    "http request",
+)
+
+
+def _connection_message(url: str, err: Exception, names: Names) -> str:
+    if isinstance(err, web.exceptions.SSLError) and any(s in str(err) for s in _PLAIN_TEXT):
+        plain = urlsplit(url)._replace(scheme="http").geturl()
+        return (
+            f"the server at {server_of(url)} does not speak TLS at this address "
+            f"(a plain-HTTP server? then the URL is {public_url(plain)})"
+        )
+    if isinstance(err, web.exceptions.SSLError):
+        return (
+            f"the TLS certificate of {server_of(url)} could not be verified; fix the server's "
+            f"certificate (or, only on a network you trust, use {names.insecure})"
+        )
+    if isinstance(err, web.exceptions.Timeout):
+        return f"the CalDAV server at {server_of(url)} did not answer in time"
+    return f"cannot reach the CalDAV server at {server_of(url)} (is the URL right, is it up?)"
+
+
+def _auth_message(url: str, err: dav_error.AuthorizationError, names: Names) -> str:
+    status = getattr(err, "status", None)
+    if status == 403:
+        return f"the CalDAV server refused access to {public_url(url)} (HTTP 403)"
+    return (
+        f"the CalDAV server at {server_of(url)} refused the username or password (HTTP 401); "
+        f"check {names.username} and the password source"
+    )
+
+
+def describe(answer: DAVResponse) -> str:
+    return f"HTTP {answer.status} {answer.reason or ''}".strip()
+
+
+class Transport:
+    """Every request goes through here: retried when the server says so, fatal errors as
+    a `TargetError` with one sentence, and nothing else escapes."""
+
+    def __init__(
+        self,
+        client: DAVClient,
+        retry: Retry = CALDAV_RETRY,
+        factory: Callable[[], DAVClient] | None = None,
+        names: Names = COMMAND_LINE,
+    ) -> None:
+        self.client = client
+        self.retry = retry
+        self.factory = factory  # another client like `client`, for another thread
+        self.names = names  # how messages name the settings
+
+    def for_worker(self) -> Transport:
+        """A transport for another thread: its own client (and connection) when this one
+        knows how to make one, else this one's client (a test's instrumented client)."""
+        if self.factory is None:
+            return self
+        return Transport(self.factory(), self.retry, self.factory, self.names)
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        body: str | bytes = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> DAVResponse:
+        def attempt(last: bool) -> DAVResponse:
+            try:
+                with limits.request(f"the CalDAV server at {server_of(url)}"):
+                    answer = self.client.request(url, method, body, dict(headers or {}))  # type: ignore[arg-type]  # caldav's hint says str; it sends bytes as they are
+            except dav_error.AuthorizationError as err:
+                raise AuthRefused(_auth_message(url, err, self.names)) from None
+            except dav_error.RateLimitError as err:
+                slow = f"the CalDAV server at {server_of(url)} keeps asking to slow down"
+                raise Again(RateLimited(slow), err.retry_after_seconds) from None
+            except web.exceptions.SSLError as err:
+                raise Unreachable(_connection_message(url, err, self.names)) from None
+            except (web.exceptions.RequestException, OSError) as err:
+                # A lost answer is retried too: creates and updates are conditional,
+                # so a write that landed answers 412 the second time, not a duplicate.
+                raise Again(Unreachable(_connection_message(url, err, self.names))) from None
+            except (etree.XMLSyntaxError, dav_error.DAVError) as err:
+                # A body that claims to be XML and is not, or a reply caldav cannot parse.
+                raise CalDAVFailure(
+                    f"the server at {server_of(url)} sent an answer to {method} that is not "
+                    f"CalDAV ({type(err).__name__})"
+                ) from None
+            if answer.status in RETRY_STATUSES and not last:
+                raise Again(CalDAVFailure(describe(answer)))  # never raised: the last returns
+            return answer
+
+        return self.retry.run(attempt)
+
+    def url(self, href: str) -> str:
+        """An absolute URL for a (decoded) href the server gave.
+
+        The client sends the password with every request, so an absolute href that
+        leads to another server, or from https:// down to http://, is refused."""
+        base = str(self.client.url)
+        if "://" not in href:
+            return urljoin(base, quote(href, safe=PATH_SAFE))
+        if origin(href) != origin(base):
+            raise CalDAVFailure(
+                f"the CalDAV server at {server_of(base)} links to {public_url(href)} (another "
+                f"server, or not https): refused, the password goes only to {server_of(base)}"
+            )
+        return href
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port, the port spelt out when it is the scheme's default."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = -1  # not a port: matches no real origin
+    return scheme, parts.hostname or "", port
+
+
+def ok(answer: DAVResponse) -> bool:
+    return 200 <= answer.status < 300
+
+
+def make_client(
+    url: str, username: str | None, password: str | None, insecure: bool, timeout: int = 30
+) -> DAVClient:
+    return DAVClient(
+        url=url,
+        username=username,
+        password=password,
+        # credentials go with the first request, not only after a 401: a server that
+        # lets anyone in (Radicale with auth none) otherwise never learns who the
+        # user is, and the principal URL the user gave does not exist for nobody
+        auth_type="basic" if username and password else None,
+        ssl_verify_cert=not insecure,
+        timeout=timeout,
+        enable_rfc6764=False,  # the URL is given: no DNS discovery behind the user's back
+    )

@@ -1,0 +1,244 @@
+"""The known-events memory: what calsync has put into one calendar, kept in the state folder.
+
+One JSON file per calendar (named after its URL, never holding a password):
+
+- `events`: the keys calsync created, with their href, start, summary,
+  fingerprint and SEQUENCE. CalDAV keeps no tombstones, so this is how a later
+  run tells "the user deleted it" (do not recreate) from "it was never there";
+- `listing`: what the last run read of each href in its range, at which ETag,
+  so a rerun lists ETags only and reads (calendar-multiget) only what moved.
+
+Several writing threads remember and forget at once (`lock`); the file is
+written atomically, once, at the end of the writes. A damaged file is said
+once and the run starts afresh from a full listing (safe: nothing duplicated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from calsync.core.content import EventContent
+from calsync.io.atomic import WriteFailure, write_atomic
+from calsync.sync.engine import Remote
+from calsync.targets.caldav.events import READER, Seen, seen_from_json, seen_to_json
+from calsync.targets.caldav.http import public_url
+from calsync.targets.caldav.names import Warn, plain_warning
+
+
+def default_state_path(calendar_url: str) -> Path:
+    from calsync.io.places import state_dir
+
+    digest = hashlib.sha256(public_url(calendar_url).encode()).hexdigest()[:32]
+    return state_dir() / "caldav" / f"{digest}.json"
+
+
+class KnownEvents:
+    """The keys calsync has put into one calendar, with where and when they are.
+
+    CalDAV forgets a deleted event entirely; this file is how a later run tells
+    "the user deleted it" (do not recreate) from "it was never there" (create).
+    Losing it is safe: deleted sessions would be recreated, nothing duplicated.
+    """
+
+    VERSION = 1
+
+    def __init__(self, path: Path | None, warn: Warn | None = None) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = {}
+        # The last listing: what was read of each href at which ETag (see `readings`).
+        self.listing: Any = None
+        self.dirty = False
+        self.warn = warn or plain_warning
+        self.lock = threading.RLock()  # the writes of several threads remember and forget
+        if path is not None and path.exists():
+            problem = self._load(path)
+            if problem:
+                # Start afresh (see the class note), and say so: sessions the user
+                # deleted from this calendar before may come back on this run.
+                self.warn(
+                    f"the CalDAV state file {path} {problem}; calsync no longer knows which "
+                    "sessions you deleted from this calendar, so they may come back"
+                )
+
+    def _load(self, path: Path) -> str | None:
+        """Read the file; what is wrong with it, or None."""
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as err:
+            return f"cannot be read ({err.strerror or err})"
+        except ValueError as err:  # UnicodeDecodeError too
+            return f"is damaged (not JSON: {err})"
+        if not isinstance(document, dict) or not isinstance(document.get("events"), dict):
+            return "is damaged (no 'events' object)"
+        if document.get("version") != self.VERSION:
+            return f"has an unknown version {document.get('version')!r}"
+        events = document["events"]
+        self.listing = document.get("listing")
+        # An entry calsync cannot use is dropped, like a lost file (safe).
+        self.entries = {k: e for k, e in events.items() if _usable(e)}
+        dropped = len(events) - len(self.entries)
+        if dropped:
+            return f"is damaged ({dropped} unusable entr{'y' if dropped == 1 else 'ies'} dropped)"
+        return None
+
+    def remember(
+        self, plan: str, remote_or_content: Remote | EventContent, href: str, sequence: int
+    ) -> None:
+        with self.lock:
+            self._remember(plan, remote_or_content, href, sequence)
+
+    def _remember(
+        self, plan: str, remote_or_content: Remote | EventContent, href: str, sequence: int
+    ) -> None:
+        item = remote_or_content
+        stored = item.stored if isinstance(item, Remote) else item.fingerprint
+        entry = {
+            "plan": plan,
+            "href": href,
+            "start": item.start.isoformat(),
+            "summary": item.summary,
+            "hash": stored,
+            "sequence": sequence,
+        }
+        if self.entries.get(item.key) != entry:
+            self.entries[item.key] = entry
+            self.dirty = True
+
+    def forget(self, key: str, href: str | None = None) -> None:
+        """Forget a key; with `href`, only if that is where the key's event is (deleting
+        a duplicate must not forget the event that stays)."""
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None and (href is None or entry["href"] == href):
+                del self.entries[key]
+                self.dirty = True
+
+    def clear(self) -> None:
+        if self.entries or self.listing:
+            self.entries = {}
+            self.listing = None
+            self.dirty = True
+
+    # --- the last listing: what was read of each href, at which ETag ---
+
+    def readings(self, plan_id: str, zone: str) -> dict[str, tuple[str, list[Seen]]]:
+        """The events read by the last listing of this plan in this zone, by href: the
+        ETag they were read at and what was read. Empty when there is none, or when it
+        was kept by another plan, zone or reader; a damaged one is said once and dropped."""
+        listing = self.listing
+        if not isinstance(listing, dict) or (
+            listing.get("plan"),
+            listing.get("zone"),
+            listing.get("reader"),
+        ) != (plan_id, zone, READER):
+            return {}
+        found: dict[str, tuple[str, list[Seen]]] = {}
+        try:
+            for href, item in listing["hrefs"].items():
+                etag = item["etag"]
+                if not isinstance(etag, str) or not isinstance(item["events"], list):
+                    raise TypeError("an ETag that is not text")
+                found[href] = (etag, [seen_from_json(e, href, etag) for e in item["events"]])
+        except (AttributeError, KeyError, TypeError, ValueError):
+            self.warn(
+                f"the CalDAV state file {self.path} has a damaged list of the calendar's "
+                "events; every event is read afresh on this run"
+            )
+            self.listing = None
+            self.dirty = True
+            return {}
+        return found
+
+    def keep_listing(
+        self, plan_id: str, zone: str, readings: Mapping[str, tuple[str, Sequence[Seen]]]
+    ) -> None:
+        listing = {
+            "plan": plan_id,
+            "zone": zone,
+            "reader": READER,
+            "hrefs": {
+                href: {"etag": etag, "events": [seen_to_json(e) for e in events]}
+                for href, (etag, events) in sorted(readings.items())
+            },
+        }
+        with self.lock:
+            if listing != self.listing:
+                self.listing = listing
+                self.dirty = True
+
+    def note_written(self, href: str, etag: str | None, seen: Seen) -> None:
+        """An event calsync has just written, as the next listing will show it."""
+        with self.lock:
+            hrefs = self.listing.get("hrefs") if isinstance(self.listing, dict) else None
+            if not isinstance(hrefs, dict):
+                return
+            if etag is None:  # the server changed what it stored: read it next time
+                hrefs.pop(href, None)
+            else:
+                hrefs[href] = {"etag": etag, "events": [seen_to_json(seen)]}
+            self.dirty = True
+
+    def note_gone(self, href: str) -> None:
+        with self.lock:
+            hrefs = self.listing.get("hrefs") if isinstance(self.listing, dict) else None
+            if isinstance(hrefs, dict) and hrefs.pop(href, None) is not None:
+                self.dirty = True
+
+    def missing(
+        self, plan_id: str, start: datetime, end: datetime, present: set[str]
+    ) -> dict[str, dict[str, Any]]:
+        found = {}
+        for key, entry in self.entries.items():
+            if entry.get("plan") != plan_id or key in present:
+                continue
+            if start <= datetime.fromisoformat(entry["start"]) < end:
+                found[key] = entry
+        return found
+
+    def prune(self, before: datetime) -> None:
+        """Forget sessions long past: no run looks at them again."""
+        for key in [
+            k for k, e in self.entries.items() if datetime.fromisoformat(e["start"]) < before
+        ]:
+            self.forget(key)
+
+    def save(self) -> None:
+        with self.lock:
+            self._save()
+
+    def _save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        document: dict[str, Any] = {
+            "version": self.VERSION,
+            "events": dict(sorted(self.entries.items())),
+        }
+        if self.listing is not None:
+            document["listing"] = self.listing
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_atomic(self.path, json.dumps(document, indent=1, ensure_ascii=False).encode())
+        except OSError as err:
+            self.warn(f"cannot write the CalDAV state file {self.path}: {err.strerror or err}")
+        except WriteFailure as err:
+            # The calendar itself is in step; only the memory of deletions is not.
+            self.warn(f"{err}; the next run may not know which sessions you delete")
+        self.dirty = False
+
+
+def _usable(entry: Any) -> bool:
+    """A state entry with everything `missing`, `prune` and `_look_for` read."""
+    if not isinstance(entry, dict):
+        return False
+    try:
+        aware = datetime.fromisoformat(entry["start"]).tzinfo is not None
+        int(entry.get("sequence", 0))
+        return aware and all(isinstance(entry[n], str) for n in ("plan", "href", "summary", "hash"))
+    except (KeyError, TypeError, ValueError):
+        return False

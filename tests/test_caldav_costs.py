@@ -1,0 +1,377 @@
+"""What a CalDAV run costs on the wire, counted by a proxy between calsync and a real Radicale.
+
+The proxy (bench/http_proxy.py) sees every exchange, with its method and bytes,
+and can break any one of them: refused, answer lost, or the link dead from
+there on. A rerun that changes nothing is one small listing; one change is the
+listing and one PUT; an owner's edit is read and kept; writing four at a time
+leaves the same calendar and the same report as one at a time; and a fault at
+any request, with the pool at four, is repaired by the next run with nothing
+doubled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import caldav
+import pytest
+from icalendar import Calendar
+
+from bench.http_proxy import Fault, Proxy
+from calsync.cli.sync_report import sync_counts
+from calsync.core.loader import load_plan
+from calsync.core.model import Plan
+from calsync.errors import Failure
+from calsync.sync.engine import SyncReport
+from calsync.sync.request import Range, SyncRequest
+from calsync.targets import caldav as cs
+from calsync.targets.caldav.events import read_event, vevents
+from calsync.targets.caldav.memory import KnownEvents
+from calsync.targets.caldav.pool import JOBS_VARIABLE
+from fakes.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
+START = date(2026, 11, 30)
+NO_WAIT = cs.Retry(sleep=lambda seconds: None)
+
+
+@pytest.fixture
+def proxy(radicale: RadicaleServer) -> Iterator[Proxy]:  # noqa: F811
+    with Proxy(radicale.root) as counting:
+        yield counting
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return load_plan(TEMPLATE)
+
+
+@pytest.fixture
+def calendar(radicale: RadicaleServer) -> str:  # noqa: F811
+    """A fresh calendar's URL on the server itself (not through the proxy)."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    owner().principal().make_calendar(name=f"Test {name}", cal_id=name)
+    return f"{radicale.home}{name}/"
+
+
+_server: list[RadicaleServer] = []
+
+
+@pytest.fixture(autouse=True)
+def _remember_server(radicale: RadicaleServer) -> None:  # noqa: F811
+    _server[:] = [radicale]
+
+
+def owner() -> caldav.DAVClient:
+    """The calendar owner's other client (a phone), straight to the server."""
+    server = _server[0]
+    return caldav.DAVClient(url=server.home, username=server.user, password=server.password)
+
+
+def request(plan: Plan, weeks: int) -> SyncRequest:
+    moment = datetime.combine(START, datetime.min.time(), tzinfo=plan.zone)
+    return SyncRequest(
+        span=Range(START, weeks),
+        now=moment,
+        not_before=moment,
+        overwrite_edits=False,
+        restore_deleted=False,
+        annotate=True,
+        dry_run=False,
+    )
+
+
+def sync(
+    server: RadicaleServer,
+    proxy: Proxy,
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    weeks: int = 4,
+    **options: Any,
+) -> SyncReport:
+    """`sync caldav` as the command runs it, through the proxy, with a fresh count."""
+    proxy.reset(options.pop("fault_at", None), options.pop("fault", "refuse"))
+    return cs.caldav_target(
+        plan,
+        request(plan, weeks),
+        proxy.url(calendar),
+        None,
+        server.user,
+        server.password,
+        (),
+        False,
+        state_path=state,
+        retry=options.pop("retry", NO_WAIT),
+        **options,
+    )
+
+
+def counts(report: SyncReport) -> dict[str, int]:
+    return {k: v for k, v in sync_counts(report).items() if v}
+
+
+def on_server(calendar: str) -> dict[str, str]:
+    """UID -> the event as the server holds it, less DTSTAMP; a duplicate UID fails."""
+    found: dict[str, str] = {}
+    for item in caldav.Calendar(client=owner(), url=calendar).search(event=True):
+        for event in Calendar.from_ical(item.data).walk("VEVENT"):
+            uid = str(event["UID"])
+            assert uid not in found, f"duplicate UID {uid}"
+            event.pop("DTSTAMP")
+            found[uid] = event.to_ical().decode()
+    return found
+
+
+# --- reruns ------------------------------------------------------------------------
+
+
+def test_a_no_op_rerun_is_one_small_listing_with_credentials_sent_first(
+    radicale: RadicaleServer,  # noqa: F811
+    proxy: Proxy,
+    plan: Plan,
+    calendar: str,
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "known.json"
+    first = sync(radicale, proxy, plan, calendar, state)
+    sessions = counts(first)["created"]
+    assert proxy.methods() == {"PROPFIND": 1, "PUT": sessions, "REPORT": 1}
+
+    again = sync(radicale, proxy, plan, calendar, state)
+    assert counts(again) == {"unchanged": sessions}
+    assert proxy.methods() == {"REPORT": 1}  # the calendar is remembered: no PROPFIND
+    assert all(e.authorized for e in proxy.exchanges)  # no 401 round trip
+    listing = proxy.bytes_down()
+
+    # The same range listed with every event's data, as calsync did before.
+    proxy.reset()
+    client = cs.make_client(proxy.url(calendar), radicale.user, radicale.password, False)
+    body = cs.query_body(datetime(2026, 11, 30), datetime(2026, 12, 28))
+    client.request(proxy.url(calendar), "REPORT", body, {"Depth": "1"})
+    assert listing * 2 < proxy.bytes_down()  # both gzipped, as the server sends them
+
+
+def test_one_change_costs_the_listing_and_one_put(
+    radicale: RadicaleServer,  # noqa: F811
+    proxy: Proxy,
+    plan: Plan,
+    calendar: str,
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "known.json"
+    sync(radicale, proxy, plan, calendar, state)
+    text = TEMPLATE.read_text(encoding="utf-8").replace(
+        "2026-12-24: [z2 09:00]", "2026-12-24: [z2 09:30]"
+    )
+    (tmp_path / "plan.yaml").write_text(text, encoding="utf-8")
+    changed = load_plan(tmp_path / "plan.yaml")
+    report = sync(radicale, proxy, changed, calendar, state)
+    assert counts(report)["updated"] == 1
+    assert proxy.methods() == {"PUT": 1, "REPORT": 1}
+    sync(radicale, proxy, changed, calendar, state)
+    assert proxy.methods() == {"REPORT": 1}  # the PUT's new ETag was kept
+
+
+def test_an_owner_edit_is_read_by_its_new_etag_and_kept(
+    radicale: RadicaleServer,  # noqa: F811
+    proxy: Proxy,
+    plan: Plan,
+    calendar: str,
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "known.json"
+    first = sync(radicale, proxy, plan, calendar, state)
+    uid = next(c.content.uid for c in first.changes.changes if c.content and "Legs" in c.summary)
+    event = caldav.Calendar(client=owner(), url=calendar).get_event_by_uid(uid)
+    with event.edit_icalendar_component() as component:
+        component.pop("SUMMARY")
+        component.add("SUMMARY", "Legs with Anna")
+    event.save()
+
+    report = sync(radicale, proxy, plan, calendar, state)
+    assert counts(report)["kept_edited"] == 1 and "updated" not in counts(report)
+    assert proxy.methods() == {"REPORT": 2}  # the listing, then a multiget of that one event
+    multiget = [e for e in proxy.exchanges if e.method == "REPORT"][1]
+    assert multiget.up < 2000  # one href asked for
+    report = sync(radicale, proxy, plan, calendar, state)
+    assert counts(report)["kept_edited"] == 1 and proxy.methods() == {"REPORT": 1}
+
+
+def test_what_is_kept_of_each_event_is_what_reading_it_gives(
+    radicale: RadicaleServer,  # noqa: F811
+    proxy: Proxy,
+    plan: Plan,
+    calendar: str,
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "known.json"
+    sync(radicale, proxy, plan, calendar, state)  # kept from the PUTs' answers, unread
+    kept = KnownEvents(state).readings(plan.id, str(plan.zone))
+    client = cs.make_client(calendar, radicale.user, radicale.password, insecure=False)
+    answer = client.report(calendar, cs.query_body(datetime(2026, 1, 1), datetime(2028, 1, 1)), 1)
+    read = {
+        r.href: [
+            read_event(e, r.href, r.etag, plan.id, plan.zone) for e in vevents(r.calendar_data)
+        ]
+        for r in answer.parse_calendar_query()
+    }
+    assert kept.keys() == read.keys() and kept
+    for href, (etag, seen) in kept.items():
+        assert [s.remote.etag for s in read[href]] == [etag]
+        assert seen == read[href]
+        assert [s.remote.start.isoformat() for s in seen] == [
+            s.remote.start.isoformat() for s in read[href] if s
+        ]
+
+
+def test_a_damaged_listing_is_one_warning_and_a_full_read(
+    radicale: RadicaleServer,  # noqa: F811
+    proxy: Proxy,
+    plan: Plan,
+    calendar: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    state = tmp_path / "known.json"
+    first = sync(radicale, proxy, plan, calendar, state)
+    document = json.loads(state.read_text())
+    href = sorted(document["listing"]["hrefs"])[0]
+    document["listing"]["hrefs"][href]["events"][0]["start"] = "a Tuesday"
+    state.write_text(json.dumps(document))
+
+    report = sync(radicale, proxy, plan, calendar, state)
+    assert counts(report) == {"unchanged": counts(first)["created"]}
+    assert proxy.methods() == {"REPORT": 2}  # the listing, and every event read again
+    err = capsys.readouterr().err
+    assert err.count("WARNING") == 1 and "damaged list of the calendar's events" in err
+    sync(radicale, proxy, plan, calendar, state)
+    assert proxy.methods() == {"REPORT": 1} and "WARNING" not in capsys.readouterr().err
+
+
+def test_a_remembered_calendar_that_is_gone_is_found_afresh(
+    radicale: RadicaleServer,  # noqa: F811
+    proxy: Proxy,
+    plan: Plan,
+    tmp_path: Path,
+) -> None:
+    name = f"Plan {uuid.uuid4().hex[:8]}"
+    state = tmp_path / "known.json"
+
+    def run() -> SyncReport:
+        proxy.reset()
+        return cs.caldav_target(
+            plan, request(plan, 1), proxy.url(radicale.home), name, radicale.user,
+            radicale.password, (), False, state_path=state, retry=NO_WAIT,
+        )  # fmt: skip
+
+    first = run()
+    assert counts(first).keys() == {"created"}
+    [made] = [c for c in owner().principal().calendars() if c.get_display_name() == name]
+    made.delete()  # the owner deletes the whole calendar
+    again = run()
+    assert counts(again) == counts(first)  # made again, filled again
+    assert proxy.methods()["MKCALENDAR"] == 1
+    assert [c.get_display_name() for c in owner().principal().calendars()].count(name) == 1
+
+
+# --- writing four at a time --------------------------------------------------------
+
+
+def test_four_at_a_time_leaves_the_same_calendar_and_report_as_one(
+    radicale: RadicaleServer,  # noqa: F811
+    proxy: Proxy,
+    plan: Plan,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reports = {}
+    contents = {}
+    for jobs in ("1", "4"):
+        monkeypatch.setenv(JOBS_VARIABLE, jobs)
+        url = calendar_url(radicale)
+        report = sync(radicale, proxy, plan, url, tmp_path / f"known-{jobs}.json", weeks=8)
+        reports[jobs] = (
+            counts(report),
+            [(r.change.key, r.change.action, r.outcome, r.error) for r in report.results],
+            [c.message for c in report.conflicts],
+        )
+        contents[jobs] = on_server(url)
+    assert reports["1"] == reports["4"]
+    assert contents["1"] == contents["4"] and contents["1"]
+
+
+def calendar_url(server: RadicaleServer) -> str:
+    name = f"t{uuid.uuid4().hex[:12]}"
+    owner().principal().make_calendar(name=f"Test {name}", cal_id=name)
+    return f"{server.home}{name}/"
+
+
+# --- the fault sweep, with the pool at four -----------------------------------------
+
+SWEEP_WEEKS = 1
+
+
+def sweep_plan(tmp_path: Path, plan: Plan) -> Plan:
+    """The template with one session renamed: the second run updates, deletes nothing."""
+    text = TEMPLATE.read_text(encoding="utf-8").replace("title: Core", "title: Core and carries")
+    (tmp_path / "changed.yaml").write_text(text, encoding="utf-8")
+    return load_plan(tmp_path / "changed.yaml")
+
+
+@pytest.mark.parametrize("fault", ["refuse", "lose", "dead"])
+def test_a_fault_at_any_request_is_repaired_by_the_next_run(
+    radicale: RadicaleServer,  # noqa: F811
+    proxy: Proxy,
+    plan: Plan,
+    tmp_path: Path,
+    fault: Fault,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(JOBS_VARIABLE, "4")
+    changed = sweep_plan(tmp_path, plan)
+    # A clean pair of runs, to know how many requests each takes and the end state.
+    url = calendar_url(radicale)
+    sync(radicale, proxy, plan, url, tmp_path / "clean.json", SWEEP_WEEKS)
+    first_requests = len(proxy.exchanges)
+    expected = {"first": on_server(url)}
+    sync(radicale, proxy, changed, url, tmp_path / "clean.json", SWEEP_WEEKS)
+    second_requests = len(proxy.exchanges)
+    expected["change"] = on_server(url)
+    assert expected["first"] != expected["change"]
+
+    for stage, total in (("first", first_requests), ("change", second_requests)):
+        target = plan if stage == "first" else changed
+        for n in range(1, total + 1):
+            url = calendar_url(radicale)
+            state = tmp_path / f"{stage}-{n}.json"
+            if stage == "change":
+                sync(radicale, proxy, plan, url, state, SWEEP_WEEKS)
+            with contextlib.suppress(Failure):  # a failed run is fine: what it leaves counts
+                sync(radicale, proxy, target, url, state, SWEEP_WEEKS, fault_at=n, fault=fault)
+            healed = sync(radicale, proxy, target, url, state, SWEEP_WEEKS)
+            assert not healed.failures, (stage, n)
+            assert on_server(url) == expected[stage], (stage, n)
+            quiet = sync(radicale, proxy, target, url, state, SWEEP_WEEKS)
+            assert counts(quiet).keys() == {"unchanged"}, (stage, n, counts(quiet))
+
+
+def test_the_benchmark_measures_the_three_runs(
+    radicale: RadicaleServer,  # noqa: F811
+    calendar: str,
+    tmp_path: Path,
+) -> None:
+    from bench.caldav_bench import measure
+
+    first, noop, change = measure(
+        radicale.root, calendar, radicale.user, radicale.password,
+        weeks=4, latency=0.0, jobs=2, state_dir=tmp_path,
+    )  # fmt: skip
+    assert first.requests["PUT"] == len(on_server(calendar)) > 0
+    assert noop.requests == {"REPORT": 1} and change.requests == {"PUT": 1, "REPORT": 1}
