@@ -40,7 +40,7 @@ class Measure:
     def cell(self, who: str = "") -> str:
         named = f"{who} " if who else ""
         return (
-            f"{named}{self.seconds:.2f} s, {self.requests} requests, "
+            f"{named}{self.seconds:.2f} s, {self.requests} request{'s' * (self.requests != 1)}, "
             f"{kb(self.up)} up, {kb(self.down)} down"
         )
 
