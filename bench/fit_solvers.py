@@ -2,7 +2,7 @@
 
     python bench/fit_solvers.py        # needs `pip install ortools` (not a calsync dependency)
 
-Builds the rider-fit template's model once (calsync.fit.model) and solves each
+Builds the rider-fit template's model once (calsync.core.fit.model) and solves each
 step of the best-week order with HiGHS (calsync's solver) and with CP-SAT (one
 worker, the only deterministic setting, and two), each to a proven optimum.
 The same model, the same objectives: only the solver differs. This measurement
@@ -20,12 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from calsync.fit.highs import solve as highs_solve  # noqa: E402
-from calsync.fit.model import INF, Model, build  # noqa: E402
-from calsync.fit.problem import Problem, candidates  # noqa: E402
-from calsync.fit.solve import costs  # noqa: E402
-from calsync.loader import load_plan  # noqa: E402
-from calsync.model import Level  # noqa: E402
+from calsync.core.fit.highs import solve as highs_solve  # noqa: E402
+from calsync.core.fit.model import INF, Model, build  # noqa: E402
+from calsync.core.fit.problem import Problem, candidates  # noqa: E402
+from calsync.core.fit.solve import costs  # noqa: E402
+from calsync.core.loader import load_plan  # noqa: E402
+from calsync.core.model import Level  # noqa: E402
 
 
 def cpsat_solve(model: Model, objective, rows, workers: int):

@@ -91,7 +91,7 @@ def startup(reps: int) -> list[Row]:
             )
         )
     probe = (
-        "import sys; from click.testing import CliRunner; from calsync.cli import cli; "
+        "import sys; from click.testing import CliRunner; from calsync.cli.main import cli; "
         f"CliRunner().invoke(cli, ['validate', {str(TEMPLATE)!r}]); "
         "print(int('googleapiclient' in sys.modules))"
     )
@@ -234,8 +234,8 @@ def fit_cost(reps: int) -> list[Row]:
                 None if limit is None else took - floor < limit,
             )
         )
-    from calsync.fit import Problem, best_week
-    from calsync.loader import load_plan
+    from calsync.core.fit import Problem, best_week
+    from calsync.core.loader import load_plan
 
     plan = load_plan(rider)
     assert plan.fit is not None
@@ -256,7 +256,7 @@ def fit_cost(reps: int) -> list[Row]:
     solver = median_time(command(sys.executable, "-c", "import highspy, numpy"), reps)
     rows.append(Row("fit", "import highspy, numpy", f"{solver * 1000:.0f} ms", base, "", "", None))
     probe = (
-        "import sys; from click.testing import CliRunner; from calsync.cli import cli; "
+        "import sys; from click.testing import CliRunner; from calsync.cli.main import cli; "
         f"CliRunner().invoke(cli, ['validate', {str(rider)!r}]); "
         "print(int('highspy' in sys.modules))"
     )

@@ -16,12 +16,12 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from calsync.cli import cli
-from calsync.content import EventContent
-from calsync.engine import desired_events
-from calsync.expand import expand
-from calsync.loader import load_plan
-from calsync.model import Busy
+from calsync.cli.main import cli
+from calsync.core.content import EventContent
+from calsync.core.expand import expand
+from calsync.core.loader import load_plan
+from calsync.core.model import Busy
+from calsync.sync.engine import desired_events
 from tests.fakegoogle import FakeGoogleCalendar
 
 JSON = dict[str, Any]

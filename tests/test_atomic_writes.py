@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from calsync import atomic
-from calsync.atomic import WriteFailure, remove_leftovers, write_atomic
-from calsync.cli import cli
+from calsync.cli.main import cli
+from calsync.io import atomic
+from calsync.io.atomic import WriteFailure, remove_leftovers, write_atomic
 from tests.google_helpers import TEMPLATE
 
 EXPORT = ["--from", "2026-11-30", "--weeks", "52", "--now", "2026-11-26T08:00:00Z"]
@@ -49,7 +49,7 @@ def hang(source, target):
         time.sleep(120)
     rename(source, target)
 os.replace = hang
-from calsync.cli import main
+from calsync.cli.main import main
 sys.argv = ["calsync", *sys.argv[1:]]
 main()
 """
@@ -153,7 +153,7 @@ def test_a_file_size_limit_hit_mid_write_names_the_users_file(plan: Path, tmp_pa
     """A real write failing half-way (the kernel's file size limit, as a full disk would)."""
     out = tmp_path / "training.ics"
     done = subprocess.run(
-        [sys.executable, "-m", "calsync.cli", "ics", str(plan), "-o", str(out), *EXPORT],
+        [sys.executable, "-m", "calsync.cli.main", "ics", str(plan), "-o", str(out), *EXPORT],
         capture_output=True,
         text=True,
         preexec_fn=_small_file_limit,
@@ -164,7 +164,7 @@ def test_a_file_size_limit_hit_mid_write_names_the_users_file(plan: Path, tmp_pa
 
 
 def test_the_token_is_written_by_the_same_writer_owner_only(tmp_path: Path) -> None:
-    from calsync.google_sync import save_token
+    from calsync.targets.google import save_token
 
     token = tmp_path / "google-token.json"
     (tmp_path / ".google-token.json.tmp").write_text('{"token": "old"}')  # an older calsync's

@@ -23,8 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from calsync.cli import cli
-from calsync.google_sync import SCOPES, scopes_for
+from calsync.cli.main import cli
+from calsync.targets.google import SCOPES, scopes_for
 
 ACCESS, REFRESH, SECRET = "ya29.access-for-test", "1//refresh-for-test", "client-secret-for-test"
 
@@ -92,7 +92,7 @@ def test_no_browser_sign_in_saves_a_private_token_and_prints_no_secret(
 ) -> None:
     token = tmp_path / "config" / "google-token.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "calsync.cli", "auth", "google", "--client-secrets", str(secrets),
+        [sys.executable, "-m", "calsync.cli.main", "auth", "google", "--client-secrets", str(secrets),
          "--no-browser", "--token", str(token)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # The stand-in Google answers on plain http at 127.0.0.1; the real one is https.
@@ -130,7 +130,7 @@ def test_a_missing_client_file_says_how_to_get_one(tmp_path: Path) -> None:
 
 def test_a_refused_code_is_one_clear_line_and_exit_1(secrets: Path, tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "calsync.cli", "auth", "google", "--client-secrets", str(secrets),
+        [sys.executable, "-m", "calsync.cli.main", "auth", "google", "--client-secrets", str(secrets),
          "--no-browser", "--token", str(tmp_path / "token.json")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "OAUTHLIB_INSECURE_TRANSPORT": "1"},
@@ -150,7 +150,7 @@ def test_a_refused_code_is_one_clear_line_and_exit_1(secrets: Path, tmp_path: Pa
 
 
 def test_the_token_folder_is_private_too(secrets: Path, tmp_path: Path) -> None:
-    from calsync.google_sync import save_token
+    from calsync.targets.google import save_token
 
     target = tmp_path / "fresh" / "google-token.json"
     save_token(target, json.dumps({"token": ACCESS}))
@@ -165,7 +165,7 @@ def test_the_token_folder_is_private_too(secrets: Path, tmp_path: Path) -> None:
 def sign_in(secrets: Path, tmp_path: Path, *options: str, paste: str = "", env: dict | None = None):
     """`calsync auth google --client-secrets S OPTIONS`, the `paste` typed at its prompt."""
     return subprocess.run(
-        [sys.executable, "-m", "calsync.cli", "auth", "google", "--client-secrets", str(secrets),
+        [sys.executable, "-m", "calsync.cli.main", "auth", "google", "--client-secrets", str(secrets),
          "--token", str(tmp_path / "token.json"), *options],
         input=paste + "\n", capture_output=True, text=True, timeout=60,
         env=env or {**os.environ, "OAUTHLIB_INSECURE_TRANSPORT": "1"},

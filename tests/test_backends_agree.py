@@ -18,8 +18,8 @@ import icalendar
 import pytest
 from click.testing import CliRunner
 
-from calsync.cli import cli
-from calsync.google_sync import KEY
+from calsync.cli.main import cli
+from calsync.targets.google import KEY
 from tests.fakegoogle import FakeGoogleCalendar
 from tests.google_helpers import write_token
 from tests.radicale_server import RadicaleServer, radicale  # noqa: F401

@@ -13,7 +13,7 @@ from bench.peers import split_export
 from bench.report import update
 from bench.servers import caldav_server
 from bench.workload import NOW, START, Workload
-from calsync.cli import cli
+from calsync.cli.main import cli
 
 
 def _export(plan: Path, out: Path) -> Path:

@@ -17,9 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
-from calsync.busy import MAX_BEFORE, MAX_INSTANCES, BusyFileError, BusyTime, parse_busy, read_busy
-from calsync.cli import cli as main_cli
-from calsync.model import Busy, InputWarning
+from calsync.cli.main import cli as main_cli
+from calsync.core.busy import (
+    MAX_BEFORE,
+    MAX_INSTANCES,
+    BusyFileError,
+    BusyTime,
+    parse_busy,
+    read_busy,
+)
+from calsync.core.model import Busy, InputWarning
 
 DATA = Path(__file__).parent / "data"
 WORK = DATA / "work-calendar.ics"

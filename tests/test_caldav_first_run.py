@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from click.testing import CliRunner, Result
 
-from calsync.cli import cli
+from calsync.cli.main import cli
 from tests.radicale_server import RadicaleServer, radicale  # noqa: F401
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"

@@ -20,15 +20,15 @@ import caldav
 import pytest
 from icalendar import Calendar, Event
 
-from calsync import caldav_sync as cs
-from calsync.caldav_sync import CalDAVBackend, Retry, Transport, make_client
-from calsync.cli import Range, SyncRequest
-from calsync.engine import Outcome, Policy, SyncReport, plan_changes, run_sync
+from calsync.cli.main import Range, SyncRequest
+from calsync.core.expand import expand
+from calsync.core.loader import load_plan
+from calsync.core.model import Plan
 from calsync.errors import BadInput, Failure
-from calsync.expand import expand
-from calsync.ics import render
-from calsync.loader import load_plan
-from calsync.model import Plan
+from calsync.sync.engine import Outcome, Policy, SyncReport, plan_changes, run_sync
+from calsync.targets import caldav as cs
+from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
+from calsync.targets.ics import render
 from tests.radicale_server import RadicaleServer, free_port, radicale  # noqa: F401
 
 pytestmark = pytest.mark.any_date  # see tests/conftest.py
@@ -118,7 +118,7 @@ def sync(
 
 
 def counts(report: SyncReport) -> dict[str, int]:
-    from calsync.sync_report import sync_counts
+    from calsync.cli.sync_report import sync_counts
 
     return {k: v for k, v in sync_counts(report).items() if v}
 
@@ -357,7 +357,7 @@ def test_an_edit_between_read_and_write_is_reported_not_overwritten(
     changed = variant(tmp_path, ("title: Core", "title: Core and carries"))
     backend = backend_for(radicale, plan, calendar, state)
     schedule = expand(changed, START, START + timedelta(weeks=WEEKS))
-    from calsync.engine import desired_events
+    from calsync.sync.engine import desired_events
 
     present = backend.list_managed(
         changed.id, not_before(plan), not_before(plan) + timedelta(weeks=WEEKS)
@@ -916,7 +916,7 @@ def test_same_plan_same_sessions_and_conflicts_as_google(
     state: Path,
     other: caldav.DAVClient,
 ) -> None:
-    from calsync import google_sync as g
+    from calsync.targets import google as g
     from tests.fakegoogle import FakeGoogleCalendar, build_service
 
     schedule = expand(plan, START, START + timedelta(weeks=WEEKS))

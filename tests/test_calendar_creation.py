@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from calsync import google_sync as g
+from calsync.targets import google as g
 from tests.fakegoogle import FakeGoogleCalendar, Fault
 from tests.google_helpers import (
     TEMPLATE,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from calsync.cli import cli
+from calsync.cli.main import cli
 
 pytestmark = pytest.mark.any_date  # see tests/conftest.py
 

@@ -14,9 +14,9 @@ import pytest
 import time_machine
 from click.testing import CliRunner
 
-from calsync import clock
-from calsync.cli import cli
+from calsync.cli.main import cli
 from calsync.errors import BadInput
+from calsync.io import clock
 
 PACKAGE = Path(__file__).resolve().parent.parent / "calsync"
 TEMPLATE = PACKAGE.parent / "templates" / "hybrid-hypertrophy.yaml"
@@ -124,7 +124,7 @@ def test_no_date_dependent_library_warning_reaches_the_user() -> None:
     program = f"""
 import datetime, sys, warnings, time_machine
 time_machine.travel(datetime.datetime({later.year}, {later.month}, {later.day})).start()
-import calsync.google_sync
+import calsync.targets.google
 sys.stderr.write("IMPORTED\\n")
 with warnings.catch_warnings(record=True) as seen:
     warnings.simplefilter("always")

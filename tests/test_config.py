@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from calsync.cli import cli
-from calsync.config import (
+from calsync.cli.config import (
     CalDAVTarget,
     Config,
     GoogleTarget,
@@ -16,8 +15,9 @@ from calsync.config import (
     load_config,
     parse_config,
 )
-from calsync.loader import PlanError
-from calsync.refresh import cron_command, refresh_command
+from calsync.cli.main import cli
+from calsync.cli.refresh import cron_command, refresh_command
+from calsync.core.loader import PlanError
 
 FULL = """\
 plan = "plan.yaml"

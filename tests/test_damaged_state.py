@@ -18,9 +18,9 @@ import caldav
 import pytest
 from click.testing import CliRunner, Result
 
-from calsync.caldav_sync import KnownEvents
-from calsync.cli import cli
-from calsync.engine import Action
+from calsync.cli.main import cli
+from calsync.sync.engine import Action
+from calsync.targets.caldav import KnownEvents
 from tests.google_helpers import TEMPLATE, write_token
 from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
 
@@ -138,7 +138,7 @@ def test_a_damaged_google_token_is_named_exit_2(content: str, plan: Path, tmp_pa
 
 
 def test_a_good_token_still_loads(tmp_path: Path) -> None:
-    from calsync.google_sync import load_credentials
+    from calsync.targets.google import load_credentials
 
     credentials = load_credentials(write_token(tmp_path / "t.json"), None)
     assert credentials.refresh_token == "1//test-refresh-token"
@@ -213,9 +213,9 @@ def test_a_sync_with_a_damaged_caldav_memory_warns_once_and_goes_on(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from calsync import caldav_sync as cs
-    from calsync.cli import Range, SyncRequest
-    from calsync.loader import load_plan
+    from calsync.cli.main import Range, SyncRequest
+    from calsync.core.loader import load_plan
+    from calsync.targets import caldav as cs
 
     plan = load_plan(TEMPLATE)
     name = f"t{uuid.uuid4().hex[:12]}"

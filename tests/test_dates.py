@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from click.testing import CliRunner
 
-from calsync.cli import cli
-from calsync.dates import parse_day
+from calsync.cli.main import cli
+from calsync.core.dates import parse_day
 
 WEDNESDAY = date(2026, 12, 2)
 TEMPLATE = "templates/hybrid-hypertrophy.yaml"

@@ -21,10 +21,10 @@ import pytest
 import time_machine
 from click.testing import CliRunner, Result
 
-from calsync import limits
-from calsync.cli import cli
+from calsync.cli.main import cli
 from calsync.errors import BadInput
-from calsync.limits import Limits
+from calsync.io import limits
+from calsync.io.limits import Limits
 from tests.fakegoogle import FakeGoogleCalendar, Fault
 from tests.google_helpers import TEMPLATE, write_token
 

@@ -27,14 +27,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
-from calsync.caldav_sync import CalDAVBackend, Retry, Transport, make_client
-from calsync.cli import cli
-from calsync.engine import Outcome, run_sync
-from calsync.expand import expand
-from calsync.ics import render
-from calsync.instants import as_written
-from calsync.loader import load_plan, parse_plan
-from calsync.model import Plan
+from calsync.cli.main import cli
+from calsync.core.expand import expand
+from calsync.core.instants import as_written
+from calsync.core.loader import load_plan, parse_plan
+from calsync.core.model import Plan
+from calsync.sync.engine import Outcome, run_sync
+from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
+from calsync.targets.ics import render
 from tests.fakegoogle import FakeGoogleCalendar
 from tests.google_helpers import calendar_named, instant, write_token
 from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
-from calsync.content import EventContent
-from calsync.engine import Action, ChangeSet, Policy, Remote, plan_changes
-from calsync.expand import expand
-from calsync.ics import render
-from calsync.loader import parse_plan
+from calsync.core.content import EventContent
+from calsync.core.expand import expand
+from calsync.core.loader import parse_plan
+from calsync.sync.engine import Action, ChangeSet, Policy, Remote, plan_changes
+from calsync.targets.ics import render
 from tests.test_properties import plans
 
 BASE = datetime(2026, 11, 30, tzinfo=UTC)

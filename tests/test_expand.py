@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calsync.expand import expand
-from calsync.loader import load_plan, parse_plan
-from calsync.model import Busy, Level, Schedule
+from calsync.core.expand import expand
+from calsync.core.loader import load_plan, parse_plan
+from calsync.core.model import Busy, Level, Schedule
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 BRUSSELS = ZoneInfo("Europe/Brussels")

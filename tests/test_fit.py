@@ -15,12 +15,12 @@ import pytest
 import time_machine
 from click.testing import CliRunner, Result
 
-from calsync.cli import cli
-from calsync.fit import Problem, best_week, check_against_catalogue
-from calsync.fit.model import MODELLED, NOT_MODELLED
-from calsync.loader import load_plan, parse_plan
-from calsync.model import Busy, Entry
-from calsync.rules import CATALOGUE
+from calsync.cli.main import cli
+from calsync.core.fit import Problem, best_week, check_against_catalogue
+from calsync.core.fit.model import MODELLED, NOT_MODELLED
+from calsync.core.loader import load_plan, parse_plan
+from calsync.core.model import Busy, Entry
+from calsync.core.rules import CATALOGUE
 
 ROOT = Path(__file__).resolve().parent.parent
 RIDER = ROOT / "templates" / "rider-fit.yaml"
@@ -118,7 +118,7 @@ def test_the_same_plan_gives_the_same_bytes_in_separate_processes(rider: Path) -
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         done = subprocess.run(
-            [sys.executable, "-m", "calsync.cli", "fit", str(rider), *WEEK2, "--json"],
+            [sys.executable, "-m", "calsync.cli.main", "fit", str(rider), *WEEK2, "--json"],
             capture_output=True,
             env=env,
             timeout=120,
@@ -335,7 +335,7 @@ def test_a_week_before_the_plan_starts_is_a_usage_error(rider: Path) -> None:
 
 
 def test_a_week_written_in_block_style_is_replaced_whole() -> None:
-    from calsync.fit.write import with_week
+    from calsync.core.fit.write import with_week
 
     text = (
         "plan: block\ntimezone: Europe/Brussels\nstarts: 2026-11-30\n"

@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calsync.fit import best_week, check_against_catalogue, closest_week
-from calsync.fit.highs import solve
-from calsync.fit.model import build
-from calsync.fit.problem import Problem, candidates
-from calsync.fit.solve import _week, catalogue_claims, costs, entries_of, judge_entries
-from calsync.loader import parse_plan
-from calsync.model import Busy, Level
+from calsync.core.fit import best_week, check_against_catalogue, closest_week
+from calsync.core.fit.highs import solve
+from calsync.core.fit.model import build
+from calsync.core.fit.problem import Problem, candidates
+from calsync.core.fit.solve import _week, catalogue_claims, costs, entries_of, judge_entries
+from calsync.core.loader import parse_plan
+from calsync.core.model import Busy, Level
 
 ZONE = ZoneInfo("Europe/Brussels")
 STARTS = date(2026, 11, 30)
@@ -140,8 +140,8 @@ def problem_of(text: str, fixed: str, monday: date, busy: tuple[Busy, ...]) -> P
         return Problem(plan, plan.fit, monday, busy, wrap=True)
     name, at = fixed.split()
     library = {s.name: s for s in plan.sessions}
-    from calsync.model import Entry
-    from calsync.units import parse_time
+    from calsync.core.model import Entry
+    from calsync.core.units import parse_time
 
     entries = (Entry(library[name], at=parse_time(at)),)
     return Problem(

@@ -6,8 +6,8 @@ from datetime import time, timedelta
 
 import pytest
 
-from calsync.fitspec import Start, Want, parse_days
-from calsync.loader import PlanError, parse_plan
+from calsync.core.fitspec import Start, Want, parse_days
+from calsync.core.loader import PlanError, parse_plan
 
 # Line numbers used below:  8 fit  9 per-week  10 legs  11 z2  12 when  13 strength  14 ride  15 pin
 PLAN = """\

@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from google.oauth2.credentials import Credentials
 
-import calsync.google_sync as g
-import calsync.retry as retry
-from calsync.engine import Policy, run_sync
-from calsync.expand import expand
-from calsync.loader import load_plan
+import calsync.targets.google as g
+import calsync.targets.retry as retry
+from calsync.core.expand import expand
+from calsync.core.loader import load_plan
+from calsync.sync.engine import Policy, run_sync
 from tests.fakegoogle import FakeGoogleCalendar, Fault, build_service
 from tests.google_helpers import (
     JSON,
@@ -82,7 +82,7 @@ def plan(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff waits are recorded, never slept (only calsync.retry's `time` is replaced)."""
+    """Backoff waits are recorded, never slept (only calsync.targets.retry's `time` is replaced)."""
     waited: list[float] = []
     monkeypatch.setattr(retry, "time", SimpleNamespace(sleep=waited.append))
     return waited

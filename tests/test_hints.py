@@ -10,11 +10,11 @@ from datetime import UTC, date, time, timedelta
 
 from hypothesis import given
 
-from calsync.expand import expand, monday
-from calsync.hints import HINTED
-from calsync.loader import parse_plan
-from calsync.model import Busy, Change, Conflict, Level, Occurrence, Plan, Schedule
-from calsync.rules import DayView, day_conflicts, span_conflicts
+from calsync.core.expand import expand, monday
+from calsync.core.hints import HINTED
+from calsync.core.loader import parse_plan
+from calsync.core.model import Busy, Change, Conflict, Level, Occurrence, Plan, Schedule
+from calsync.core.rules import DayView, day_conflicts, span_conflicts
 from tests.test_properties import SETTINGS, cases
 
 DAY = timedelta(days=1)
@@ -216,7 +216,7 @@ def test_hints_keep_the_time_of_day_the_plan_uses() -> None:
 
 
 def test_every_rule_about_sessions_has_its_hints_checked() -> None:
-    from calsync.rules import CATALOGUE
+    from calsync.core.rules import CATALOGUE
 
     about_sessions = {r.id for r in CATALOGUE if r.scope in ("day", "days")} | {"unplaced"}
     assert about_sessions <= HINTED

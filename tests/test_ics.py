@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from ical.calendar_stream import IcsCalendarStream
 
-from calsync.cli import cli
-from calsync.expand import expand
-from calsync.loader import load_plan
+from calsync.cli.main import cli
+from calsync.core.expand import expand
+from calsync.core.loader import load_plan
 
 pytestmark = pytest.mark.any_date  # see tests/conftest.py
 

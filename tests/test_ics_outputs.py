@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from calsync.cli import cli
+from calsync.cli.main import cli
 
 TEMPLATE = str(Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml")
 ARGS = ["--from", "2026-11-30", "--now", "2026-11-29"]

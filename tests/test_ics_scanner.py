@@ -13,10 +13,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from calsync.content import EventContent
+from calsync.core.content import EventContent
+from calsync.core.expand import expand
+from calsync.core.instants import _repeated
+from calsync.core.loader import PlanError, parse_plan
+from calsync.core.model import Schedule
 from calsync.errors import BadInput
-from calsync.expand import expand
-from calsync.ics import (
+from calsync.targets.ics import (
     Previous,
     Stamp,
     _event,
@@ -26,9 +29,6 @@ from calsync.ics import (
     render,
     scan_previous,
 )
-from calsync.instants import _repeated
-from calsync.loader import PlanError, parse_plan
-from calsync.model import Schedule
 from tests.test_properties import plans
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -25,13 +25,13 @@ from hypothesis.stateful import (
     rule,
 )
 
-from calsync.cli import SyncRequest
-from calsync.engine import desired_events
+from calsync.cli.main import SyncRequest
+from calsync.core.expand import expand
+from calsync.core.loader import load_plan
 from calsync.errors import Failure
-from calsync.expand import expand
-from calsync.intervals_sync import ENDPOINT_VARIABLE, intervals_target
-from calsync.loader import load_plan
-from calsync.retry import Retry
+from calsync.sync.engine import desired_events
+from calsync.targets.intervals import ENDPOINT_VARIABLE, intervals_target
+from calsync.targets.retry import Retry
 from tests.fakeintervals import API_KEY, FakeIntervals, Fault
 from tests.google_helpers import PLAN_ID, TEMPLATE
 

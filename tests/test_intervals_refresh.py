@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from calsync.cli import cli
-from calsync.config import IntervalsTarget, parse_config
-from calsync.loader import PlanError
+from calsync.cli.config import IntervalsTarget, parse_config
+from calsync.cli.main import cli
+from calsync.core.loader import PlanError
 from tests.fakeintervals import API_KEY, FakeIntervals
 from tests.google_helpers import TEMPLATE
 

@@ -24,11 +24,11 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import calsync.retry as retry
-from calsync.cli import cli
-from calsync.content import EventContent
-from calsync.google_sync import KEY
-from calsync.intervals_sync import KEYRING_SERVICE, read_workout, split_marker, workout_body
+import calsync.targets.retry as retry
+from calsync.cli.main import cli
+from calsync.core.content import EventContent
+from calsync.targets.google import KEY
+from calsync.targets.intervals import KEYRING_SERVICE, read_workout, split_marker, workout_body
 from tests.fakegoogle import FakeGoogleCalendar
 from tests.fakeintervals import API_KEY, ATHLETE_ID, FakeIntervals, Fault
 from tests.google_helpers import PLAN_ID, START, TEMPLATE, desired, write_token
@@ -219,7 +219,7 @@ def test_a_run_while_another_writes_the_same_calendar_exits_75_and_writes_nothin
     env: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from calsync.locks import holding, lock_file
+    from calsync.io.locks import holding, lock_file
 
     monkeypatch.setenv("CALSYNC_STATE_DIR", env["CALSYNC_STATE_DIR"])
     root = server.root_url.rstrip("/")

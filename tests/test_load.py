@@ -12,11 +12,11 @@ from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calsync.cli import cli
-from calsync.expand import expand
-from calsync.load import monotony, session_load, weekly_load
-from calsync.loader import load_plan, parse_plan
-from calsync.model import Kind
+from calsync.cli.main import cli
+from calsync.core.expand import expand
+from calsync.core.load import monotony, session_load, weekly_load
+from calsync.core.loader import load_plan, parse_plan
+from calsync.core.model import Kind
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 MON = date(2026, 11, 30)

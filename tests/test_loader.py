@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calsync.cli import cli
-from calsync.loader import PlanError, load_plan, parse_plan
-from calsync.model import Goal, Kind, Level, Load
+from calsync.cli.main import cli
+from calsync.core.loader import PlanError, load_plan, parse_plan
+from calsync.core.model import Goal, Kind, Level, Load
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calsync.expand import expand, placement_rules
-from calsync.loader import parse_plan
-from calsync.model import Busy, Level, Occurrence, Schedule
-from calsync.rules import RULES, DayView, day_conflicts
+from calsync.core.expand import expand, placement_rules
+from calsync.core.loader import parse_plan
+from calsync.core.model import Busy, Level, Occurrence, Schedule
+from calsync.core.rules import RULES, DayView, day_conflicts
 
 MON = date(2026, 11, 30)
 MINUTE = timedelta(minutes=1)

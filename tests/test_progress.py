@@ -26,7 +26,7 @@ def token(tmp_path: Path) -> Path:
 def sync(
     server: FakeGoogleCalendar, token: Path, stderr: int
 ) -> subprocess.CompletedProcess[bytes]:
-    args = [sys.executable, "-m", "calsync.cli", "sync", "google", str(ROOT / "templates" / "hybrid-hypertrophy.yaml"),
+    args = [sys.executable, "-m", "calsync.cli.main", "sync", "google", str(ROOT / "templates" / "hybrid-hypertrophy.yaml"),
             "--token", str(token), "--from", "2026-11-30", "--now", "2026-11-30T00:00", "--weeks", "2"]  # fmt: skip
     env = {**os.environ, "CALSYNC_GOOGLE_ENDPOINT": server.root_url}
     return subprocess.run(args, stdout=subprocess.PIPE, stderr=stderr, env=env, timeout=60)

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from calsync.expand import expand, monday
-from calsync.loader import parse_plan
-from calsync.model import WEEKDAYS, Busy, Level, Plan, Schedule
-from calsync.rules import CATALOGUE, DayView, day_conflicts, span_conflicts
+from calsync.core.expand import expand, monday
+from calsync.core.loader import parse_plan
+from calsync.core.model import WEEKDAYS, Busy, Level, Plan, Schedule
+from calsync.core.rules import CATALOGUE, DayView, day_conflicts, span_conflicts
 
 ZONES = ["Europe/Brussels", "America/New_York", "UTC", "Australia/Sydney"]
 # Mondays, some of them in the week of a daylight-saving change

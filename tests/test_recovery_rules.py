@@ -10,10 +10,19 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calsync.expand import expand
-from calsync.loader import parse_plan
-from calsync.model import WEEKDAYS, Conflict, Kind, Level, Load, Occurrence, RuleSetting, Session
-from calsync.rules import RULES, _hard_groups, hard_clash, muscle_groups, week_can_be_ordered
+from calsync.core.expand import expand
+from calsync.core.loader import parse_plan
+from calsync.core.model import (
+    WEEKDAYS,
+    Conflict,
+    Kind,
+    Level,
+    Load,
+    Occurrence,
+    RuleSetting,
+    Session,
+)
+from calsync.core.rules import RULES, _hard_groups, hard_clash, muscle_groups, week_can_be_ordered
 
 MON = date(2026, 11, 30)
 BRUSSELS = ZoneInfo("Europe/Brussels")

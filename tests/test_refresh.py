@@ -32,9 +32,9 @@ from croniter import croniter
 from filelock import FileLock
 from icalendar import Calendar
 
-from calsync import google_sync
-from calsync.cli import cli
-from calsync.refresh import Run, TargetRun, parse_at
+from calsync.cli.main import cli
+from calsync.cli.refresh import Run, TargetRun, parse_at
+from calsync.targets import google as google_sync
 from tests.fakegoogle import FakeGoogleCalendar
 from tests.google_helpers import write_token
 from tests.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
@@ -69,7 +69,15 @@ class Setup:
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "calsync.cli", "refresh", "--config", str(self.config), *args],
+            [
+                sys.executable,
+                "-m",
+                "calsync.cli.main",
+                "refresh",
+                "--config",
+                str(self.config),
+                *args,
+            ],
             env={**os.environ, **self.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -275,8 +283,8 @@ def test_a_failing_target_does_not_stop_the_others(
     assert lines[1].startswith("google:Training: FAILED: ")
     assert "Traceback" not in result.output
     # The good target is whole: every session of the two weeks is in the file.
-    from calsync.expand import expand
-    from calsync.loader import load_plan
+    from calsync.core.expand import expand
+    from calsync.core.loader import load_plan
 
     expected = expand(load_plan(setup.plan), date(2026, 11, 30), date(2026, 12, 14))
     assert set(ics_events(setup.ics)) == {o.key for o in expected.occurrences}
@@ -357,7 +365,7 @@ password_env = "CALDAV_TEST_PASSWORD"
 def test_the_worst_status_wins() -> None:
     ok = TargetRun("a", "ics", True, "a: fine")
     failed = TargetRun("b", "google", False, "b: FAILED", error="down")
-    from calsync.model import Conflict, Level
+    from calsync.core.model import Conflict, Level
 
     error = Conflict("order", Level.ERROR, date(2026, 12, 1), "ride before lift")
     warn = Conflict("gap", Level.WARN, date(2026, 12, 1), "short gap")

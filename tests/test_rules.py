@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from calsync.expand import expand
-from calsync.loader import parse_plan
-from calsync.model import Busy, Conflict, Level, Schedule
+from calsync.core.expand import expand
+from calsync.core.loader import parse_plan
+from calsync.core.model import Busy, Conflict, Level, Schedule
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MON = date(2026, 11, 30)  # plan week 1

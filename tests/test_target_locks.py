@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from calsync.cli import cli
-from calsync.locks import holding, lock_file
-from calsync.refresh import lock_path
+from calsync.cli.main import cli
+from calsync.cli.refresh import lock_path
+from calsync.io.locks import holding, lock_file
 from tests.fakegoogle import FakeGoogleCalendar
 from tests.google_helpers import (
     TEMPLATE,
@@ -40,7 +40,7 @@ from tests.google_helpers import (
 # 2026-11-30 are all still ahead whatever today's date is.
 AT_A_FIXED_DATE = """
 import sys, time_machine
-from calsync.cli import main
+from calsync.cli.main import main
 sys.argv = ["calsync", *sys.argv[1:]]
 with time_machine.travel("2026-11-26T08:00:00+00:00", tick=True):
     main()
@@ -195,7 +195,7 @@ def test_a_refresh_stuck_past_its_deadline_is_said_loudly_and_fails(
     two_hours_ago = time.time() - 7200
     with holding(lock_path(), "the refresh", 1800, now=two_hours_ago):
         run = subprocess.run(
-            [sys.executable, "-m", "calsync.cli", "refresh", "--config", str(config)],
+            [sys.executable, "-m", "calsync.cli.main", "refresh", "--config", str(config)],
             env={**os.environ, "CALSYNC_STATE_DIR": str(state_dir)},
             capture_output=True,
             text=True,
@@ -214,7 +214,7 @@ def test_a_refresh_locked_within_the_deadline_still_exits_75(folder: Path, state
     config.write_text('plan = "plan.yaml"\n[[target]]\ntype = "ics"\npath = "training.ics"\n')
     with holding(lock_path(), "the refresh", 1800, now=time.time() - 600):
         run = subprocess.run(
-            [sys.executable, "-m", "calsync.cli", "refresh", "--config", str(config)],
+            [sys.executable, "-m", "calsync.cli.main", "refresh", "--config", str(config)],
             env={**os.environ, "CALSYNC_STATE_DIR": str(state_dir)},
             capture_output=True,
             text=True,

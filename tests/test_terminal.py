@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from calsync.cli import cli
+from calsync.cli.main import cli
 
 TEMPLATE = str(Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml")
 FROM = ["--from", "2026-11-30"]
@@ -65,7 +65,7 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("calsync.cli.load_plan", interrupted)
+    monkeypatch.setattr("calsync.cli.main.load_plan", interrupted)
     result = CliRunner().invoke(cli, ["validate", TEMPLATE])
     assert result.exit_code == 130
     assert result.stderr == "calsync: interrupted\n"

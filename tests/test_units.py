@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calsync.units import clock, format_duration, parse_duration, parse_span, parse_time
+from calsync.core.units import clock, format_duration, parse_duration, parse_span, parse_time
 
 # --- durations -----------------------------------------------------------------------
 

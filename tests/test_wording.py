@@ -9,7 +9,7 @@ from pathlib import Path
 import time_machine
 from click.testing import CliRunner, Result
 
-from calsync.cli import cli
+from calsync.cli.main import cli
 from tests.fakegoogle import FakeGoogleCalendar
 from tests.google_helpers import write_token
 

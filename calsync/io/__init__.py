@@ -1,0 +1,1 @@
+"""The machine: the clock, atomic files, locks, limits, state paths."""

@@ -1,0 +1,1 @@
+"""The sync engine: desired against present, shared by every backend."""

@@ -1,0 +1,1 @@
+"""The targets: .ics, Google Calendar, CalDAV, intervals.icu, behind one backend protocol."""
