@@ -42,7 +42,8 @@ def machine() -> str:
     return (
         f"{platform.node() or 'machine'}: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
-        f"commit {commit or 'unknown'}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        f"commit {commit or 'unknown'}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
+        f"load average {os.getloadavg()[0]:.1f} at the end"
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +81,3 @@ def state_env(folder: Path, **extra: str) -> dict[str, str]:
 def ok_codes() -> tuple[int, ...]:
     """calsync exits 3 when the plan has conflicts at level error; the sync is done."""
     return (0, 3)
-
-
-def as_command(args: Sequence[str]) -> str:
-    return " ".join(args)
