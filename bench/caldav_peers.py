@@ -66,7 +66,6 @@ def _check(who: str, runs: list[Measure]) -> None:
 
 
 def _vdirsyncer(
-    work: Workload,
     proxy: LatencyProxy,
     server: CalDAVServer,
     exports: tuple[Path, Path],
@@ -79,15 +78,14 @@ def _vdirsyncer(
     peer.discover()
     runs = [timed(proxy, peer.sync) for _ in range(2)]
     written = split_export(exports[1], peer.events)
-    assert written == 1, f"the changed plan's export rewrote {written} files, not 1"
+    if written != 1:
+        raise RuntimeError(f"the changed plan's export rewrote {written} files, not 1")
     runs.append(timed(proxy, peer.sync))
     _check("vdirsyncer", runs)
     return runs
 
 
-def _loop(
-    work: Workload, proxy: LatencyProxy, server: CalDAVServer, split: Path, rep: int
-) -> Measure:
+def _loop(proxy: LatencyProxy, server: CalDAVServer, split: Path, rep: int) -> Measure:
     path = make_calendar(server, f"loop-{rep}")
     args = caldav_loop(proxy.url + path, split, server.user, "CALSYNC_BENCH_PASSWORD")
     env = state_env(split.parent, CALSYNC_BENCH_PASSWORD=server.password)
@@ -113,9 +111,9 @@ def caldav_rows(work: Workload, name: str, with_loop: bool = True) -> list[Row]:
         split_export(exports[0], split)
         for rep in range(work.reps):
             ours.append(_calsync(work, proxy, server, folder / f"calsync-{rep}", rep))
-            theirs.append(_vdirsyncer(work, proxy, server, exports, folder / f"vdir-{rep}", rep))
+            theirs.append(_vdirsyncer(proxy, server, exports, folder / f"vdir-{rep}", rep))
             if with_loop:
-                loop.append(_loop(work, proxy, server, split, rep))
+                loop.append(_loop(proxy, server, split, rep))
         sessions = len(list(split.glob("*.ics")))
     rows = []
     for index, case in enumerate(CASES):

@@ -213,11 +213,12 @@ class _Handler(BaseHTTPRequestHandler):
             payload = b""
         else:
             self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
         status_line = len(f"HTTP/1.1 {answer.status} {answer.reason}\r\n")
         down = status_line + sum(len(k) + len(v) + 4 for k, v in sent) + 2 + len(payload)
+        # Counted before the answer leaves: a client that has its answer sees it counted.
         self.server.proxy.count(self.command, up, down)
+        self.end_headers()
+        self.wfile.write(payload)
 
 
 for _method in METHODS:
