@@ -249,10 +249,12 @@ def test_not_utf8_and_missing_file(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def calsync() -> object:
+def calsync(monkeypatch: pytest.MonkeyPatch) -> object:
     # The lead registers these in cli.py; adding them here keeps the tests independent.
-    cli.commands.setdefault("refresh", refresh_command)
-    cli.commands.setdefault("cron", cron_command)
+    # monkeypatch takes them out after the test: left in the shared group, they were
+    # listed twice in the `calsync --help` of every later test in the same process.
+    monkeypatch.setitem(cli.commands, "refresh", refresh_command)
+    monkeypatch.setitem(cli.commands, "cron", cron_command)
     return cli
 
 

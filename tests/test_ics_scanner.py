@@ -1,6 +1,6 @@
-"""Regenerating an .ics over the previous file reads it with a line scanner and copies
-unchanged events verbatim (issue 15): the bytes are the same as through icalendar
-objects, and a damaged previous file is refused exactly as before.
+"""Regenerating an .ics over the previous file reads it with a line scanner, and every
+event is written as text line by line (issue 15): the bytes are the same as through
+icalendar objects, and a damaged previous file is refused exactly as before.
 """
 
 from __future__ import annotations
@@ -12,23 +12,22 @@ import icalendar
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from icalendar import Alarm, Event
 
 from calsync.core.content import EventContent
 from calsync.core.expand import expand
-from calsync.core.instants import _repeated
+from calsync.core.instants import _repeated, as_written
 from calsync.core.loader import PlanError, parse_plan
 from calsync.core.model import Schedule
 from calsync.errors import BadInput
 from calsync.targets.ics import (
     Previous,
-    Stamp,
-    _event,
-    _plain,
     parse_previous,
     read_previous,
     render,
     scan_previous,
 )
+from calsync.targets.ics.text import event_text
 from tests.test_properties import plans
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -99,7 +98,7 @@ def test_regenerating_over_the_previous_file_gives_the_bytes_icalendar_gives(
 
 @SETTINGS
 @given(text=plans(), weeks=st.integers(1, 6))
-def test_an_unchanged_plan_copies_every_event_and_changes_no_byte(text: str, weeks: int) -> None:
+def test_an_unchanged_plan_changes_no_byte(text: str, weeks: int) -> None:
     s = schedule(text, date(2026, 11, 30), weeks)
     previous = render(s, FIRST_NOW)
     scanned = scan_previous(previous, s.plan.id, first_instant(s))
@@ -107,7 +106,7 @@ def test_an_unchanged_plan_copies_every_event_and_changes_no_byte(text: str, wee
         assert has_ambiguous_local_time(previous)
         return
     assert render(s, LATER_NOW, scanned) == previous
-    assert set(scanned.written) == {o.uid for o in s.occurrences}
+    assert set(scanned.stamps) == {o.uid for o in s.occurrences}
 
 
 ZONES = ["Europe/Brussels", "America/New_York", "Asia/Kolkata", "UTC"]
@@ -137,15 +136,71 @@ def contents(draw: st.DrawFn) -> EventContent:
     )
 
 
-@settings(max_examples=200, deadline=None)
-@given(content=contents(), sequence=st.integers(0, 50))
-def test_the_predicted_text_of_an_unchanged_event_is_what_icalendar_writes(
-    content: EventContent, sequence: int
+def icalendar_event(content: EventContent, dtstamp: datetime, sequence: int) -> bytes:
+    """The reference: the same event built with icalendar's objects, as calsync once wrote it."""
+    event = Event()
+    event.add("UID", content.uid)
+    event.add("DTSTAMP", dtstamp)
+    event.add("SEQUENCE", sequence)
+    event.add("DTSTART", as_written(content.start))
+    event.add("DTEND", as_written(content.end))
+    event.add("SUMMARY", content.summary)
+    event.add("DESCRIPTION", content.description)
+    if content.location:
+        event.add("LOCATION", content.location)
+    event.add("CATEGORIES", list(content.categories))
+    event.add("STATUS", "CONFIRMED")
+    event.add("TRANSP", "OPAQUE")
+    event.add("X-CALSYNC-PLAN", content.plan)
+    event.add("X-CALSYNC-KEY", content.key)
+    event.add("X-CALSYNC-HASH", content.fingerprint)
+    if content.reminder is not None:
+        alarm = Alarm()
+        alarm.add("ACTION", "DISPLAY")
+        alarm.add("DESCRIPTION", content.summary)
+        alarm.add("TRIGGER", timedelta(minutes=-content.reminder))
+        event.add_component(alarm)
+    text: bytes = event.to_ical()
+    return text
+
+
+STAMPS = st.sampled_from(
+    [
+        datetime(2026, 11, 25, 23, tzinfo=ZoneInfo("UTC")),
+        LATER_NOW,  # datetime.UTC
+        datetime(2026, 12, 20, 7, 30, 59, 999999, tzinfo=UTC),  # icalendar drops the microseconds
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(content=contents(), dtstamp=STAMPS, sequence=st.integers(0, 50))
+def test_calsync_writes_an_event_byte_for_byte_as_icalendar_does(
+    content: EventContent, dtstamp: datetime, sequence: int
 ) -> None:
-    """Not needed for correctness (a wrong prediction only rebuilds the event), but
-    without it no event would be copied: the prediction agrees with icalendar."""
-    stamp = Stamp(content.fingerprint, sequence, datetime(2026, 11, 25, 23, tzinfo=ZoneInfo("UTC")))
-    assert _plain(content, stamp) == _event(content, stamp, LATER_NOW).to_ical()
+    """calsync writes event text line by line (several times faster); icalendar's objects
+    are the reference it must equal, for any text, zone, time and reminder."""
+    assert event_text(content, dtstamp, sequence) == icalendar_event(content, dtstamp, sequence)
+
+
+def test_a_start_in_a_repeated_hour_is_written_in_utc_as_icalendar_writes_it() -> None:
+    second_pass = datetime(2027, 10, 31, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Brussels"))
+    content = EventContent(
+        uid="p-2027-10-31-z2@calsync",
+        key="p/2027-10-31/z2",
+        plan="p",
+        summary="Zone 2 ride",
+        description="Easy spin, nose breathing.",
+        start=second_pass,
+        end=second_pass + timedelta(hours=1),
+        timezone="Europe/Brussels",
+        location=None,
+        categories=("ride", "easy"),
+        reminder=30,
+    )
+    text = event_text(content, LATER_NOW, 2)
+    assert b"DTSTART:20271031T013000Z\r\n" in text
+    assert text == icalendar_event(content, LATER_NOW, 2)
 
 
 # --- damage: whatever the scanner sees, the outcome is icalendar's ----------------------
