@@ -20,12 +20,12 @@ import caldav
 import pytest
 from icalendar import Calendar, Event
 
-from calsync.cli.main import Range, SyncRequest
 from calsync.core.expand import expand
 from calsync.core.loader import load_plan
 from calsync.core.model import Plan
 from calsync.errors import BadInput, Failure
 from calsync.sync.engine import Outcome, Policy, SyncReport, plan_changes, run_sync
+from calsync.sync.request import Range, SyncRequest
 from calsync.targets import caldav as cs
 from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
 from calsync.targets.ics import render
@@ -494,6 +494,45 @@ def test_a_lost_answer_is_retried_without_duplicates(
     report = sync(radicale, changed, calendar, state, client=client)
     assert not report.failures and not [r for r in report.results if r.outcome is Outcome.EDITED]
     assert counts(sync(radicale, changed, calendar, state)).keys() == {"unchanged"}
+
+
+def test_an_update_cancelled_by_the_owner_after_it_landed_is_not_counted_as_done(
+    radicale: RadicaleServer,  # noqa: F811
+    plan: Plan,
+    calendar: str,
+    state: Path,
+    other: caldav.DAVClient,
+    tmp_path: Path,
+) -> None:
+    """An update lands, its answer is lost, and the owner cancels the event before the
+    retry: the retry meets 412 and the re-check (`calsync.sync.recheck.landed`) finds
+    our fingerprint on a cancelled event. calsync never writes one, so it is the owner's
+    deletion: kept and reported, as Google does, not counted as updated."""
+    sync(radicale, plan, calendar, state)
+    changed = variant(tmp_path, ("title: Upper body", "title: Upper body heavy"))
+    client = make_client(calendar, radicale.user, radicale.password, insecure=False)
+    inner = client.request
+    cancelled: list[str] = []
+
+    def lands_then_owner_cancels(url: str, method: str = "GET", *args: Any) -> Any:
+        from caldav.lib.http_sync import requests as http
+
+        answer = inner(url, method, *args)
+        if method == "PUT" and not cancelled:
+            uid = str(Calendar.from_ical(args[0]).walk("VEVENT")[0]["UID"])
+            cancelled.append(uid)
+            edit(other, calendar, uid, status="CANCELLED")  # on their phone, meanwhile
+            raise http.exceptions.ConnectionError("connection reset")  # we never hear
+        return answer
+
+    client.request = lands_then_owner_cancels  # type: ignore[method-assign]
+    report = sync(radicale, changed, calendar, state, client=client)
+
+    outcomes = {r.change.content.uid: r.outcome for r in report.results if r.change.content}
+    assert outcomes.pop(cancelled[0]) is Outcome.EDITED
+    assert set(outcomes.values()) == {Outcome.DONE} and not report.failures
+    held = stored(other, calendar)[cancelled[0]][1]
+    assert str(held["STATUS"]) == "CANCELLED" and "heavy" in str(held["SUMMARY"])
 
 
 def test_radicale_killed_mid_run_then_restarted_converges(

@@ -17,7 +17,7 @@ from calsync.cli.config import (
 )
 from calsync.cli.main import cli
 from calsync.cli.refresh import cron_command, refresh_command
-from calsync.core.loader import PlanError
+from calsync.errors import ConfigError
 
 FULL = """\
 plan = "plan.yaml"
@@ -45,7 +45,7 @@ insecure = false
 
 
 def problems(text: str, source: Path = Path("/cfg/refresh.toml")) -> list[str]:
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(ConfigError) as caught:
         parse_config(text, source)
     return [str(p) for p in caught.value.problems]
 
@@ -240,10 +240,10 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_not_utf8_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(ConfigError) as caught:
         parse_config(b'plan = "p.yaml"\n# caf\xe9\n', Path(S))
     assert str(caught.value) == f"{S}:2: expected UTF-8 text"
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_config(tmp_path / "nowhere.toml")
     assert str(caught.value).startswith(f"{tmp_path / 'nowhere.toml'}:1: cannot read the config")
 

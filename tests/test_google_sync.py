@@ -28,6 +28,7 @@ import calsync.targets.google as g
 import calsync.targets.retry as retry
 from calsync.core.expand import expand
 from calsync.core.loader import load_plan
+from calsync.errors import Unreachable
 from calsync.sync.engine import Policy, run_sync
 from tests.fakegoogle import FakeGoogleCalendar, Fault, build_service
 from tests.google_helpers import (
@@ -323,6 +324,33 @@ def test_an_edit_between_reading_and_writing_is_kept(
     event = server.event(calendar, g.event_id(WED_INTERVALS))
     assert event["summary"] == "Intervals on the trainer"
     assert instant(event["start"]) == datetime(2026, 12, 2, 20, 0, tzinfo=BRUSSELS)
+
+
+def test_a_deletion_between_reading_and_writing_is_not_counted_as_updated(
+    server: FakeGoogleCalendar, plan: Path, token: Path
+) -> None:
+    """The owner deletes an event while the sync runs: the patch meets 412 and the
+    re-check (`calsync.sync.recheck.landed`) finds it cancelled, which is never a write
+    of ours that landed: kept deleted, reported, not restored."""
+    calendar = first_sync(server, plan, token)
+    edit(plan, "exceptions:\n", "exceptions:\n  2026-12-02: [intervals 18:00]\n")
+    loaded = load_plan(plan)
+    schedule = expand(loaded, date(2026, 11, 30), date(2026, 12, 14))
+    service = g.build_service(Credentials(token="t"), server.root_url)
+
+    class OwnerDeletesMeanwhile(g.GoogleBackend):
+        def list_managed(self, *args: Any) -> list[Any]:
+            found = super().list_managed(*args)
+            user(server).delete(calendarId=calendar, eventId=g.event_id(WED_INTERVALS)).execute()
+            return found
+
+    retry = g.Retry(sleep=lambda s: None)
+    backend = OwnerDeletesMeanwhile(service, calendar, server.batch_uri, retry)
+    start = datetime(2026, 11, 30, tzinfo=BRUSSELS)
+    report = run_sync(schedule, backend, "google:Training", start, Policy())
+
+    assert [(r.change.key, r.outcome.value) for r in report.results] == [(WED_INTERVALS, "edited")]
+    assert server.event(calendar, g.event_id(WED_INTERVALS))["status"] == "cancelled"
 
 
 # --- what calsync did not create -------------------------------------------------
@@ -691,7 +719,7 @@ def test_a_connection_that_hangs_is_bounded_by_a_timeout(server: FakeGoogleCalen
     server.latency = 1.0
     service = g.build_service(Credentials(token="t"), server.root_url, timeout=0.2)
 
-    with pytest.raises(g.GoogleFailure, match="timed out"):
+    with pytest.raises(Unreachable, match="timed out"):
         g.find_or_create_calendar(
             service, "Training", "UTC", g.Retry(attempts=2, sleep=lambda s: None)
         )

@@ -25,11 +25,11 @@ from hypothesis.stateful import (
     rule,
 )
 
-from calsync.cli.main import SyncRequest
 from calsync.core.expand import expand
 from calsync.core.loader import load_plan
 from calsync.errors import Failure
 from calsync.sync.engine import desired_events
+from calsync.sync.request import SyncRequest
 from calsync.targets.intervals import ENDPOINT_VARIABLE, intervals_target
 from calsync.targets.retry import Retry
 from tests.fakeintervals import API_KEY, FakeIntervals, Fault

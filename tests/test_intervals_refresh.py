@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from calsync.cli.config import IntervalsTarget, parse_config
 from calsync.cli.main import cli
-from calsync.core.loader import PlanError
+from calsync.errors import ConfigError
 from tests.fakeintervals import API_KEY, FakeIntervals
 from tests.google_helpers import TEMPLATE
 
@@ -33,7 +33,7 @@ def config(text: str, tmp_path: Path) -> IntervalsTarget:
 
 
 def problems(text: str, tmp_path: Path) -> list[str]:
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(ConfigError) as caught:
         parse_config(f'plan = "plan.yaml"\n{text}', tmp_path / "refresh.toml")
     return [str(p) for p in caught.value.problems]
 

@@ -1,8 +1,8 @@
 """The refresh config: one TOML file naming the plan, the horizon and the targets.
 
 Pure parsing into frozen dataclasses; every problem found is reported at once
-as a `PlanError` (the loader's class, so the command line prints them the same
-way and exits 2), each naming the file, a line and the key. tomllib gives a line
+as a `ConfigError` (an `InputProblems`, like the loader's `PlanError`, so the
+command line prints them the same way and exits 2), each naming the file, a line and the key. tomllib gives a line
 only for syntax errors, so for a bad value the line is found by scanning the
 text for `key =` inside the right `[[target]]` block: best effort, and the key
 is always named so the message stays useful when the scan misses.
@@ -41,7 +41,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from calsync.core.loader import InvalidValue, PlanError, Problem, decode_text
+from calsync.core.loader import InvalidValue, Problem, decode_text
+from calsync.errors import ConfigError, PlanError
+from calsync.targets.open import CalDAVTarget, GoogleTarget, IntervalsTarget
 
 MAX_WEEKS = 52
 DEFAULT_WEEKS = 4
@@ -65,39 +67,6 @@ class IcsTarget:
     path: Path
 
 
-@dataclass(frozen=True)
-class GoogleTarget:
-    name: str | None
-    calendar: str | None = None
-    token: Path | None = None
-    service_account: Path | None = None
-    busy: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CalDAVTarget:
-    name: str | None
-    url: str
-    calendar: str | None = None
-    username: str | None = None
-    password_file: Path | None = None
-    password_env: str | None = None
-    keyring: bool = False
-    busy: tuple[str, ...] = ()
-    insecure: bool = False
-
-
-@dataclass(frozen=True)
-class IntervalsTarget:
-    name: str | None
-    athlete: str = "0"  # the API key's owner
-    api_key_file: Path | None = None
-    api_key_env: str | None = None
-    keyring: bool = False
-    ride_type: str = "Ride"
-    indoor: tuple[str, ...] = ()
-
-
 Target = IcsTarget | GoogleTarget | CalDAVTarget | IntervalsTarget
 
 
@@ -113,29 +82,32 @@ class Config:
 
 
 def load_config(path: Path | str) -> Config:
-    """Read and check a refresh config; PlanError naming the file on any problem."""
+    """Read and check a refresh config; ConfigError naming the file on any problem."""
     path = Path(path).expanduser().absolute()
     try:
         data = path.read_bytes()
     except OSError as err:
         hint = " (write one: see `calsync refresh --help`)" if not path.exists() else ""
-        raise PlanError(
+        raise ConfigError(
             [Problem(str(path), 1, "", f"cannot read the config: {err.strerror}{hint}")]
         ) from None
     return parse_config(data, path)
 
 
 def parse_config(data: bytes | str, source: Path) -> Config:
-    """The pure half of `load_config`: text in, a Config or a PlanError out."""
-    data = decode_text(data, str(source))
+    """The pure half of `load_config`: text in, a Config or a ConfigError out."""
+    try:
+        data = decode_text(data, str(source))
+    except PlanError as err:  # the loader's check of the bytes, here about the config
+        raise ConfigError(err.problems) from None
     try:
         document = tomllib.loads(data)
     except tomllib.TOMLDecodeError as err:
-        raise PlanError([_syntax_problem(str(source), data, err)]) from None
+        raise ConfigError([_syntax_problem(str(source), data, err)]) from None
     reader = _ConfigReader(source, data)
     config = reader.read(document)
     if reader.problems or config is None:
-        raise PlanError(reader.problems)
+        raise ConfigError(reader.problems)
     return config
 
 

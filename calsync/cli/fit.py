@@ -27,8 +27,8 @@ from calsync.cli.main import (
 from calsync.cli.report import schedule_json, totals_line, week_grid
 from calsync.core.expand import monday
 from calsync.core.loader import decode_text, load_plan
-from calsync.core.model import Plan
-from calsync.errors import EXIT_CONFLICTS, BadInput, Failure
+from calsync.core.model import Level, Plan
+from calsync.errors import BadInput, Failure, exit_status
 from calsync.io.atomic import write_atomic
 from calsync.io.clock import instant
 
@@ -99,7 +99,8 @@ def fit_command(
                 click.echo(line)
             if write:
                 click.echo(f"Nothing written to {plan_path}.")
-        sys.exit(EXIT_CONFLICTS)
+        # No week keeps every rule: that is a conflict at level error.
+        sys.exit(exit_status([Level.ERROR.rank], Level.ERROR.rank))
     schedule = check_against_catalogue(week)
     explanation = Explanation((), ()) if quick else explain(problem, week)
     if as_json:

@@ -13,13 +13,14 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from calsync import errors
 from calsync.cli.report import (
     FORMAT,
     conflict_lines,
@@ -30,10 +31,13 @@ from calsync.cli.report import (
     week_grid,
 )
 from calsync.core.expand import expand, monday
-from calsync.core.loader import PlanError, load_plan
+from calsync.core.loader import load_plan
 from calsync.core.model import Busy, InputWarning, Level, Plan, Schedule
-from calsync.errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_USAGE, BadInput, Failure
+from calsync.errors import EXIT_FAILURE, EXIT_USAGE, BadInput, Failure, InputProblems
 from calsync.io.clock import NOW_FORMATS, instant, today_in
+from calsync.sync.engine import Silent
+from calsync.sync.request import Range, SyncRequest
+from calsync.targets.open import CalDAVTarget, GoogleTarget, IntervalsTarget, SyncTarget
 
 
 class CalsyncGroup(click.Group):
@@ -67,7 +71,7 @@ class CalsyncGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("calsync: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
-        except PlanError as err:
+        except InputProblems as err:  # the plan's or the config's, one line each
             for problem in err.problems:
                 click.echo(str(problem), err=True)
             ctx.exit(EXIT_USAGE)
@@ -144,16 +148,6 @@ def first_day(from_: Any, today: date) -> date | None:
     from calsync.core.dates import parse_day
 
     return parse_day(str(from_), today)
-
-
-@dataclass(frozen=True)
-class Range:
-    start: date
-    weeks: int
-
-    @property
-    def end(self) -> date:
-        return self.start + timedelta(weeks=self.weeks)
 
 
 def now_option(command: Callable) -> Callable:
@@ -255,8 +249,7 @@ def schedule_for(
 
 
 def exit_status(schedule: Schedule, fail_on: str) -> int:
-    threshold = Level(fail_on)
-    return EXIT_CONFLICTS if schedule.worst().rank >= threshold.rank else 0
+    return errors.exit_status([c.level.rank for c in schedule.conflicts], Level(fail_on).rank)
 
 
 def echo_json(doc: Any) -> None:
@@ -515,58 +508,40 @@ def sync_options(command: Callable) -> Callable:
     return now_option(fail_on_option(command))
 
 
-@dataclass(frozen=True)
-class SyncRequest:
-    """The options every sync target shares, gathered once from the command line."""
+def sync_request(options: dict[str, Any], plan: Plan) -> SyncRequest:
+    """The request the sync options (`sync_options`) make, from the command's one instant."""
+    moment = instant(options["now"], plan.zone)
+    day = first_day(options["from_"], today_in(moment, plan.zone))
+    return SyncRequest.window(
+        plan,
+        day,
+        options["weeks"],
+        moment,
+        overwrite_edits=options["overwrite_edits"],
+        restore_deleted=options["restore_deleted"],
+        annotate=not options["no_annotate"],
+        dry_run=options["dry_run"],
+    )
 
-    span: Range
-    now: datetime  # the command's instant: DTSTAMP of what is written
-    not_before: datetime  # nothing that starts earlier is changed
-    overwrite_edits: bool
-    restore_deleted: bool
-    annotate: bool
-    dry_run: bool
 
-    @classmethod
-    def from_options(cls, options: dict[str, Any], plan: Plan) -> SyncRequest:
-        moment = instant(options["now"], plan.zone)
-        day = first_day(options["from_"], today_in(moment, plan.zone))
-        return cls.window(
-            plan,
-            day,
-            options["weeks"],
-            moment,
-            overwrite_edits=options["overwrite_edits"],
-            restore_deleted=options["restore_deleted"],
-            annotate=not options["no_annotate"],
-            dry_run=options["dry_run"],
-        )
+def warn(message: str) -> None:
+    """A warning a target gives while it runs (red on a terminal); the run goes on."""
+    click.secho(f"calsync: WARNING: {message}", err=True, fg="red", bold=True)
 
-    @classmethod
-    def window(
-        cls, plan: Plan, day: date | None, weeks: int, now: datetime, **policy: bool
-    ) -> SyncRequest:
-        """From `day` (default: the day `now` falls on) for `weeks`; nothing that began
-        before `now` is ever changed."""
-        day = day or today_in(now, plan.zone)
-        defaults = {
-            "overwrite_edits": False,
-            "restore_deleted": False,
-            "annotate": True,
-            "dry_run": False,
-        }
-        not_before = max(now.astimezone(plan.zone), plan.midnight(day))
-        return cls(Range(day, weeks), now, not_before, **{**defaults, **policy})
 
-    def policy(self) -> Any:
-        from calsync.sync.engine import Policy
+def run_target(target: SyncTarget, plan_path: Path, options: dict[str, Any]) -> None:
+    """What every sync command does: check the target's options, read the plan, sync, report."""
+    from calsync.targets.open import check_target, sync_target
 
-        return Policy(self.overwrite_edits, self.restore_deleted, self.annotate)
+    checked = check_target(target)  # before the plan or any secret is read
+    plan = load_plan(plan_path)
+    request = sync_request(options, plan)
+    report = sync_target(checked, plan, request, progress_bar, warn)
+    finish_sync(report, options["as_json"], options["fail_on"])
 
 
 def progress_bar(writes: int) -> Any:
     """A bar on a terminal when more than a handful of writes are due; silence for cron."""
-    from calsync.sync.engine import Silent
 
     if writes > 5 and sys.stderr.isatty():
         return click.progressbar(length=writes, label="writing", file=sys.stderr)
@@ -585,10 +560,8 @@ def finish_sync(report: Any, as_json: bool, fail_on: str) -> None:
         click.echo(sync_line(report))
         for line in conflict_lines(report.conflicts, terminal_width()):
             click.echo(line)
-    if report.failures:
-        sys.exit(EXIT_FAILURE)
-    worst = max((c.level.rank for c in report.conflicts), default=0)
-    sys.exit(EXIT_CONFLICTS if worst >= Level(fail_on).rank else 0)
+    levels = [c.level.rank for c in report.conflicts]
+    sys.exit(errors.exit_status(levels, Level(fail_on).rank, failed=bool(report.failures)))
 
 
 @sync.command("google")
@@ -632,65 +605,8 @@ def sync_google(
       calsync sync google my-plan.yaml --dry-run
       calsync sync google my-plan.yaml --busy primary   # after: calsync auth google --busy
     """
-    plan = load_plan(plan_path)
-    request = SyncRequest.from_options(options, plan)
-    report = google_target(plan, request, calendar, busy_calendars, token, service_account)
-    finish_sync(report, options["as_json"], options["fail_on"])
-
-
-def google_target(
-    plan: Plan,
-    request: SyncRequest,
-    calendar: str | None,
-    busy_calendars: tuple[str, ...],
-    token: Path | None,
-    service_account: Path | None,
-) -> Any:
-    """One Google sync; shared by `sync google` and `refresh`."""
-    from calsync.io.locks import writing
-    from calsync.io.places import google_token
-    from calsync.targets import google as g
-
-    wanted = calendar or plan.title
-    root = g.endpoint()
-    label = f"the Google calendar '{wanted}'"
-    with writing("google", f"{root}\n{wanted}", label, request.dry_run):
-        try:
-            credentials = g.load_credentials(token or google_token(), service_account)
-            granted = getattr(credentials, "granted_scopes", None) or getattr(
-                credentials, "scopes", None
-            )
-            if busy_calendars and granted and g.BUSY_SCOPE not in granted:
-                raise BadInput(
-                    "the Google token does not allow reading free/busy time: sign in again "
-                    "with `calsync auth google --busy`"
-                )
-            service = g.build_service(credentials, root)
-            retry = g.Retry()
-            calendar_id, created = g.find_or_create_calendar(
-                service, wanted, plan.timezone, retry, create=not request.dry_run
-            )
-            backend = g.GoogleBackend(service, calendar_id or "", g.batch_uri(root), retry)
-            backend.fresh = created or calendar_id is None
-            return sync_with(plan, request, backend, f"google:{wanted}", busy_calendars)
-        except g.GoogleFailure as err:
-            raise Failure(str(err)) from None
-
-
-def sync_with(
-    plan: Plan, request: SyncRequest, backend: Any, target: str, busy_calendars: tuple[str, ...]
-) -> Any:
-    """What every sync target shares once its backend is ready: busy time, expansion, the engine."""
-    from calsync.sync.engine import run_sync
-
-    span = request.span
-    start, end = plan.midnight(span.start), plan.midnight(span.end)
-    busy = backend.busy(busy_calendars, start, end, plan.id) if busy_calendars else ()
-    schedule = expand(plan, span.start, span.end, busy)
-    policy = request.policy()
-    return run_sync(
-        schedule, backend, target, request.not_before, policy, request.dry_run, progress_bar
-    )
+    target = GoogleTarget(None, calendar, token, service_account, busy_calendars)
+    run_target(target, plan_path, options)
 
 
 @sync.command("caldav")
@@ -752,16 +668,18 @@ def sync_caldav(
       calsync sync caldav my-plan.yaml --url http://127.0.0.1:5232/me/ --username me \\
           --password-env RADICALE_PASSWORD --dry-run
     """
-    from calsync.targets.caldav import caldav_target, check_url, resolve_password
-
-    check_url(url)  # before any password is looked up for it
-    plan = load_plan(plan_path)
-    request = SyncRequest.from_options(options, plan)
-    password = resolve_password(password_file, password_env, use_keyring, username, url)
-    report = caldav_target(
-        plan, request, url, calendar, username, password, busy_calendars, insecure
+    target = CalDAVTarget(
+        None,
+        url,
+        calendar,
+        username,
+        password_file,
+        password_env,
+        use_keyring,
+        busy_calendars,
+        insecure,
     )
-    finish_sync(report, options["as_json"], options["fail_on"])
+    run_target(target, plan_path, options)
 
 
 @sync.command("intervals")
@@ -807,14 +725,10 @@ def sync_intervals(
     **options: Any,
 ) -> None:
     """Put the plan's sessions into intervals.icu as planned workouts and keep them in step."""
-    from calsync.targets.intervals import check_athlete, intervals_target, resolve_api_key
-
-    check_athlete(athlete)
-    plan = load_plan(plan_path)
-    request = SyncRequest.from_options(options, plan)
-    api_key = resolve_api_key(api_key_file, api_key_env, use_keyring)
-    report = intervals_target(plan, request, athlete, api_key, ride_type, indoor)
-    finish_sync(report, options["as_json"], options["fail_on"])
+    target = IntervalsTarget(
+        None, athlete, api_key_file, api_key_env, use_keyring, ride_type, indoor
+    )
+    run_target(target, plan_path, options)
 
 
 # --- auth -------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -32,17 +32,20 @@ from calsync.cli.config import (
     load_config,
 )
 from calsync.cli.report import FORMAT
-from calsync.core.loader import PlanError
 from calsync.core.model import Conflict, Level, Plan, Schedule
-from calsync.errors import EXIT_CONFLICTS, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
+from calsync.errors import (
+    EXIT_FAILURE,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    ConfigError,
+    PlanError,
+    exit_status,
+)
 from calsync.io import places
 from calsync.io.clock import NOW_FORMATS
+from calsync.sync.request import SyncRequest
 
-if TYPE_CHECKING:
-    from calsync.cli.main import SyncRequest
-
-# How bad each status is: a failure hides more than an error-level conflict.
-SEVERITY = {EXIT_OK: 0, EXIT_CONFLICTS: 1, EXIT_FAILURE: 2}
 CONFIG_NAME = "refresh.toml"
 
 
@@ -81,11 +84,9 @@ class Run:
 
     @property
     def status(self) -> int:
-        statuses = [EXIT_OK if t.ok else EXIT_FAILURE for t in self.targets]
         every = self.conflicts + tuple(c for t in self.targets for c in t.conflicts)
-        if any(c.level is Level.ERROR for c in every):
-            statuses.append(EXIT_CONFLICTS)
-        return max(statuses, key=SEVERITY.__getitem__, default=EXIT_OK)
+        levels = (c.level.rank for c in every)
+        return exit_status(levels, Level.ERROR.rank, failed=not all(t.ok for t in self.targets))
 
 
 def refresh(
@@ -181,8 +182,6 @@ def run_target(
     try:
         if isinstance(target, IcsTarget):
             return ics_run(target, name, schedule, now)
-        from calsync.cli.main import SyncRequest
-
         request = SyncRequest.window(plan, today, weeks, now)
         return sync_run(target, name, plan, schedule, request)
     except (Failure, BadInput) as err:
@@ -211,20 +210,11 @@ def sync_run(
     schedule: Schedule,
     request: SyncRequest,
 ) -> TargetRun:
+    from calsync.cli.main import progress_bar, warn
     from calsync.cli.sync_report import sync_counts, sync_json, sync_line
+    from calsync.targets.open import check_target, sync_target
 
-    if isinstance(target, GoogleTarget):
-        from calsync.cli.main import google_target
-
-        report = google_target(
-            plan, request, target.calendar, target.busy, target.token, target.service_account
-        )
-    elif isinstance(target, IntervalsTarget):
-        from calsync.targets.intervals import run_from_config
-
-        report = run_from_config(target, plan, request)
-    else:
-        report = caldav_run(target, plan, request)
+    report = sync_target(check_target(target), plan, request, progress_bar, warn)
     report = replace(report, target=name)
     failures = tuple(sync_json(report)["failures"])
     error = None
@@ -242,29 +232,6 @@ def sync_run(
         error,
         failures,
         own,
-    )
-
-
-def caldav_run(target: CalDAVTarget, plan: Plan, request: SyncRequest) -> Any:
-    from calsync.errors import Failure
-    from calsync.targets.caldav import PasswordError, caldav_target, check_url, resolve_password
-
-    check_url(target.url)  # before any password is looked up for it
-    try:
-        password = resolve_password(
-            target.password_file, target.password_env, target.keyring, target.username, target.url
-        )
-    except PasswordError as err:
-        raise Failure(str(err)) from None  # reported as this target's failure; the others run
-    return caldav_target(
-        plan,
-        request,
-        target.url,
-        target.calendar,
-        target.username,
-        password,
-        target.busy,
-        target.insecure,
     )
 
 
@@ -442,7 +409,7 @@ def refresh_command(
     """
     try:
         config = load_config(config_path or default_config())
-    except PlanError as err:
+    except ConfigError as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)
         ctx.exit(_stop(EXIT_USAGE, f"bad config: {err.problems[0]}", as_json, log, echo=False))
@@ -608,7 +575,7 @@ def cron_command(
     if config.exists():
         try:
             load_config(config)  # a bad config is better found now than at 05:00
-        except PlanError as err:
+        except ConfigError as err:
             for problem in err.problems:
                 click.echo(str(problem), err=True)
             ctx.exit(EXIT_USAGE)

@@ -38,6 +38,7 @@ from calsync.core.model import (
 )
 from calsync.core.rules import RULES
 from calsync.core.units import parse_duration, parse_span, parse_time
+from calsync.errors import PlanError  # a BadInput listing every problem (calsync/errors.py)
 
 T = TypeVar("T")
 
@@ -59,14 +60,6 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
         return f"{self.source}:{self.line}: {where}{self.message}"
-
-
-class PlanError(Exception):
-    """A plan that cannot be used, with every problem found in it."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems, key=lambda p: p.line)
-        super().__init__("\n".join(map(str, self.problems)))
 
 
 class InvalidValue(Exception):

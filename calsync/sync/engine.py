@@ -22,10 +22,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from calsync.core.content import EventContent, event_content
 from calsync.core.model import Conflict, Level, Schedule
+
+if TYPE_CHECKING:
+    from calsync.sync.backend import Backend  # the one contract of a target
 
 
 class Action(StrEnum):
@@ -94,8 +97,8 @@ def plan_changes(
 ) -> ChangeSet:
     """Decide every write; pure, so it is tested without any server."""
     by_key: dict[str, list[Remote]] = {}
-    for remote in present:
-        by_key.setdefault(remote.key, []).append(remote)
+    for item in present:
+        by_key.setdefault(item.key, []).append(item)
     changes: list[Change] = []
     edited: list[Remote] = []
     deleted: list[Remote] = []
@@ -184,14 +187,6 @@ class Silent:
 
 
 ProgressFor = Callable[[int], AbstractContextManager[Any]]  # writes due -> a display with .update
-
-
-class Backend(Protocol):
-    """What a sync target must do; everything else is the engine's."""
-
-    def list_managed(self, plan_id: str, start: datetime, end: datetime) -> list[Remote]: ...
-
-    def apply(self, changes: Sequence[Change], progress: Progress) -> list[Result]: ...
 
 
 @dataclass

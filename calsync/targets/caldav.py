@@ -37,22 +37,24 @@ from calsync.core.content import EventContent
 from calsync.core.instants import event_fingerprint as current_fingerprint
 from calsync.core.instants import misread, read_instant
 from calsync.core.model import Busy, uid_for
-from calsync.errors import BadInput
+from calsync.errors import AuthRefused, BadInput, RateLimited, Rejected, TargetError, Unreachable
 from calsync.io import limits
 from calsync.io.atomic import WriteFailure, write_atomic
+from calsync.sync import recheck
+from calsync.sync.backend import Warn, counts_as_busy, warn_on_stderr
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
+from calsync.sync.run import quiet, sync_plan
 from calsync.targets import secrets as secret_sources
 from calsync.targets.ics import render_event
-from calsync.targets.retry import Retry
+from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 if TYPE_CHECKING:
     from caldav.davclient import DAVResponse
 
-    from calsync.cli.main import SyncRequest
     from calsync.core.model import Plan
-    from calsync.sync.engine import SyncReport
+    from calsync.sync.engine import ProgressFor, SyncReport
+    from calsync.sync.request import SyncRequest
 
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 CALENDAR_TYPE = "{urn:ietf:params:xml:ns:caldav}calendar"
 COLLECTION_TYPE = "{DAV:}collection"
 HOME_SET = "{urn:ietf:params:xml:ns:caldav}calendar-home-set"
@@ -67,8 +69,9 @@ KEYRING_SERVICE = "calsync:{host}"
 CALDAV_RETRY = Retry(attempts=4, cap=16.0)
 
 
-class CalDAVFailure(Exception):
-    """The server could not be reached or refused: one clear sentence, never a password."""
+# The server refused or answered nonsense: one clear sentence, never a password. The
+# transport raises the other kinds (errors.py): Unreachable, AuthRefused, RateLimited.
+CalDAVFailure = Rejected
 
 
 class PasswordError(BadInput):
@@ -218,7 +221,7 @@ def describe(answer: DAVResponse) -> str:
 
 class Transport:
     """Every request goes through here: retried when the server says so, fatal errors as
-    `CalDAVFailure` with one sentence, and nothing else escapes."""
+    a `TargetError` with one sentence, and nothing else escapes."""
 
     def __init__(self, client: DAVClient, retry: Retry = CALDAV_RETRY) -> None:
         self.client = client
@@ -231,38 +234,32 @@ class Transport:
         body: str | bytes = "",
         headers: Mapping[str, str] | None = None,
     ) -> DAVResponse:
-        for attempt in range(self.retry.attempts):
-            last = attempt == self.retry.attempts - 1
-            retry_after: float | None = None
+        def attempt(last: bool) -> DAVResponse:
             try:
                 with limits.request(f"the CalDAV server at {_server(url)}"):
                     answer = self.client.request(url, method, body, dict(headers or {}))
             except dav_error.AuthorizationError as err:
-                raise CalDAVFailure(_auth_message(url, err)) from None
+                raise AuthRefused(_auth_message(url, err)) from None
             except dav_error.RateLimitError as err:
-                if last:
-                    raise CalDAVFailure(
-                        f"the CalDAV server at {_server(url)} keeps asking to slow down"
-                    ) from None
-                retry_after = err.retry_after_seconds  # the server's Retry-After, if any
+                slow = f"the CalDAV server at {_server(url)} keeps asking to slow down"
+                raise Again(RateLimited(slow), err.retry_after_seconds) from None
             except http.exceptions.SSLError as err:
-                raise CalDAVFailure(_connection_message(url, err)) from None
+                raise Unreachable(_connection_message(url, err)) from None
             except (http.exceptions.RequestException, OSError) as err:
                 # A lost answer is retried too: creates and updates are conditional,
                 # so a write that landed answers 412 the second time, not a duplicate.
-                if last:
-                    raise CalDAVFailure(_connection_message(url, err)) from None
+                raise Again(Unreachable(_connection_message(url, err))) from None
             except (etree.XMLSyntaxError, dav_error.DAVError) as err:
                 # A body that claims to be XML and is not, or a reply caldav cannot parse.
                 raise CalDAVFailure(
                     f"the server at {_server(url)} sent an answer to {method} that is not "
                     f"CalDAV ({type(err).__name__})"
                 ) from None
-            else:
-                if answer.status not in RETRY_STATUSES or last:
-                    return answer
-            self.retry.wait(attempt, retry_after)
-        raise AssertionError("unreachable")
+            if answer.status in RETRY_STATUSES and not last:
+                raise Again(CalDAVFailure(describe(answer)))  # never raised: the last returns
+            return answer
+
+        return self.retry.run(attempt)
 
     def url(self, href: str) -> str:
         """An absolute URL for a (decoded) href the server gave.
@@ -369,7 +366,7 @@ class KnownEvents:
         self.path = path
         self.entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
-        self.warn = warn or _warn
+        self.warn = warn or warn_on_stderr
         if path is not None and path.exists():
             problem = self._load(path)
             if problem:
@@ -490,14 +487,17 @@ class CalDAVBackend:
         stamp: datetime,
         zone: tzinfo = UTC,
         home_url: str | None = None,
+        warn: Warn = warn_on_stderr,
     ) -> None:
         self.transport = transport
+        self.warn = warn  # what the user should know and the run goes on after
         self.stamp = stamp.astimezone(UTC)  # DTSTAMP of what is written: the command's instant
         self.calendar_url = calendar_url if calendar_url.endswith("/") else calendar_url + "/"
-        self.known = KnownEvents(state_path or default_state_path(self.calendar_url))
+        self.known = KnownEvents(state_path or default_state_path(self.calendar_url), warn)
         self.zone = zone  # floating times and all-day dates of remote events are read here
         self.home_url = home_url
         self.fresh = False  # a calendar created in this run holds nothing yet
+        self.label = "caldav"  # the target in reports; `caldav_target` names the calendar
         self._seen: dict[str, Seen] = {}  # by href: what a write needs beyond `Remote`
         self._listed: list[Listed] | None = None  # the home's calendars, for --busy names
 
@@ -594,7 +594,7 @@ class CalDAVBackend:
                 else:
                     try:
                         results.append(self._apply_one(change))
-                    except CalDAVFailure as err:
+                    except TargetError as err:
                         # The server is gone or refuses us: every further write would too.
                         fatal = str(err)
                         results.append(Result(change, Outcome.FAILED, fatal))
@@ -669,7 +669,8 @@ class CalDAVBackend:
         return describe(answer)
 
     def _recheck(self, change: Change) -> Result:
-        """412: our own earlier write whose answer was lost, or an edit by someone else?"""
+        """412: our own earlier write whose answer was lost, or an edit by someone else?
+        The server's answer is read here; `landed` judges it."""
         content, remote = change.content, change.remote
         if remote is not None:
             ref = remote.ref
@@ -679,20 +680,20 @@ class CalDAVBackend:
         answer = self.transport.send(
             "GET", self.transport.url(ref), "", {"Accept": "text/calendar"}
         )
-        if answer.status in (404, 410):
-            if change.action is Action.DELETE:
-                self.known.forget(change.key, ref)
-                return Result(change, Outcome.DONE)
-            return Result(change, Outcome.EDITED)  # deleted between our read and our write
-        if not _ok(answer):
+        gone = answer.status in (404, 410)  # deleted by our write, or by the owner since
+        if not gone and not _ok(answer):
             return Result(change, Outcome.FAILED, describe(answer))
-        if content is not None:
-            for event in _vevents(answer.raw):
-                item = read_event(event, ref, None, content.plan, self.zone)
-                if item and item.remote.stored == content.fingerprint and not item.remote.edited:
-                    self.known.remember(content.plan, content, ref, item.sequence)
-                    return Result(change, Outcome.DONE)
-        return Result(change, Outcome.EDITED)
+        plan_id = content.plan if content is not None else change.key.split("/", 1)[0]
+        events = [] if gone else _vevents(answer.raw)
+        found = [s for e in events if (s := read_event(e, ref, None, plan_id, self.zone))]
+        now = found[0] if found else None
+        live = not gone and not (now is not None and now.remote.cancelled)
+        outcome = recheck.landed(change, now.remote if now else None, live)
+        if outcome is Outcome.DONE and change.action is Action.DELETE:
+            self.known.forget(change.key, ref)
+        elif outcome is Outcome.DONE and content is not None and now is not None:
+            self.known.remember(content.plan, content, ref, now.sequence)
+        return Result(change, outcome)
 
     # --- busy time from other calendars on the same server ---
 
@@ -749,22 +750,33 @@ class CalDAVBackend:
         found: list[Busy] = []
         for result in answer.parse_calendar_query():
             data = result.calendar_data
-            if not data or (skip_plan and self._has_session(data, result.href, skip_plan)):
+            if not data or (skip_plan and not self._busy_here(data, result.href, skip_plan)):
                 continue
             try:
                 read = parse_busy(data, f"{name}:{result.href}", start, end, zone)
             except BusyFileError as err:
-                _warn(f"{err}; left out of the busy time")  # the rest of the calendar counts
+                self.warn(f"{err}; left out of the busy time")  # the rest of the calendar counts
                 continue
             found += read.busy
             for warning in read.warnings:
-                _warn(str(warning))
+                self.warn(str(warning))
         return [replace(b, title=f"busy in {name}") for b in found]
 
-    def _has_session(self, data: str, href: str, plan_id: str) -> bool:
-        """A session of this plan, recognised as `list_managed` does (by its properties
-        or, when a client dropped them, by its UID)."""
-        return any(read_event(e, href, None, plan_id, self.zone) for e in _vevents(data))
+    def _busy_here(self, data: str, href: str, plan_id: str) -> bool:
+        """Whether a resource of the target calendar is busy time (`counts_as_busy`); a
+        session of this plan is recognised as `list_managed` does (by its properties or,
+        when a client dropped them, by its UID)."""
+        events = _vevents(data)
+        if any(read_event(e, href, None, plan_id, self.zone) for e in events):
+            return False  # one of ours, whatever else the resource holds
+        return any(
+            counts_as_busy(
+                ours=False,
+                transparent=str(e.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT",
+                cancelled=str(e.get("STATUS", "")).upper() == "CANCELLED",
+            )
+            for e in events
+        )
 
 
 def freebusy_periods(data: str, zone: tzinfo) -> list[tuple[datetime, datetime]] | None:
@@ -1024,12 +1036,6 @@ def make_client(
     )
 
 
-def _warn(message: str) -> None:
-    import click
-
-    click.secho(f"calsync: WARNING: {message}", err=True, fg="red", bold=True)
-
-
 def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -1054,17 +1060,17 @@ def caldav_target(
     state_path: Path | None = None,
     client: DAVClient | None = None,
     retry: Retry = CALDAV_RETRY,
+    progress: ProgressFor = quiet,
+    warn: Warn = warn_on_stderr,
 ) -> SyncReport:
-    """One CalDAV sync; shared by `sync caldav` and `refresh`. The keyword-only arguments
-    are for tests (a state file, a counting or failing client, no waits between retries).
-    The state file is, by default, the one of the calendar found (see `CalDAVBackend`)."""
-    from calsync.cli.main import sync_with
-    from calsync.errors import Failure
+    """One CalDAV sync, for `calsync.targets.open` (which has checked the URL) and tests
+    (the keyword-only arguments: a state file, a counting or failing client, no waits
+    between retries). The state file is, by default, the one of the calendar found
+    (see `CalDAVBackend`)."""
     from calsync.io.locks import writing
 
-    check_url(url)
     if insecure:
-        _warn(
+        warn(
             "--insecure: the server's TLS certificate is NOT checked; anyone on the network "
             "path can read your password and calendar"
         )
@@ -1074,27 +1080,24 @@ def caldav_target(
         and password
         and urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1")
     ):
-        _warn(f"the password goes to {_server(url)} unencrypted (http://, not https://)")
+        warn(f"the password goes to {_server(url)} unencrypted (http://, not https://)")
     # One lock for the URL and calendar name given, whichever command writes them.
     identity = f"{public_url(url)}\n{calendar or ''}"
     label = f"the CalDAV calendar at {public_url(url)}" + (f" '{calendar}'" if calendar else "")
     with writing("caldav", identity, label, request.dry_run):
-        try:
-            transport = Transport(client or make_client(url, username, password, insecure), retry)
-            located = locate_calendar(
-                transport, url, calendar, plan.title, create=not request.dry_run
-            )
-            backend = CalDAVBackend(
-                transport,
-                located.calendar_url or url,
-                state_path,
-                stamp=request.now,
-                zone=plan.zone,
-                home_url=located.home_url,
-            )
-            if located.created or located.calendar_url is None:
-                backend.fresh = True
-                backend.known.clear()  # a new calendar under an old URL holds none of the old keys
-            return sync_with(plan, request, backend, f"caldav:{located.name}", busy_calendars)
-        except CalDAVFailure as err:
-            raise Failure(str(err)) from None
+        transport = Transport(client or make_client(url, username, password, insecure), retry)
+        located = locate_calendar(transport, url, calendar, plan.title, create=not request.dry_run)
+        backend = CalDAVBackend(
+            transport,
+            located.calendar_url or url,
+            state_path,
+            stamp=request.now,
+            zone=plan.zone,
+            home_url=located.home_url,
+            warn=warn,
+        )
+        backend.label = f"caldav:{located.name}"
+        if located.created or located.calendar_url is None:
+            backend.fresh = True
+            backend.known.clear()  # a new calendar under an old URL holds none of the old keys
+        return sync_plan(backend, plan, request, busy_calendars, progress)

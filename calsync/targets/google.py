@@ -33,9 +33,12 @@ with warnings.catch_warnings():
 
 from calsync.core.content import EventContent, fingerprint
 from calsync.core.model import Busy
+from calsync.errors import AuthRefused, RateLimited, Rejected, TargetError, Unreachable, for_status
 from calsync.io import limits
+from calsync.sync import recheck
+from calsync.sync.backend import counts_as_busy
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
-from calsync.targets.retry import Retry
+from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 ENDPOINT_VARIABLE = "CALSYNC_GOOGLE_ENDPOINT"
 GOOGLE_ROOT = "https://www.googleapis.com/"
@@ -63,13 +66,13 @@ def scopes_for(busy: bool = False, other_calendars: bool = False) -> list[str]:
 BATCH_LIMIT = 50
 DEFAULT_RETRY = Retry()
 PAGE_SIZE = 2500
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 PLAN, KEY, HASH = "calsyncPlan", "calsyncKey", "calsyncHash"
 
 
-class GoogleFailure(Exception):
-    """Google could not be reached or refused: one clear sentence for the user."""
+# Google refused: one clear sentence for the user. `call` raises the other kinds
+# (errors.py: Unreachable, AuthRefused, RateLimited) from what Google answered.
+GoogleFailure = Rejected
 
 
 def event_id(key: str) -> str:
@@ -113,9 +116,9 @@ def load_credentials(token: Path | None, service_account: Path | None) -> Any:
             with limits.request("Google's sign-in server"):
                 credentials.refresh(Request())
         except RefreshError:
-            raise GoogleFailure(expired_message()) from None
+            raise AuthRefused(expired_message()) from None
         except TransportError as err:
-            raise GoogleFailure(f"cannot reach Google to refresh the token: {err}") from None
+            raise Unreachable(f"cannot reach Google to refresh the token: {err}") from None
         save_token(token, credentials.to_json())
     return credentials
 
@@ -192,6 +195,15 @@ def _retry_after(error: Exception) -> float | None:
     return None
 
 
+def failure(error: Exception) -> type[TargetError]:
+    """The kind of failure an error of Google's client means (errors.py)."""
+    if isinstance(error, HttpError):
+        if error.resp.status == 403 and _reason(error) in RATE_REASONS:
+            return RateLimited
+        return for_status(error.resp.status)
+    return Unreachable
+
+
 def describe(error: Exception) -> str:
     if isinstance(error, HttpError):
         return f"HTTP {error.resp.status} {_reason(error) or error.reason}".strip()
@@ -199,27 +211,29 @@ def describe(error: Exception) -> str:
 
 
 def call(request: Any, retry: Retry, landed: Callable[[], Any] | None = None) -> Any:
-    """Execute one request, retrying what Google says may be retried.
+    """Execute one request, retrying what Google says may be retried (`Retry.run`).
 
     `landed`, for a request that is not idempotent, looks before each retry
     whether the failed attempt took effect after all, and returns its result
     (None: send it again).
     """
-    for attempt in range(retry.attempts):
+
+    def attempt(last: bool) -> Any:
         try:
             with limits.request("Google Calendar"):
                 return request.execute(num_retries=0)
         except RefreshError:
-            raise GoogleFailure(expired_message()) from None
+            raise AuthRefused(expired_message()) from None
         except Exception as error:
-            if not retriable(error) or attempt == retry.attempts - 1:
-                if isinstance(error, HttpError | OSError | httplib2.HttpLib2Error | TransportError):
-                    raise GoogleFailure(f"Google Calendar: {describe(error)}") from None
-                raise
-            retry.wait(attempt, _retry_after(error))
-        if landed is not None and (result := landed()) is not None:
-            return result
-    raise AssertionError("unreachable")
+            known = isinstance(error, HttpError | OSError | httplib2.HttpLib2Error | TransportError)
+            if retriable(error):
+                final = failure(error)(f"Google Calendar: {describe(error)}")
+                raise Again(final, _retry_after(error)) from None
+            if known:
+                raise failure(error)(f"Google Calendar: {describe(error)}") from None
+            raise
+
+    return retry.run(attempt, landed)
 
 
 # --- the backend -------------------------------------------------------------------
@@ -290,6 +304,7 @@ class GoogleBackend:
         self.batch_uri = batch
         self.retry = retry
         self.fresh = False  # a calendar created in this run holds nothing yet
+        self.label = "google"  # the target in reports; the opener names the calendar
 
     def list_managed(self, plan_id: str, start: datetime, end: datetime) -> list[Remote]:
         if self.fresh:
@@ -367,9 +382,12 @@ class GoogleBackend:
             page = call(request, self.retry)
             for event in page.get("items", []):
                 private = (event.get("extendedProperties") or {}).get("private") or {}
-                ours = private.get(PLAN) == plan_id
-                free = event.get("transparency") == "transparent"
-                if ours or free or event.get("status") == "cancelled" or "start" not in event:
+                busy = counts_as_busy(
+                    ours=private.get(PLAN) == plan_id,
+                    transparent=event.get("transparency") == "transparent",
+                    cancelled=event.get("status") == "cancelled",
+                )
+                if not busy or "start" not in event:
                     continue
                 title = event.get("summary") or "busy"
                 found.append(Busy(_instant(event["start"]), _instant(event["end"]), title))
@@ -432,7 +450,7 @@ class GoogleBackend:
             with limits.request("Google Calendar"):
                 batch.execute()
         except RefreshError:
-            raise GoogleFailure(expired_message()) from None
+            raise AuthRefused(expired_message()) from None
         except (HttpError, OSError, httplib2.HttpLib2Error, TransportError) as error:
             return [error] * len(chunk)  # the whole batch's answer was lost or refused
         return [errors.get(str(number)) for number in range(len(chunk))]
@@ -461,18 +479,10 @@ class GoogleBackend:
         """
         ref = change.remote.ref if change.remote else event_id(change.key)
         event = call(self.events.get(calendarId=self.calendar_id, eventId=ref), self.retry)
-        if change.action is Action.DELETE:
-            done = event.get("status") == "cancelled"
-        else:
-            assert change.content is not None
-            remote = to_remote(event)
-            done = bool(
-                remote
-                and not remote.cancelled
-                and not remote.edited
-                and remote.stored == change.content.fingerprint
-            )
-        return Result(change, Outcome.DONE if done else Outcome.EDITED)
+        # A deleted event stays, cancelled: get answers it, never 404.
+        return Result(
+            change, recheck.landed(change, to_remote(event), event.get("status") != "cancelled")
+        )
 
 
 def _chunks(items: Sequence[int], size: int) -> list[list[int]]:
@@ -567,5 +577,5 @@ def _in_use(service: Any, entries: list[dict[str, Any]], retry: Retry, tidy: boo
 
 def _remove_twin(service: Any, calendar_id: str, retry: Retry) -> None:
     """Delete an empty calendar calsync made; a refusal leaves it for the next run."""
-    with contextlib.suppress(GoogleFailure):
+    with contextlib.suppress(TargetError):
         call(service.calendars().delete(calendarId=calendar_id), retry)

@@ -44,18 +44,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 
 from calsync.core.content import EventContent
-from calsync.core.model import Kind
-from calsync.errors import BadInput
+from calsync.core.model import Busy, Kind
+from calsync.errors import AuthRefused, BadInput, Rejected, TargetError, Unreachable, for_status
 from calsync.io import limits
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
+from calsync.sync.run import quiet, sync_plan
 from calsync.targets import secrets as secret_sources
-from calsync.targets.retry import Retry
+from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 if TYPE_CHECKING:
-    from calsync.cli.config import IntervalsTarget
-    from calsync.cli.main import SyncRequest
     from calsync.core.model import Plan
-    from calsync.sync.engine import SyncReport
+    from calsync.sync.engine import ProgressFor, SyncReport
+    from calsync.sync.request import SyncRequest
 
 ENDPOINT_VARIABLE = "CALSYNC_INTERVALS_ENDPOINT"
 INTERVALS_ROOT = "https://intervals.icu/"
@@ -74,14 +74,14 @@ TYPES = {
     Kind.OTHER: "Workout",
 }
 RIDE_TYPES = ("Ride", "VirtualRide")
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 BULK_LIMIT = 50  # workouts a bulk request; the API names no limit, this keeps requests small
 TIMEOUT = (10.0, 60.0)  # seconds to connect, seconds to wait for an answer
 INTERVALS_RETRY = Retry()
 
 
-class IntervalsFailure(Exception):
-    """intervals.icu could not be reached or refused: one sentence, never the API key."""
+# intervals.icu refused: one sentence, never the API key. The client raises the other
+# kinds (errors.py: Unreachable, AuthRefused, RateLimited) from what it was answered.
+IntervalsFailure = Rejected
 
 
 class ApiKeyError(BadInput):
@@ -259,9 +259,17 @@ class Partial(IntervalsFailure):
 class Lost(Exception):
     """A request whose answer never came (or was an error worth retrying)."""
 
-    def __init__(self, why: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, why: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(why)
         self.retry_after = retry_after
+        self.status = status  # None: no answer at all
+
+    def failure(self) -> TargetError:
+        """What it becomes when no retry is left (errors.py)."""
+        kind = Unreachable if self.status is None else for_status(self.status)
+        return kind(str(self))
 
 
 class Client:
@@ -302,15 +310,17 @@ class Client:
                     allow_redirects=False,
                 )
         except requests.exceptions.SSLError:
-            raise IntervalsFailure(
+            raise Unreachable(
                 f"the TLS certificate of {_server(self.root)} could not be verified"
             ) from None
         except (requests.exceptions.RequestException, OSError) as err:
             raise Lost(f"no answer from {_server(self.root)} ({type(err).__name__})") from None
         if answer.status_code in RETRY_STATUSES:
-            raise Lost(f"intervals.icu: {describe(answer)}", _retry_after(answer))
+            raise Lost(
+                f"intervals.icu: {describe(answer)}", _retry_after(answer), answer.status_code
+            )
         if answer.status_code == 401:
-            raise IntervalsFailure(
+            raise AuthRefused(
                 f"intervals.icu refused the API key ({describe(answer)}); check it in "
                 "intervals.icu Settings, Developer Settings"
             )
@@ -324,14 +334,14 @@ class Client:
         body: Any = None,
     ) -> requests.Response:
         """A request that may be sent twice (GET, PUT): retried when the server says so."""
-        for attempt in range(self.retry.attempts):
+
+        def attempt(last: bool) -> requests.Response:
             try:
                 return self.once(method, path, params, body)
             except Lost as lost:
-                if attempt == self.retry.attempts - 1:
-                    raise IntervalsFailure(str(lost)) from None
-                self.retry.wait(attempt, lost.retry_after)
-        raise AssertionError("unreachable")
+                raise Again(lost.failure(), lost.retry_after) from None
+
+        return self.retry.run(attempt)
 
     def json(self, method: str, path: str, params: Mapping[str, str] | None = None) -> Any:
         answer = self.send(method, path, params)
@@ -477,6 +487,17 @@ class IntervalsBackend:
         self.types = types
         self.made = Made(state_path)
         self.base = f"api/v1/athlete/{athlete.id}/events"
+        self.label = "intervals"  # the target in reports; `intervals_target` names the athlete
+        self.fresh = False  # an athlete's calendar always exists: never made by a run
+
+    def busy(
+        self, calendars: Sequence[str], start: datetime, end: datetime, plan_id: str
+    ) -> tuple[Busy, ...]:
+        """intervals.icu holds workouts, not appointments: there is no busy time to read
+        (`sync intervals` has no --busy, and refresh's config allows none)."""
+        if calendars:
+            raise BadInput("intervals.icu has no calendars to read busy time from")
+        return ()
 
     # --- listing ---
 
@@ -570,7 +591,7 @@ class IntervalsBackend:
                 if fatal is None:
                     try:
                         done = step(batch)
-                    except IntervalsFailure as err:
+                    except TargetError as err:
                         # The server is gone or refuses us: every further write would too.
                         fatal = str(err)
                         done = getattr(err, "results", None) or [
@@ -614,14 +635,14 @@ class IntervalsBackend:
                     )
                 except Lost as lost:
                     if attempt == self.client.retry.attempts - 1:
-                        raise IntervalsFailure(str(lost)) from None
+                        raise lost.failure() from None
                     self.client.retry.wait(attempt, lost.retry_after)
                     outcome.update(self._landed(pending))
                     continue
                 if answer.status_code != 200:
                     return known(describe(answer))
                 outcome.update(self._created(pending, answer))
-        except IntervalsFailure as err:
+        except TargetError as err:
             raise Partial(str(err), known(str(err))) from None
         return known("not created")
 
@@ -750,14 +771,13 @@ def intervals_target(
     *,
     state_path: Path | None = None,
     retry: Retry = INTERVALS_RETRY,
+    progress: ProgressFor = quiet,
 ) -> SyncReport:
-    """One intervals.icu sync; shared by `sync intervals` and `refresh`. The keyword-only
-    arguments are for tests (a state file, no waits between retries)."""
-    from calsync.cli.main import sync_with
-    from calsync.errors import Failure
+    """One intervals.icu sync, for `calsync.targets.open` (which has checked the athlete,
+    see `check_athlete`) and tests (the keyword-only arguments: a state file, no waits
+    between retries)."""
     from calsync.io.locks import writing
 
-    check_athlete(athlete)
     types = types_for(plan, ride, indoor)
     root = endpoint()
     client = Client(root, api_key, retry)
@@ -770,19 +790,7 @@ def intervals_target(
                 backend = IntervalsBackend(
                     client, found, types, state_path or default_state_path(root, found.id)
                 )
-                return sync_with(plan, request, backend, f"intervals:{found.id}", ())
-    except IntervalsFailure as err:
-        raise Failure(str(err)) from None
+                backend.label = f"intervals:{found.id}"
+                return sync_plan(backend, plan, request, (), progress)
     finally:
         client.session.close()
-
-
-def run_from_config(target: IntervalsTarget, plan: Plan, request: SyncRequest) -> SyncReport:
-    """A refresh target: a key that cannot be read fails this target only; the others run."""
-    from calsync.errors import Failure
-
-    try:
-        api_key = resolve_api_key(target.api_key_file, target.api_key_env, target.keyring)
-    except ApiKeyError as err:
-        raise Failure(str(err)) from None
-    return intervals_target(plan, request, target.athlete, api_key, target.ride_type, target.indoor)
