@@ -34,7 +34,7 @@ from calsync.targets import caldav as cs
 from calsync.targets.caldav.events import read_event, vevents
 from calsync.targets.caldav.memory import KnownEvents
 from calsync.targets.caldav.pool import JOBS_VARIABLE
-from fakes.radicale_server import RadicaleServer, radicale  # noqa: F401 - a fixture
+from fakes.radicale_server import RadicaleServer
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 START = date(2026, 11, 30)
