@@ -1,6 +1,6 @@
 """Google side by side: calsync against a one-call-at-a-time client, and the floor.
 
-Each repetition starts a fresh fake Google Calendar (tests/fakegoogle.py, via
+Each repetition starts a fresh fake Google Calendar (fakes/fakegoogle.py, via
 bench/servers.py) behind the latency proxy and runs, in turn:
 
 - calsync: `calsync sync google` first sync (its calendar made inside it), a no-op

@@ -1,8 +1,7 @@
 """The servers the benchmarks run against, all on 127.0.0.1: Radicale, Xandikos, fake Google.
 
-This is the ONE module of bench/ that imports from tests/ (the Radicale launcher
-and the fake Google Calendar); when those move to a shared place, only the
-imports below change.
+The Radicale launcher and the fake Google Calendar come from fakes/, which the
+tests use as well; bench/ imports nothing from tests/.
 """
 
 from __future__ import annotations
