@@ -32,9 +32,10 @@ from calsync.core.model import (
     Window,
 )
 from calsync.core.plan_fields import iso_date, read_cycle, read_rules, rpe
-from calsync.core.problems import PlanError, Problem, decode_text
+from calsync.core.problems import Problem, decode_text
 from calsync.core.units import parse_duration, parse_span, parse_time
 from calsync.core.yamlread import NodeReader, all_read, compose
+from calsync.errors import PlanError
 
 PLAN_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$")

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from calsync.errors import PlanError  # a BadInput listing every problem
 
+__all__ = ["InvalidValue", "PlanError", "Problem", "decode_text"]
+
 
 @dataclass(frozen=True)
 class Problem:

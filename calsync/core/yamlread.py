@@ -17,7 +17,8 @@ from typing import TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from calsync.core.problems import InvalidValue, PlanError, Problem
+from calsync.core.problems import InvalidValue, Problem
+from calsync.errors import PlanError
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Enum)

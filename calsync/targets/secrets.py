@@ -22,7 +22,7 @@ def from_file(path: Path, what: str, error: type[BadInput], strip: bool = False)
     secret = first.strip() if strip else first
     if not secret:
         raise error(f"the {what} file {path} is empty")
-    return secret
+    return str(secret)
 
 
 def from_env(name: str, error: type[BadInput], strip: bool = False) -> str:
@@ -48,4 +48,4 @@ def from_keyring(service: str, user: str, what: str, error: type[BadInput]) -> s
             f"no {what} in the system keyring for '{service}' and user '{user}' "
             f"(store one with: keyring set {service} {user})"
         )
-    return secret
+    return str(secret)

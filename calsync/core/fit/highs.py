@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from functools import cache
+from types import ModuleType
 
 from calsync.core.fit.model import Model
 from calsync.errors import Failure
@@ -19,7 +20,7 @@ TIME_LIMIT = 60.0  # seconds; the rider's week takes milliseconds
 
 
 @cache
-def _highspy():
+def _highspy() -> ModuleType:
     """highspy, imported once; its banner (printed by the first solver made) is silenced."""
     sys.stdout.flush()
     saved = os.dup(1)
@@ -28,7 +29,7 @@ def _highspy():
             os.dup2(devnull.fileno(), 1)
             import highspy
 
-            highspy.Highs()  # the first instance prints the banner; later ones do not
+            highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's constructor has no hints; the first instance prints the banner
     finally:
         os.dup2(saved, 1)
         os.close(saved)

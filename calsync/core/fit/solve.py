@@ -160,7 +160,11 @@ def _current(problem: Problem) -> set[tuple[str, int, str]]:
 
 
 def _week(
-    problem: Problem, found: Candidates, model: Model, values: Sequence[int], current: set
+    problem: Problem,
+    found: Candidates,
+    model: Model,
+    values: Sequence[int],
+    current: set[tuple[str, int, str]],
 ) -> Week:
     chosen_flags = [bool(v) for v in values]
     chosen = tuple(

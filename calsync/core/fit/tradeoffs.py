@@ -223,7 +223,7 @@ def _feasible_with(problem: Problem, session: str, at_least: int) -> bool:
     return solve(model, [], rows) is not None
 
 
-def _by_rule(week: Week, level: str = "warn") -> Counter:
+def _by_rule(week: Week, level: str = "warn") -> Counter[str]:
     return Counter(c.rule for c in week.claims if c.level == level)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import yaml
+from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from calsync.core.loader import parse_plan
@@ -113,7 +114,7 @@ def _last_line(value: Node, lines: list[str]) -> int:
     return line
 
 
-def _end(node: Node):
+def _end(node: Node) -> Mark:
     """Where a node's own text ends (for a block mapping: where its last value ends)."""
     if isinstance(node, MappingNode) and not node.flow_style and node.value:
         return _end(node.value[-1][1])

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Component
+from icalendar import Calendar, Event
 
 from calsync.core.instants import event_fingerprint, misread
 from calsync.errors import BadInput
@@ -75,7 +75,8 @@ def parse_previous(data: bytes, plan_id: str, range_start: datetime, source: str
         raise NotOurFile(f"{source} was not written by calsync; refusing to overwrite it")
     stamps: dict[str, Stamp] = {}
     past: list[PastEvent] = []
-    for number, event in enumerate(calendar.walk("VEVENT")):
+    events = [e for e in calendar.walk("VEVENT") if isinstance(e, Event)]
+    for number, event in enumerate(events):
         if str(event.get("X-CALSYNC-PLAN", "")) != plan_id:
             continue
 
@@ -254,9 +255,7 @@ def _is_zone(name: str) -> bool:
     return True
 
 
-def _checked(
-    event: Component, line: Callable[[str], int], source: str
-) -> tuple[str, Stamp, datetime]:
+def _checked(event: Event, line: Callable[[str], int], source: str) -> tuple[str, Stamp, datetime]:
     """UID, what the event says about itself, and its start; DamagedFile if any is unusable."""
 
     def damaged(name: str, problem: str) -> DamagedFile:
@@ -316,7 +315,7 @@ def _line_of(data: bytes, number: int, name: str) -> int:
     return begin
 
 
-def _zones_of(event: Component) -> set[str]:
+def _zones_of(event: Event) -> set[str]:
     return {
         str(event[name].params["TZID"])
         for name in ("DTSTART", "DTEND")
