@@ -251,7 +251,7 @@ def _fixed_entries(problem: Problem) -> list[tuple[Entry, ...]]:
 def _a_week_earlier(item: Item) -> Item:
     o = item.occurrence
     week = timedelta(days=7)
-    start, _ = wall_clock(o.date - week, o.start.time(), o.start.tzinfo)  # type: ignore[arg-type]
+    start, _ = wall_clock(o.date - week, o.start.time(), o.start.tzinfo)  # type: ignore[arg-type]  # an occurrence is always zoned
     moved = replace(o, date=o.date - week, start=start, end=start + (o.end - o.start))
     return replace(item, occurrence=moved, offset=-1)
 

@@ -47,7 +47,7 @@ def render_week(
 
 
 def _entry(entry: Entry, library: Session) -> str:
-    where = f"{entry.at:%H:%M}" if entry.at else entry.window.name  # type: ignore[union-attr]
+    where = f"{entry.at:%H:%M}" if entry.at else entry.window.name  # type: ignore[union-attr]  # an entry has a time or a window
     changed = {
         field: getattr(entry.session, field)
         for field in ("title", "duration", "load", "notes", "location")

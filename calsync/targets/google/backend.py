@@ -213,7 +213,7 @@ class GoogleBackend:
     def _request(self, change: Change) -> Any:
         events = self.events
         if change.action is Action.CREATE:
-            body = {"id": event_id(change.key), **event_body(change.content)}  # type: ignore[arg-type]
+            body = {"id": event_id(change.key), **event_body(change.content)}  # type: ignore[arg-type]  # a create or update always carries content
             return events.insert(calendarId=self.calendar_id, body=body)
         remote = change.remote
         assert remote is not None
@@ -221,7 +221,7 @@ class GoogleBackend:
             request = events.patch(
                 calendarId=self.calendar_id,
                 eventId=remote.ref,
-                body=event_body(change.content),  # type: ignore[arg-type]
+                body=event_body(change.content),  # type: ignore[arg-type]  # an update always carries content
             )
         else:
             request = events.delete(calendarId=self.calendar_id, eventId=remote.ref)
