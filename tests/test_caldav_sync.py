@@ -809,9 +809,9 @@ def test_a_url_that_is_not_a_calendar_is_one_clear_failure(
     assert radicale.writes() == writes and not state.exists()
 
 
-def test_a_password_in_the_url_is_refused(plan: Plan, state: Path) -> None:
+def test_a_password_in_the_url_is_refused() -> None:
     with pytest.raises(BadInput) as caught:
-        target(RadicaleServer(Path("/nonexistent")), plan, "https://me:hunter2@cal.example/", state)
+        cs.check_url("https://me:hunter2@cal.example/")
     assert "hunter2" not in str(caught.value)
 
 
