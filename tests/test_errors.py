@@ -7,8 +7,8 @@ import inspect
 import pytest
 
 import calsync.errors as errors
-from calsync.core.loader import Problem
 from calsync.core.model import Level
+from calsync.core.problems import Problem
 from calsync.errors import (
     EXIT_CONFLICTS,
     EXIT_FAILURE,

@@ -325,6 +325,19 @@ def test_an_unreachable_caldav_server_fails_its_target_only(setup: Setup) -> Non
     assert setup.ics.exists()
 
 
+def test_a_caldav_target_s_messages_name_the_config_keys_not_flags(setup: Setup) -> None:
+    """A refresh user fixes refresh.toml, so the message names its keys (issue 13)."""
+    setup.write_config(
+        '[[target]]\ntype = "caldav"\nurl = "http://127.0.0.1:1/"\nkeyring = true\n'
+        '[[target]]\ntype = "ics"\npath = "out/training.ics"\n'
+    )
+    result = setup.on("2026-11-30")
+    (failed,) = [line for line in result.stdout.splitlines() if "FAILED" in line]
+    assert failed.startswith("caldav")
+    assert "the keyring needs username to know whose password" in failed
+    assert "--username" not in failed
+
+
 def test_caldav_target_with_ics_and_google(
     setup: Setup,
     fake: FakeGoogleCalendar,

@@ -122,7 +122,7 @@ def sync_run(
     from calsync.cli.sync_report import sync_counts, sync_json, sync_line
     from calsync.targets.open import check_target, sync_target
 
-    report = sync_target(check_target(target), plan, request, progress_bar, warn)
+    report = sync_target(check_target(target, from_config=True), plan, request, progress_bar, warn)
     report = replace(report, target=name)
     failures = tuple(sync_json(report)["failures"])
     error = None

@@ -23,6 +23,7 @@ from calsync.sync.run import quiet, sync_plan
 from calsync.targets.retry import Retry
 
 if TYPE_CHECKING:
+    from calsync.targets.caldav.names import Names
     from calsync.targets.google import GoogleBackend
 
 
@@ -67,19 +68,27 @@ class Checked:
     """A target whose options `check_target` found usable: what `sync_target` opens."""
 
     target: SyncTarget
+    from_config: bool = False  # messages name a refresh config's keys, not flags
 
 
-def check_target(target: SyncTarget) -> Checked:
-    """What can be checked before the plan or any secret is read; BadInput if wrong."""
+def _caldav_names(from_config: bool) -> Names:
+    from calsync.targets.caldav.names import COMMAND_LINE, CONFIG_FILE
+
+    return CONFIG_FILE if from_config else COMMAND_LINE
+
+
+def check_target(target: SyncTarget, from_config: bool = False) -> Checked:
+    """What can be checked before the plan or any secret is read; BadInput if wrong.
+    `from_config`: the target comes from a refresh config, so messages name its keys."""
     if isinstance(target, CalDAVTarget):
         from calsync.targets.caldav import check_url
 
-        check_url(target.url)  # before any password is looked up for it
+        check_url(target.url, _caldav_names(from_config))  # before any password is read
     elif isinstance(target, IntervalsTarget):
         from calsync.targets.intervals import check_athlete
 
         check_athlete(target.athlete)  # it becomes part of every URL
-    return Checked(target)
+    return Checked(target, from_config)
 
 
 def sync_target(
@@ -96,8 +105,14 @@ def sync_target(
     if isinstance(target, CalDAVTarget):
         from calsync.targets.caldav import caldav_target, resolve_password
 
+        names = _caldav_names(checked.from_config)
         password = resolve_password(
-            target.password_file, target.password_env, target.keyring, target.username, target.url
+            target.password_file,
+            target.password_env,
+            target.keyring,
+            target.username,
+            target.url,
+            names,
         )
         return caldav_target(
             plan,
@@ -110,6 +125,7 @@ def sync_target(
             target.insecure,
             progress=progress,
             warn=warn,
+            names=names,
         )
     from calsync.targets.intervals import intervals_target, resolve_api_key
 

@@ -68,12 +68,15 @@ class GoogleBackend:
         self.label = "google"  # the target in reports; the opener names the calendar
         self.remembered = remembered  # the previous run's picture, if any
         self.picture: Picture | None = None  # this run's, once listed
+        self.applied = False  # written since the picture was listed: list again
 
     def list_managed(self, plan_id: str, start: datetime, end: datetime) -> list[Remote]:
         if self.fresh:
             return []
-        if self.picture is None or not self.picture.covers(self.calendar_id, plan_id, start):
+        picture = self.picture
+        if picture is None or self.applied or not picture.covers(self.calendar_id, plan_id, start):
             self.refresh(plan_id, start)
+            self.applied = False
         assert self.picture is not None
         return self.picture.within(start, end)
 
@@ -230,6 +233,7 @@ class GoogleBackend:
         return request
 
     def apply(self, changes: Sequence[Change], progress: Progress) -> list[Result]:
+        self.applied, self.fresh = True, False  # the next listing must see these writes
         results: dict[int, Result] = {}
         pending = list(range(len(changes)))
         for attempt in range(self.retry.attempts):
