@@ -143,21 +143,23 @@ class Proxy:
                     proxy._record(Exchange(self.command, self.path, 0, up, 0, authorized))
                     self.close_connection = True
                     return
-                self.send_response_only(answer.status, answer.reason)
                 sent = [(k, v) for k, v in answer.getheaders() if k.lower() not in HOP_BY_HOP]
+                head = len(f"HTTP/1.1 {answer.status} {answer.reason}\r\n")
+                head += sum(len(f"{k}: {v}\r\n") for k, v in sent) + 2
+                # Counted before the answer goes out: a client that has its answer
+                # always finds the exchange counted.
+                proxy._record(
+                    Exchange(
+                        self.command, self.path, answer.status, up, head + len(data), authorized
+                    )
+                )
+                self.send_response_only(answer.status, answer.reason)
                 for key, value in sent:
                     if key.lower() != "content-length":
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
-                head = len(f"HTTP/1.1 {answer.status} {answer.reason}\r\n")
-                head += sum(len(f"{k}: {v}\r\n") for k, v in sent) + 2
-                proxy._record(
-                    Exchange(
-                        self.command, self.path, answer.status, up, head + len(data), authorized
-                    )
-                )
 
             def _send_upstream(
                 self, body: bytes, headers: dict[str, str]
