@@ -29,6 +29,7 @@ class TargetRun:
     error: str | None = None
     failures: tuple[dict[str, Any], ...] = ()
     conflicts: tuple[Conflict, ...] = ()  # the target's own (edits, busy time), not the plan's
+    arranged: bool = False  # the target got as far as its schedule (its conflicts are all of it)
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ def run_targets(config: Config, today: date | None, now: datetime | None) -> Run
     The run's instant (see `calsync.io.clock`) is --now, else the start of --today, else
     SOURCE_DATE_EPOCH or the clock; every target plans, stamps and leaves the past
     alone from that one instant."""
+    from calsync.core.expand import expand
     from calsync.core.loader import load_plan
-    from calsync.core.weekly import arranged
     from calsync.io.clock import instant, today_in
 
     plan = load_plan(config.plan)
@@ -64,12 +65,33 @@ def run_targets(config: Config, today: date | None, now: datetime | None) -> Run
     today = today or today_in(moment, plan.zone)
     end = today + timedelta(weeks=config.weeks)
     # Expansion counts weeks and cycles from the plan's `starts`, whatever the window,
-    # so a late or skipped run still puts the deload week where it belongs.
-    schedule = arranged(plan, today, end, not_before=moment)  # `expand` unless fit: every-week
+    # so a late or skipped run still puts the deload week where it belongs. A plan with
+    # fit: every-week is arranged by each target, once, around its own busy time and
+    # what it holds; this expansion is then only what the plan's conflicts are told by.
+    schedule = expand(plan, today, end)
     results = tuple(
         run_target(t, plan, schedule, today, moment, config.weeks) for t in config.targets
     )
-    return Run(config.plan, today, end, results, schedule.conflicts)
+    shared = plan_conflicts(plan, schedule, results)
+    keys = {_conflict_key(c) for c in shared}
+    results = tuple(
+        replace(t, conflicts=tuple(c for c in t.conflicts if _conflict_key(c) not in keys))
+        for t in results
+    )
+    return Run(config.plan, today, end, results, shared)
+
+
+def plan_conflicts(
+    plan: Plan, schedule: Schedule, results: tuple[TargetRun, ...]
+) -> tuple[Conflict, ...]:
+    """The plan's own conflicts, said once: the expansion's; for an every-week plan, only
+    those every target that was arranged holds too (each target's weeks are its own)."""
+    from calsync.core.weekly import every_week
+
+    arranged = [{_conflict_key(c) for c in t.conflicts} for t in results if t.arranged]
+    if not every_week(plan) or not arranged:
+        return schedule.conflicts
+    return tuple(c for c in schedule.conflicts if all(_conflict_key(c) in a for a in arranged))
 
 
 def run_target(
@@ -91,7 +113,7 @@ def run_target(
 
             return ics_run(target, name, for_ics(plan, schedule, target.path, now), now)
         request = SyncRequest.window(plan, today, weeks, now)
-        return sync_run(target, name, plan, schedule, request)
+        return sync_run(target, name, plan, request)
     except (Failure, BadInput) as err:
         message = str(err)
     except OSError as err:
@@ -108,14 +130,13 @@ def ics_run(target: IcsTarget, name: str, schedule: Schedule, now: datetime) -> 
     done = export(schedule, target.path, now)
     counts = {"created": done.created, "updated": done.updated, "unchanged": done.unchanged}
     line = f"{name}: {done.created} created, {done.updated} updated, {done.unchanged} unchanged"
-    return TargetRun(name, "ics", True, line, counts)
+    return TargetRun(name, "ics", True, line, counts, conflicts=schedule.conflicts, arranged=True)
 
 
 def sync_run(
     target: GoogleTarget | CalDAVTarget | IntervalsTarget,
     name: str,
     plan: Plan,
-    schedule: Schedule,
     request: SyncRequest,
 ) -> TargetRun:
     from calsync.cli.options import progress_bar, warn
@@ -129,8 +150,6 @@ def sync_run(
     if report.failures:
         count = len(report.failures)
         error = f"{count} write{'s' * (count != 1)} failed: {report.failures[0].error}"
-    plan_conflicts = {_conflict_key(c) for c in schedule.conflicts}
-    own = tuple(c for c in report.conflicts if _conflict_key(c) not in plan_conflicts)
     return TargetRun(
         name,
         target_kind(target),
@@ -139,7 +158,8 @@ def sync_run(
         sync_counts(report),
         error,
         failures,
-        own,
+        tuple(report.conflicts),  # the plan's are taken out by `run_targets`
+        arranged=True,
     )
 
 
