@@ -17,11 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calsync.cli.main import cli
+from calsync.cli.weekly import present_of_ics
 from calsync.core.expand import expand
 from calsync.core.fit.moves import arranged_schedule, week_moves
 from calsync.core.fit.weekly import Present, arrange_weeks, usual_week
 from calsync.core.loader import load_plan
 from calsync.core.model import Busy, Level, Plan, Schedule
+from calsync.targets.ics import parse_previous, scan_previous
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "rider-fit.yaml"
 FIRST = date(2026, 12, 7)  # plan week 2 of rider-fit
@@ -288,3 +290,60 @@ def test_ics_reruns_give_the_same_bytes_and_keep_the_previous_arrangement(tmp_pa
     assert out.read_bytes() == written
     assert "0 created, 0 updated, 36 unchanged" in again.output
     assert b"Zone 2 ride moved from Wed 20:00 to" in written.replace(b"\r\n ", b"")
+
+
+def write_ics(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """The plan, the .ics file written for two weeks from FIRST, and the command."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(every_week_text(), encoding="utf-8")
+    out = tmp_path / "training.ics"
+    command = ["ics", str(path), "--from", FIRST.isoformat(), "--weeks", "2"]
+    command += ["--now", f"{FIRST}T05:00", "-o", str(out)]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 0, result.output
+    return path, out, command
+
+
+def test_the_previous_files_sessions_are_read_by_the_ics_targets_own_reader(
+    tmp_path: Path,
+) -> None:
+    plan_path, out, _ = write_ics(tmp_path)
+    plan = load_plan(plan_path)
+    written = expand(plan, FIRST, FIRST + timedelta(weeks=2))
+    expected = [Present(o.key, o.session.name, o.start) for o in written.occurrences]
+    data = out.read_bytes()
+
+    read = present_of_ics(plan, out)
+
+    assert read == expected and len(read) == 18
+    assert all(p.start.tzinfo == plan.zone for p in read)  # the zone its DTSTART names
+    first = plan.midnight(FIRST)
+    # The line scanner read it, and says what icalendar says.
+    scanned = scan_previous(data, plan.id, first)
+    assert scanned is not None and scanned == parse_previous(data, plan.id, first, "x")
+    # A file in another form (LF line ends) goes through icalendar: the same sessions.
+    out.write_bytes(data.replace(b"\r\n", b"\n"))
+    assert present_of_ics(plan, out) == expected
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ((b"SEQUENCE:0\r\n", b"SEQUENCE:abc\r\n"), "SEQUENCE 'abc' is not a whole number"),
+        ((b"PRODID:-//calsync//", b"PRODID:-//phone//"), "was not written by calsync"),
+        ((b"BEGIN:VCALENDAR", b"not a calendar"), "is not an iCalendar file"),
+    ],
+)
+def test_a_damaged_or_foreign_previous_file_is_refused_and_left_as_it_is(
+    tmp_path: Path, damage: tuple[bytes, bytes], message: str
+) -> None:
+    plan_path, out, command = write_ics(tmp_path)
+    out.write_bytes(out.read_bytes().replace(*damage, 1))
+    before = out.read_bytes()
+
+    result = CliRunner().invoke(cli, command)
+
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert out.read_bytes() == before
+    assert present_of_ics(load_plan(plan_path), out) == []

@@ -19,12 +19,12 @@ if TYPE_CHECKING:  # the solver is imported only for an every-week plan
 
 
 def for_ics(plan: Plan, schedule: Schedule, path: Path, now: datetime) -> Schedule:
-    """A refresh's .ics target: an every-week schedule arranged again preferring the
-    previous file at `path` (nothing that began before `now` moves); else as it is."""
-    present = ics_present(plan, path)
-    if not present:
+    """A refresh's .ics target: for an every-week plan, the weeks of `schedule` arranged
+    (once) preferring the previous file at `path`, nothing that began before `now` moved;
+    any other plan's `schedule` as it is."""
+    if not every_week(plan):
         return schedule
-    return arranged(plan, schedule.start, schedule.end, (), present, now)
+    return arranged(plan, schedule.start, schedule.end, (), ics_present(plan, path), now)
 
 
 def ics_present(plan: Plan, path: Path | None) -> list[Present] | None:
@@ -35,26 +35,20 @@ def ics_present(plan: Plan, path: Path | None) -> list[Present] | None:
 
 
 def present_of_ics(plan: Plan, path: Path) -> list[Present]:
-    """This plan's sessions in a .ics file calsync wrote (empty for any other file)."""
-    from icalendar import Calendar
-
+    """This plan's sessions in a .ics file calsync wrote, read as the .ics target reads
+    its previous file (empty for a file it refuses: writing it then says why)."""
     from calsync.core.fit.weekly import Present, session_of_key
+    from calsync.errors import BadInput
+    from calsync.targets.ics import read_previous
 
     try:
-        calendar = Calendar.from_ical(path.read_bytes())
-    except (OSError, ValueError, TypeError):
-        return []  # the writer says what is wrong with it
+        previous = read_previous(path.read_bytes(), plan.id, plan.midnight(plan.starts), str(path))
+    except (OSError, BadInput):
+        return []
     library = {s.name: s for s in plan.sessions}
     found = []
-    for event in calendar.walk("VEVENT"):
-        key = str(event.get("X-CALSYNC-KEY", ""))
-        if str(event.get("X-CALSYNC-PLAN", "")) != plan.id or not key:
-            continue
-        name = session_of_key(key, library)
-        try:
-            start = event.decoded("DTSTART")
-        except (KeyError, ValueError):
-            continue
-        if name is not None and isinstance(start, datetime) and start.tzinfo is not None:
-            found.append(Present(key, name, start))
+    for held in previous.held:
+        name = session_of_key(held.key, library)
+        if name is not None:
+            found.append(Present(held.key, name, held.start))
     return found

@@ -1,7 +1,8 @@
 """The previous .ics file: the only state of the .ics target.
 
 An event whose content fingerprint (`X-CALSYNC-HASH`) is unchanged keeps its
-`SEQUENCE` and `DTSTAMP`; sessions before the new range are kept verbatim. A file
+`SEQUENCE` and `DTSTAMP`; sessions before the new range are kept verbatim; each
+session's key and start are what an every-week plan prefers (calsync/cli/weekly.py). A file
 in the plain form calsync writes is read by a line scanner (`scan_previous`);
 anything else by icalendar (`parse_previous`), which the scanner agrees with.
 """
@@ -45,9 +46,18 @@ class PastEvent:
 
 
 @dataclass(frozen=True)
+class Held:
+    """One of this plan's sessions in the file: its `X-CALSYNC-KEY` and its start."""
+
+    key: str
+    start: datetime  # aware, in the zone its DTSTART names (UTC for a `Z` time)
+
+
+@dataclass(frozen=True)
 class Previous:
     stamps: Mapping[str, Stamp]
     past: tuple[PastEvent, ...]  # this plan's events before the new range, kept verbatim
+    held: tuple[Held, ...] = ()  # this plan's events that carry a session key, in file order
 
 
 class DamagedFile(BadInput):
@@ -75,6 +85,7 @@ def parse_previous(data: bytes, plan_id: str, range_start: datetime, source: str
         raise NotOurFile(f"{source} was not written by calsync; refusing to overwrite it")
     stamps: dict[str, Stamp] = {}
     past: list[PastEvent] = []
+    held: list[Held] = []
     events = [e for e in calendar.walk("VEVENT") if isinstance(e, Event)]
     for number, event in enumerate(events):
         if str(event.get("X-CALSYNC-PLAN", "")) != plan_id:
@@ -85,10 +96,12 @@ def parse_previous(data: bytes, plan_id: str, range_start: datetime, source: str
 
         uid, stamp, start = _checked(event, line, source)
         stamps[uid] = stamp
+        if key := str(event.get("X-CALSYNC-KEY", "")):
+            held.append(Held(key, start))
         if start < range_start:
             year = event.decoded("DTSTART").year
             past.append(PastEvent(event.to_ical(), year, frozenset(_zones_of(event))))
-    return Previous(stamps, tuple(past))
+    return Previous(stamps, tuple(past), tuple(held))
 
 
 _UTC = ZoneInfo("UTC")
@@ -97,14 +110,15 @@ _STAMP = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)\Z")
 _ZONE_VALUE = re.compile(r"(\d{8}T\d{6}(,\d{8}T\d{6})*|[+-]\d{4})\Z")
 _WHOLE = re.compile(r"(0|[1-9]\d{0,8})\Z")  # as icalendar writes it back
 _READ = frozenset(
-    {"UID", "DTSTAMP", "DTSTART", "DTEND", "SEQUENCE", "X-CALSYNC-PLAN", "X-CALSYNC-HASH"}
+    {"UID", "DTSTAMP", "DTSTART", "DTEND", "SEQUENCE"}
+    | {"X-CALSYNC-PLAN", "X-CALSYNC-HASH", "X-CALSYNC-KEY"}
 )
 
 
 def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous | None:
     """`read_previous` without building icalendar objects, for a file in the plain form
     calsync writes: CRLF lines, one VCALENDAR with calsync's PRODID, each event's UID,
-    SEQUENCE, DTSTAMP, DTSTART, DTEND, X-CALSYNC-PLAN and X-CALSYNC-HASH written once,
+    SEQUENCE, DTSTAMP, DTSTART, DTEND and X-CALSYNC-PLAN, -HASH and -KEY written once,
     in the forms calsync writes them. None for anything else (damage, another writer, a
     repeated local time): the caller reads that file with icalendar (`parse_previous`)."""
     if not data.endswith(b"\r\n") or b"\n" in data.replace(b"\r\n", b""):
@@ -116,6 +130,7 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
     raw = text.split("\r\n")[:-1]
     stamps: dict[str, Stamp] = {}
     past: list[PastEvent] = []
+    held: list[Held] = []
     offsets = [0]  # byte offset of each raw line, to copy an event verbatim
     for line in raw:
         offsets.append(offsets[-1] + len(line.encode("utf-8")) + 2)
@@ -162,6 +177,8 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
                 if scanned:
                     uid, stamp, start, zones = scanned
                     stamps[uid] = stamp
+                    if key := event.get("X-CALSYNC-KEY", ("", ""))[1]:
+                        held.append(Held(key, start))
                     if start < range_start:
                         chunk = data[offsets[begin] : offsets[index]]
                         past.append(PastEvent(chunk, start.year, zones))
@@ -189,7 +206,7 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
             event[name] = (params, value)
     if depth or not raw:
         return None
-    return Previous(stamps, tuple(past))
+    return Previous(stamps, tuple(past), tuple(held))
 
 
 def _scanned_event(
@@ -204,9 +221,10 @@ def _scanned_event(
         return ()
     uid, dtstamp, start = event.get("UID"), event.get("DTSTAMP"), event.get("DTSTART")
     sequence, fingerprint = event.get("SEQUENCE", ("", "0")), event.get("X-CALSYNC-HASH", ("", ""))
+    key = event.get("X-CALSYNC-KEY", ("", ""))
     if uid is None or dtstamp is None or start is None or dtstamp[0] or sequence[0]:
         return None
-    if uid[0] or fingerprint[0] or "\\" in uid[1] + fingerprint[1]:
+    if uid[0] or fingerprint[0] or key[0] or "\\" in uid[1] + fingerprint[1] + key[1]:
         return None
     if not _WHOLE.match(sequence[1]):
         return None
