@@ -8,10 +8,11 @@ busy time for the Google target only. Every run is pinned to Monday 7 December 2
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ from click.testing import CliRunner
 
 import calsync.core.fit.weekly as weekly
 from calsync.cli.main import cli
+from calsync.core.expand import expand
+from calsync.core.loader import load_plan
 from calsync.core.model import Busy
+from calsync.core.weekly import arranged
 from fakes.fakegoogle import FakeGoogleCalendar, write_token
 from tests.test_every_week import every_week_text
 
@@ -113,3 +117,27 @@ def test_each_target_of_a_refresh_arranges_its_weeks_once(
         ], run
         assert solver.weeks == Counter({m: 2 for m in mondays}), run  # once a target
     assert (tmp_path / "training.ics").read_text(encoding="utf-8").count("BEGIN:VEVENT") == 36
+
+
+def test_the_plans_conflicts_are_those_of_the_weeks_its_targets_hold(tmp_path: Path) -> None:
+    """In rider-fit's first week its usual week has no Sunday before it, so the week the
+    .ics file gets is not the plan's `week:`; the expansion's warning on Friday 4 December
+    is in no target, and is not reported."""
+    first = date(2026, 11, 30)
+    (tmp_path / "plan.yaml").write_text(every_week_text(), encoding="utf-8")
+    config = f'plan = "plan.yaml"\nweeks = {WEEKS}\n\n[[target]]\ntype = "ics"\npath = "t.ics"\n'
+    (tmp_path / "refresh.toml").write_text(config, encoding="utf-8")
+    command = ["refresh", "--config", str(tmp_path / "refresh.toml"), "--json"]
+    command += ["--today", first.isoformat(), "--now", f"{first}T04:00:00+00:00"]
+    plan = load_plan(tmp_path / "plan.yaml")
+    end = first + timedelta(weeks=WEEKS)
+    held = arranged(plan, first, end, not_before=datetime.fromisoformat(f"{first}T04:00+00:00"))
+    written = expand(plan, first, end)
+
+    result = CliRunner().invoke(cli, command)
+
+    assert result.exit_code == 0, result.output
+    said = [(c["rule"], c["date"], c["message"]) for c in json.loads(result.output)["conflicts"]]
+    assert said == [(c.rule, c.date.isoformat(), c.message) for c in held.conflicts]
+    assert ("hard-then-easy", date(2026, 12, 4)) in {(c.rule, c.date) for c in written.conflicts}
+    assert "2026-12-04" not in {d for _, d, _ in said}
