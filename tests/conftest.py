@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -140,11 +141,34 @@ def google_fake() -> Iterator[FakeGoogleCalendar]:
 
 
 @pytest.fixture
-def plan_folder(tmp_path: Path) -> Path:
+def plan_folder(hybrid_plan: Path) -> Path:
     """tmp_path holding plan.yaml (the hybrid-hypertrophy template) and token.json."""
-    shutil.copyfile(
-        Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml",
-        tmp_path / "plan.yaml",
-    )
-    write_token(tmp_path / "token.json")
-    return tmp_path
+    write_token(hybrid_plan.parent / "token.json")
+    return hybrid_plan.parent
+
+
+# --- hybrid_plan, google_token, retry_sleeps: what a Google sync test starts from ---------
+
+
+@pytest.fixture
+def hybrid_plan(tmp_path: Path) -> Path:
+    """The hybrid-hypertrophy template (starts 2026-11-30) as tmp_path/plan.yaml, editable."""
+    path = tmp_path / "plan.yaml"
+    template = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
+    shutil.copyfile(template, path)
+    return path
+
+
+@pytest.fixture
+def google_token(tmp_path: Path) -> Path:
+    """An authorized-user token for the Google fake, as tmp_path/google-token.json (0600)."""
+    return write_token(tmp_path / "google-token.json")
+
+
+@pytest.fixture
+def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff waits are recorded, never slept (only calsync.targets.retry's `time` is
+    replaced). A module uses it for every test with `pytest.mark.usefixtures`."""
+    waited: list[float] = []
+    monkeypatch.setattr("calsync.targets.retry.time", SimpleNamespace(sleep=waited.append))
+    return waited

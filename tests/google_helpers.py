@@ -42,6 +42,13 @@ def sync(server: FakeGoogleCalendar, plan: Path, token: Path, *args: str, weeks:
     return CliRunner().invoke(cli, command, env={"CALSYNC_GOOGLE_ENDPOINT": server.root_url})
 
 
+def edit(plan: Path, old: str, new: str) -> None:
+    """Change the plan file's text (the old text must be there)."""
+    text = plan.read_text(encoding="utf-8")
+    assert old in text
+    plan.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def desired(plan: Path, weeks: int = 2, busy: tuple[Busy, ...] = (), annotate: bool = True):
     """What the plan says the calendar holds: key -> EventContent."""
     loaded = load_plan(plan)

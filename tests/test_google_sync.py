@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 import stat
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,18 +25,17 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 import calsync.targets.google as g
-import calsync.targets.retry as retry
 from calsync.errors import Unreachable
 from fakes.fakegoogle import FakeGoogleCalendar, Fault, build_service
 from tests.google_helpers import (
     JSON,
     PLAN_ID,
-    TEMPLATE,
     TOKEN,
     assert_holds_plan,
     calendar_named,
     calendars,
     desired,
+    edit,
     instant,
     managed,
     private,
@@ -49,7 +46,8 @@ from tests.google_helpers import (
     write_token,
 )
 
-pytestmark = pytest.mark.any_date  # see tests/conftest.py
+# any_date and retry_sleeps: see tests/conftest.py
+pytestmark = [pytest.mark.any_date, pytest.mark.usefixtures("retry_sleeps")]
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 INSERT = r"^POST calendars/[^/]+/events$"
@@ -57,39 +55,6 @@ WED_INTERVALS = f"{PLAN_ID}/2026-12-02/intervals"
 
 
 # --- fixtures ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def server() -> Iterator[FakeGoogleCalendar]:
-    with FakeGoogleCalendar() as fake:
-        yield fake
-
-
-@pytest.fixture
-def token(tmp_path: Path) -> Path:
-    return write_token(tmp_path / "google-token.json")
-
-
-@pytest.fixture
-def plan(tmp_path: Path) -> Path:
-    """The hybrid-hypertrophy template (starts 2026-11-30), editable."""
-    path = tmp_path / "plan.yaml"
-    shutil.copyfile(TEMPLATE, path)
-    return path
-
-
-@pytest.fixture(autouse=True)
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff waits are recorded, never slept (only calsync.targets.retry's `time` is replaced)."""
-    waited: list[float] = []
-    monkeypatch.setattr(retry, "time", SimpleNamespace(sleep=waited.append))
-    return waited
-
-
-def edit(plan: Path, old: str, new: str) -> None:
-    text = plan.read_text(encoding="utf-8")
-    assert old in text
-    plan.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def calls(server: FakeGoogleCalendar, pattern: str) -> int:
@@ -112,19 +77,19 @@ def user(server: FakeGoogleCalendar) -> Any:
 
 
 def test_first_sync_creates_the_plan_in_a_new_calendar(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
-    want = desired(plan)
+    want = desired(hybrid_plan)
     assert result.exit_code == 0, result.output
     assert f"google:Training: {len(want)} created, 0 updated, 0 deleted" in result.output
-    entry = next(c for c in calendars(server) if c["summary"] == "Training")
+    entry = next(c for c in calendars(google_fake) if c["summary"] == "Training")
     assert entry["timeZone"] == "Europe/Brussels" and not entry.get("primary")
     calendar = entry["id"]
-    assert_holds_plan(server, calendar, want)
+    assert_holds_plan(google_fake, calendar, want)
     assert len(want) == 20  # 2 weeks of the template: 10 + 10 sessions
-    legs = managed(server, calendar)[f"{PLAN_ID}/2026-11-30/legs"]
+    legs = managed(google_fake, calendar)[f"{PLAN_ID}/2026-11-30/legs"]
     assert legs["summary"] == "🏋 Legs: squat, RDL, curls"
     assert legs["start"] == {"dateTime": "2026-11-30T10:00:00+01:00", "timeZone": "Europe/Brussels"}
     assert instant(legs["end"]) == datetime(2026, 11, 30, 11, 15, tzinfo=BRUSSELS)
@@ -134,26 +99,26 @@ def test_first_sync_creates_the_plan_in_a_new_calendar(
     }
     assert set(private(legs)) == {"calsyncPlan", "calsyncKey", "calsyncHash"}
     assert legs["id"] == g.event_id(f"{PLAN_ID}/2026-11-30/legs")
-    assert server.events("primary") == []  # primary only when named
-    assert server.authorized
-    assert server.writes == 1 + len(want)  # the calendar and its events
-    assert server.round_trips <= 2 + math.ceil(len(want) / 50)
+    assert google_fake.events("primary") == []  # primary only when named
+    assert google_fake.authorized
+    assert google_fake.writes == 1 + len(want)  # the calendar and its events
+    assert google_fake.round_trips <= 2 + math.ceil(len(want) / 50)
 
 
 def test_a_year_of_the_template_within_the_round_trip_budget(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    result = sync(server, plan, token, weeks=52)
-    first = server.round_trips
-    server.reset_counters()
-    again = sync(server, plan, token, weeks=52)
+    result = sync(google_fake, hybrid_plan, google_token, weeks=52)
+    first = google_fake.round_trips
+    google_fake.reset_counters()
+    again = sync(google_fake, hybrid_plan, google_token, weeks=52)
 
-    want = desired(plan, weeks=52)
+    want = desired(hybrid_plan, weeks=52)
     assert result.exit_code == 0 and again.exit_code == 0, result.output + again.output
-    assert_holds_plan(server, calendar_named(server, "Training"), want)
+    assert_holds_plan(google_fake, calendar_named(google_fake, "Training"), want)
     assert len(want) == 517
     assert first <= 2 + math.ceil(len(want) / 50)  # 13
-    assert server.round_trips <= 2 and server.writes == 0
+    assert google_fake.round_trips <= 2 and google_fake.writes == 0
     assert f"0 created, 0 updated, 0 deleted, {len(want)} unchanged" in again.output
 
 
@@ -164,13 +129,13 @@ def test_a_year_of_the_template_within_the_round_trip_budget(
 
 
 def test_events_calsync_did_not_create_are_never_touched(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    mine = server.add_calendar("Training", "Europe/Brussels")["id"]  # made by the user
+    mine = google_fake.add_calendar("Training", "Europe/Brussels")["id"]  # made by the user
     for monday in (date(2026, 11, 30), date(2026, 12, 7)):
-        seed_work_week(server, mine, monday)
-        seed_work_week(server, "primary", monday)
-    earlier = server.add_event(  # left by a sync before --from: the past is never changed
+        seed_work_week(google_fake, mine, monday)
+        seed_work_week(google_fake, "primary", monday)
+    earlier = google_fake.add_event(  # left by a sync before --from: the past is never changed
         mine,
         {
             "summary": "🏋 Legs",
@@ -181,70 +146,77 @@ def test_events_calsync_did_not_create_are_never_touched(
             },
         },
     )
-    theirs, primary = unmanaged(server, mine), snapshot(server, "primary")
+    theirs, primary = unmanaged(google_fake, mine), snapshot(google_fake, "primary")
 
-    runs = [sync(server, plan, token), sync(server, plan, token, "--busy", "primary")]
-    edit(plan, "thu: [upper 10:00, z2 20:00]", "thu: rest")
-    runs.append(sync(server, plan, token, "--overwrite-edits", "--restore-deleted"))
+    runs = [
+        sync(google_fake, hybrid_plan, google_token),
+        sync(google_fake, hybrid_plan, google_token, "--busy", "primary"),
+    ]
+    edit(hybrid_plan, "thu: [upper 10:00, z2 20:00]", "thu: rest")
+    runs.append(
+        sync(google_fake, hybrid_plan, google_token, "--overwrite-edits", "--restore-deleted")
+    )
 
     assert [r.exit_code for r in runs] == [0, 3, 0], [r.output for r in runs]
-    assert len(calendars(server)) == 2  # no calendar created: the user's "Training" is used
-    assert unmanaged(server, mine) == theirs  # bodies and etags
-    assert snapshot(server, "primary") == primary
-    assert server.event(mine, earlier["id"]) == earlier
-    assert_holds_plan(server, mine, desired(plan), also={f"{PLAN_ID}/2026-11-23/legs"})
+    assert len(calendars(google_fake)) == 2  # no calendar created: the user's "Training" is used
+    assert unmanaged(google_fake, mine) == theirs  # bodies and etags
+    assert snapshot(google_fake, "primary") == primary
+    assert google_fake.event(mine, earlier["id"]) == earlier
+    assert_holds_plan(google_fake, mine, desired(hybrid_plan), also={f"{PLAN_ID}/2026-11-23/legs"})
 
 
 def test_primary_is_used_only_when_named(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    seed_work_week(server, "primary", date(2026, 11, 30))
-    theirs = snapshot(server, "primary")
+    seed_work_week(google_fake, "primary", date(2026, 11, 30))
+    theirs = snapshot(google_fake, "primary")
 
-    result = sync(server, plan, token, "--calendar", "primary")
+    result = sync(google_fake, hybrid_plan, google_token, "--calendar", "primary")
 
     assert result.exit_code == 0, result.output
     assert "google:primary: 20 created" in result.output
-    assert len(calendars(server)) == 1  # nothing created
-    assert_holds_plan(server, "primary", desired(plan))
-    assert {i: e for i, e in snapshot(server, "primary").items() if i in theirs} == theirs
+    assert len(calendars(google_fake)) == 1  # nothing created
+    assert_holds_plan(google_fake, "primary", desired(hybrid_plan))
+    assert {i: e for i, e in snapshot(google_fake, "primary").items() if i in theirs} == theirs
 
 
 def test_a_calendar_is_found_by_name_or_id(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    sport = server.add_calendar("Sport", "Europe/Brussels")["id"]
-    server.add_calendar("Training (old)", "UTC")
+    sport = google_fake.add_calendar("Sport", "Europe/Brussels")["id"]
+    google_fake.add_calendar("Training (old)", "UTC")
 
-    by_name = sync(server, plan, token, "--calendar", "Sport")
-    server.reset_counters()
-    by_id = sync(server, plan, token, "--calendar", sport)
+    by_name = sync(google_fake, hybrid_plan, google_token, "--calendar", "Sport")
+    google_fake.reset_counters()
+    by_id = sync(google_fake, hybrid_plan, google_token, "--calendar", sport)
 
     assert by_name.exit_code == 0 and by_id.exit_code == 0, by_name.output + by_id.output
-    assert len(calendars(server)) == 3
-    assert_holds_plan(server, sport, desired(plan))
-    assert server.writes == 0  # the same calendar either way
+    assert len(calendars(google_fake)) == 3
+    assert_holds_plan(google_fake, sport, desired(hybrid_plan))
+    assert google_fake.writes == 0  # the same calendar either way
 
 
 def test_an_unknown_calendar_id_is_an_error(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    result = sync(server, plan, token, "--calendar", "nobody@group.calendar.google.com")
+    result = sync(
+        google_fake, hybrid_plan, google_token, "--calendar", "nobody@group.calendar.google.com"
+    )
 
     assert result.exit_code == 1
     assert "no calendar with id 'nobody@group.calendar.google.com'" in result.output
-    assert server.writes == 0
+    assert google_fake.writes == 0
 
 
 # --- busy time, conflicts in the calendar -------------------------------------------
 
 
 def test_busy_time_from_freebusy_places_and_checks_sessions(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
     def meeting(summary: str, day: str, start: str, end: str) -> None:
         zone = "Europe/Brussels"
-        server.add_event(
+        google_fake.add_event(
             "primary",
             {
                 "summary": summary,
@@ -256,13 +228,13 @@ def test_busy_time_from_freebusy_places_and_checks_sessions(
     meeting("Client call", "2026-12-01", "10:00", "11:00")  # on Tuesday's 10:00 core session
     meeting("Team drinks", "2026-12-04", "17:00", "18:30")  # where Friday's z2 would go
 
-    result = sync(server, plan, token, "--busy", "primary")
+    result = sync(google_fake, hybrid_plan, google_token, "--busy", "primary")
 
     assert result.exit_code == 3, result.output  # overlap is an error
-    assert calls(server, r"^POST freeBusy$") == 1
+    assert calls(google_fake, r"^POST freeBusy$") == 1
     assert "overlap" in result.output and "busy in primary" in result.output
     assert "Client call" not in result.output  # freebusy gives no titles
-    events = managed(server, calendar_named(server, "Training"))
+    events = managed(google_fake, calendar_named(google_fake, "Training"))
     z2 = events[f"{PLAN_ID}/2026-12-04/z2"]
     assert instant(z2["start"]) == datetime(2026, 12, 4, 18, 30, tzinfo=BRUSSELS)
     assert instant(events[f"{PLAN_ID}/2026-12-11/z2"]["start"]).hour == 17
@@ -272,23 +244,27 @@ def test_busy_time_from_freebusy_places_and_checks_sessions(
 
 
 def test_busy_time_of_the_target_calendar_leaves_out_the_plans_own_sessions(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    first = sync(server, plan, token, "--calendar", "primary", "--busy", "primary")
-    server.reset_counters()
-    again = sync(server, plan, token, "--calendar", "primary", "--busy", "primary")
+    first = sync(
+        google_fake, hybrid_plan, google_token, "--calendar", "primary", "--busy", "primary"
+    )
+    google_fake.reset_counters()
+    again = sync(
+        google_fake, hybrid_plan, google_token, "--calendar", "primary", "--busy", "primary"
+    )
 
     assert first.exit_code == 0, first.output
     assert again.exit_code == 0, again.output
-    assert server.writes == 0
-    assert_holds_plan(server, "primary", desired(plan))
+    assert google_fake.writes == 0
+    assert_holds_plan(google_fake, "primary", desired(hybrid_plan))
 
 
 def test_conflict_warnings_are_written_into_events_and_removed(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    calendar = first_sync(server, plan, token)
-    events = managed(server, calendar)
+    calendar = first_sync(google_fake, hybrid_plan, google_token)
+    events = managed(google_fake, calendar)
     warned = {
         k for k, e in events.items() if e["description"].startswith("⚠ warn hypertrophy-ride:")
     }
@@ -298,61 +274,67 @@ def test_conflict_warnings_are_written_into_events_and_removed(
     assert warned == fridays  # the leg day and its ride, both
     assert "⚠" not in events[f"{PLAN_ID}/2026-12-01/z2"]["description"]
 
-    edit(plan, "rules:", "rules:\n  hypertrophy-ride: {level: off}")
-    result = sync(server, plan, token)
+    edit(hybrid_plan, "rules:", "rules:\n  hypertrophy-ride: {level: off}")
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 0, result.output
-    assert "0 created, 4 updated, 0 deleted" in result.output and server.writes == 4
-    after = managed(server, calendar)
+    assert "0 created, 4 updated, 0 deleted" in result.output and google_fake.writes == 4
+    after = managed(google_fake, calendar)
     assert {k for k in after if after[k] != events[k]} == fridays
     assert all("hypertrophy-ride" not in after[k]["description"] for k in fridays)
-    assert_holds_plan(server, calendar, desired(plan))
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan))
 
 
 def test_no_annotate_leaves_descriptions_alone(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    result = sync(server, plan, token, "--no-annotate")
+    result = sync(google_fake, hybrid_plan, google_token, "--no-annotate")
 
-    calendar = calendar_named(server, "Training")
+    calendar = calendar_named(google_fake, "Training")
     assert result.exit_code == 0 and "hypertrophy-ride" in result.output  # still reported
-    assert all("⚠" not in e["description"] for e in managed(server, calendar).values())
-    assert_holds_plan(server, calendar, desired(plan, annotate=False))
+    assert all("⚠" not in e["description"] for e in managed(google_fake, calendar).values())
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan, annotate=False))
 
 
 # --- dry run, json -------------------------------------------------------------------
 
 
-def test_dry_run_writes_nothing(server: FakeGoogleCalendar, plan: Path, token: Path) -> None:
-    result = sync(server, plan, token, "--dry-run")
+def test_dry_run_writes_nothing(
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
+) -> None:
+    result = sync(google_fake, hybrid_plan, google_token, "--dry-run")
 
     assert result.exit_code == 0, result.output
-    assert server.writes == 0 and len(calendars(server)) == 1  # no calendar either
+    assert google_fake.writes == 0 and len(calendars(google_fake)) == 1  # no calendar either
     assert "  create  Mon 2026-11-30 10:00  🏋 Legs: squat, RDL, curls" in result.output
     assert "  create  Fri 2026-12-04 17:00  🚴 Zone 2 ride" in result.output
     assert "google:Training: 20 would be created" in result.output
 
 
 def test_dry_run_on_a_synced_calendar_shows_updates_and_deletes(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    calendar = first_sync(server, plan, token)
-    before = snapshot(server, calendar)
+    calendar = first_sync(google_fake, hybrid_plan, google_token)
+    before = snapshot(google_fake, calendar)
     edit(
-        plan, "exceptions:\n", "exceptions:\n  2026-12-02: [intervals 18:00]\n  2026-12-03: rest\n"
+        hybrid_plan,
+        "exceptions:\n",
+        "exceptions:\n  2026-12-02: [intervals 18:00]\n  2026-12-03: rest\n",
     )
 
-    result = sync(server, plan, token, "--dry-run")
+    result = sync(google_fake, hybrid_plan, google_token, "--dry-run")
 
     assert result.exit_code == 0, result.output
     assert "  update  Wed 2026-12-02 18:00  🚴 Intervals" in result.output
     assert "  delete  Thu 2026-12-03 20:00  🚴 Zone 2 ride" in result.output
     assert "1 would be updated, 2 would be deleted" in result.output
-    assert server.writes == 0 and snapshot(server, calendar) == before
+    assert google_fake.writes == 0 and snapshot(google_fake, calendar) == before
 
 
-def test_json_report(server: FakeGoogleCalendar, plan: Path, token: Path) -> None:
-    result = sync(server, plan, token, "--json")
+def test_json_report(
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
+) -> None:
+    result = sync(google_fake, hybrid_plan, google_token, "--json")
 
     report = json.loads(result.stdout)
     assert result.exit_code == 0
@@ -367,145 +349,157 @@ def test_json_report(server: FakeGoogleCalendar, plan: Path, token: Path) -> Non
 
 
 def test_reading_the_managed_events_pages(
-    server: FakeGoogleCalendar, plan: Path, token: Path, monkeypatch: pytest.MonkeyPatch
+    google_fake: FakeGoogleCalendar,
+    hybrid_plan: Path,
+    google_token: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("calsync.targets.google.backend.PAGE_SIZE", 7)
-    calendar = first_sync(server, plan, token)
-    user(server).delete(calendarId=calendar, eventId=g.event_id(WED_INTERVALS)).execute()
-    server.reset_counters()
+    calendar = first_sync(google_fake, hybrid_plan, google_token)
+    user(google_fake).delete(calendarId=calendar, eventId=g.event_id(WED_INTERVALS)).execute()
+    google_fake.reset_counters()
 
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 0, result.output
-    assert calls(server, r"^GET calendars/[^/]+/events$") == 3  # 20 events, 7 a page
+    assert calls(google_fake, r"^GET calendars/[^/]+/events$") == 3  # 20 events, 7 a page
     assert "0 created, 0 updated, 0 deleted, 19 unchanged" in result.output
-    assert "1 deleted by you" in result.output and server.writes == 0
+    assert "1 deleted by you" in result.output and google_fake.writes == 0
 
 
 # --- faults ---------------------------------------------------------------------------
 
 
 def test_rate_limits_and_server_errors_on_single_calls_are_retried(
-    server: FakeGoogleCalendar, plan: Path, token: Path, sleeps: list[float]
+    google_fake: FakeGoogleCalendar,
+    hybrid_plan: Path,
+    google_token: Path,
+    retry_sleeps: list[float],
 ) -> None:
-    server.inject(Fault(403, reason="rateLimitExceeded", match=r"^GET users/me/calendarList$"))
-    server.inject(Fault(429, retry_after=3, match=r"^POST calendars$"))
+    google_fake.inject(Fault(403, reason="rateLimitExceeded", match=r"^GET users/me/calendarList$"))
+    google_fake.inject(Fault(429, retry_after=3, match=r"^POST calendars$"))
 
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 0, result.output
     # calendarList: refused, answered, and once more before resending calendars.insert
     # (not idempotent: a failed insert may have made the calendar all the same)
-    assert calls(server, r"^GET users/me/calendarList$") == 3
-    assert calls(server, r"^POST calendars$") == 2
-    assert len(calendars(server)) == 2  # the refused insert made nothing
-    assert len(sleeps) == 2 and max(sleeps) >= 3  # Retry-After honoured
-    calendar = calendar_named(server, "Training")
-    assert_holds_plan(server, calendar, desired(plan))
+    assert calls(google_fake, r"^GET users/me/calendarList$") == 3
+    assert calls(google_fake, r"^POST calendars$") == 2
+    assert len(calendars(google_fake)) == 2  # the refused insert made nothing
+    assert len(retry_sleeps) == 2 and max(retry_sleeps) >= 3  # Retry-After honoured
+    calendar = calendar_named(google_fake, "Training")
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan))
 
-    server.reset_counters()
-    server.inject(Fault(503, match=r"^GET calendars/[^/]+/events$"))
-    server.inject(Fault(500, match=r"^GET calendars/[^/]+/events$"))
-    again = sync(server, plan, token)
+    google_fake.reset_counters()
+    google_fake.inject(Fault(503, match=r"^GET calendars/[^/]+/events$"))
+    google_fake.inject(Fault(500, match=r"^GET calendars/[^/]+/events$"))
+    again = sync(google_fake, hybrid_plan, google_token)
 
     assert again.exit_code == 0 and "20 unchanged" in again.output, again.output
-    assert calls(server, r"^GET calendars/[^/]+/events$") == 3 and server.writes == 0
+    assert calls(google_fake, r"^GET calendars/[^/]+/events$") == 3 and google_fake.writes == 0
 
 
 def test_failed_calls_inside_a_batch_are_retried_alone(
-    server: FakeGoogleCalendar, plan: Path, token: Path, sleeps: list[float]
+    google_fake: FakeGoogleCalendar,
+    hybrid_plan: Path,
+    google_token: Path,
+    retry_sleeps: list[float],
 ) -> None:
-    server.inject(Fault(500, match=INSERT, times=2))
-    server.inject(Fault(503, match=INSERT))
-    server.inject(Fault(403, reason="userRateLimitExceeded", match=INSERT))
-    server.inject(Fault(429, retry_after=2, match=INSERT))
+    google_fake.inject(Fault(500, match=INSERT, times=2))
+    google_fake.inject(Fault(503, match=INSERT))
+    google_fake.inject(Fault(403, reason="userRateLimitExceeded", match=INSERT))
+    google_fake.inject(Fault(429, retry_after=2, match=INSERT))
 
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 0, result.output
     assert "20 created" in result.output
-    assert calls(server, INSERT) == 20 + 5  # only the five failed calls again
-    assert server.round_trips == 4  # calendarList, calendars.insert, two batches
-    assert len(sleeps) == 1 and sleeps[0] >= 2
-    assert_holds_plan(server, calendar_named(server, "Training"), desired(plan))
+    assert calls(google_fake, INSERT) == 20 + 5  # only the five failed calls again
+    assert google_fake.round_trips == 4  # calendarList, calendars.insert, two batches
+    assert len(retry_sleeps) == 1 and retry_sleeps[0] >= 2
+    assert_holds_plan(google_fake, calendar_named(google_fake, "Training"), desired(hybrid_plan))
 
 
 def test_an_error_that_is_not_retried_fails_only_its_session(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    server.inject(Fault(400, reason="invalid", message="Invalid value", match=INSERT))
+    google_fake.inject(Fault(400, reason="invalid", message="Invalid value", match=INSERT))
 
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 1
     assert "19 created" in result.output and "1 FAILED" in result.output
     assert "failed  Mon 2026-11-30 10:00  🏋 Legs: squat, RDL, curls: HTTP 400" in result.output
-    assert calls(server, INSERT) == 20  # a 400 is not retried
+    assert calls(google_fake, INSERT) == 20  # a 400 is not retried
     assert "Traceback" not in result.output
 
-    again = sync(server, plan, token)
+    again = sync(google_fake, hybrid_plan, google_token)
     assert again.exit_code == 0 and "1 created" in again.output, again.output
-    assert_holds_plan(server, calendar_named(server, "Training"), desired(plan))
+    assert_holds_plan(google_fake, calendar_named(google_fake, "Training"), desired(hybrid_plan))
 
 
 def test_a_persistent_failure_is_one_clear_message(
-    server: FakeGoogleCalendar, plan: Path, token: Path, sleeps: list[float]
+    google_fake: FakeGoogleCalendar,
+    hybrid_plan: Path,
+    google_token: Path,
+    retry_sleeps: list[float],
 ) -> None:
-    server.inject(Fault(503, match=r"^GET users/me/calendarList$", times=100))
+    google_fake.inject(Fault(503, match=r"^GET users/me/calendarList$", times=100))
 
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 1
     assert result.output == "calsync: Google Calendar: HTTP 503 backendError\n"
-    assert calls(server, r"calendarList") == g.Retry().attempts and len(sleeps) == 5
+    assert calls(google_fake, r"calendarList") == g.Retry().attempts and len(retry_sleeps) == 5
 
 
 def test_a_persistent_failure_inside_batches_fails_cleanly(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    server.inject(Fault(500, match=INSERT, times=1000))
+    google_fake.inject(Fault(500, match=INSERT, times=1000))
 
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 1
     assert "0 created" in result.output and "20 FAILED" in result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
-    assert calls(server, INSERT) == 20 * g.Retry().attempts
-    calendar = calendar_named(server, "Training")
-    assert managed(server, calendar) == {}
+    assert calls(google_fake, INSERT) == 20 * g.Retry().attempts
+    calendar = calendar_named(google_fake, "Training")
+    assert managed(google_fake, calendar) == {}
 
-    server.clear_faults()
-    again = sync(server, plan, token)
+    google_fake.clear_faults()
+    again = sync(google_fake, hybrid_plan, google_token)
     assert again.exit_code == 0 and "20 created" in again.output, again.output
-    assert_holds_plan(server, calendar, desired(plan))
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan))
 
 
 def test_a_batch_whose_answer_is_lost_makes_no_duplicates(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
     # Applied on the server, answer lost twice (httplib2 resends once by itself, then
     # calsync retries): the inserts meet 409 for ids that exist, which means done.
     # Calls 3-22 are the first batch's inserts, 23-42 httplib2's resend of it.
-    server.fail_at(3, Fault(drop=True))
-    server.fail_at(23, Fault(drop=True))
+    google_fake.fail_at(3, Fault(drop=True))
+    google_fake.fail_at(23, Fault(drop=True))
 
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 0, result.output
     assert "20 created" in result.output
-    assert calls(server, INSERT) == 3 * 20
-    calendar = calendar_named(server, "Training")
-    assert len(server.events(calendar, include_cancelled=True)) == 20
-    assert_holds_plan(server, calendar, desired(plan))
+    assert calls(google_fake, INSERT) == 3 * 20
+    calendar = calendar_named(google_fake, "Training")
+    assert len(google_fake.events(calendar, include_cancelled=True)) == 20
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan))
 
-    server.reset_counters()
-    again = sync(server, plan, token)
-    assert "20 unchanged" in again.output and server.writes == 0
+    google_fake.reset_counters()
+    again = sync(google_fake, hybrid_plan, google_token)
+    assert "20 unchanged" in again.output and google_fake.writes == 0
 
 
-def test_a_connection_that_hangs_is_bounded_by_a_timeout(server: FakeGoogleCalendar) -> None:
-    server.latency = 1.0
-    service = g.build_service(Credentials(token="t"), server.root_url, timeout=0.2)
+def test_a_connection_that_hangs_is_bounded_by_a_timeout(google_fake: FakeGoogleCalendar) -> None:
+    google_fake.latency = 1.0
+    service = g.build_service(Credentials(token="t"), google_fake.root_url, timeout=0.2)
 
     with pytest.raises(Unreachable, match="timed out"):
         g.find_or_create_calendar(
@@ -562,8 +556,10 @@ def holding_events(server: FakeGoogleCalendar, summary: str = "Training") -> lis
     ]
 
 
-def test_a_first_sync_cut_off_at_any_call_is_repaired_by_the_next(plan: Path, token: Path) -> None:
-    want = desired(plan)
+def test_a_first_sync_cut_off_at_any_call_is_repaired_by_the_next(
+    hybrid_plan: Path, google_token: Path
+) -> None:
+    want = desired(hybrid_plan)
 
     def seed(server: FakeGoogleCalendar) -> dict[str, JSON]:
         seed_work_week(server, "primary", date(2026, 11, 30))
@@ -575,18 +571,18 @@ def test_a_first_sync_cut_off_at_any_call_is_repaired_by_the_next(plan: Path, to
         assert len(holding) == 1, f"{len(holding)} calendars hold events"
         assert_holds_plan(server, holding[0], want)
 
-    assert scan(seed, plan, token, check) == []
+    assert scan(seed, hybrid_plan, google_token, check) == []
 
 
 def test_a_changing_sync_cut_off_at_any_call_is_repaired_by_the_next(
-    plan: Path, token: Path, tmp_path: Path
+    hybrid_plan: Path, google_token: Path, tmp_path: Path
 ) -> None:
     """From the synced plan to an edited one (updates, deletes, creates) in a calendar
     where the owner edited one session and deleted another: those stay as they are."""
     edited, deleted = f"{PLAN_ID}/2026-12-01/core", f"{PLAN_ID}/2026-12-08/core"
     with FakeGoogleCalendar() as first:
         seed_work_week(first, "primary", date(2026, 11, 30))
-        calendar = first_sync(first, plan, token)
+        calendar = first_sync(first, hybrid_plan, google_token)
         owner = user(first)
         body = {"summary": "Core (gym at work)"}
         owner.patch(calendarId=calendar, eventId=g.event_id(edited), body=body).execute()
@@ -594,10 +590,12 @@ def test_a_changing_sync_cut_off_at_any_call_is_repaired_by_the_next(
         primary_events = first.events("primary", include_cancelled=True)
         training_events = first.events(calendar, include_cancelled=True)
     edit(
-        plan, "exceptions:\n", "exceptions:\n  2026-12-02: [intervals 18:00]\n  2026-12-03: rest\n"
+        hybrid_plan,
+        "exceptions:\n",
+        "exceptions:\n  2026-12-02: [intervals 18:00]\n  2026-12-03: rest\n",
     )
-    edit(plan, "sat: rest", "sat: [z2 09:00]")
-    want = {k: v for k, v in desired(plan).items() if k not in (edited, deleted)}
+    edit(hybrid_plan, "sat: rest", "sat: [z2 09:00]")
+    want = {k: v for k, v in desired(hybrid_plan).items() if k not in (edited, deleted)}
 
     def seed(server: FakeGoogleCalendar) -> dict[str, JSON]:
         # The state the first sync and the owner left, copied event by event (ids kept).
@@ -620,7 +618,7 @@ def test_a_changing_sync_cut_off_at_any_call_is_repaired_by_the_next(
         assert sorted(have) == sorted([*want, edited]), "sessions missing or extra"
         assert_holds_plan(server, training, want, also={edited})
 
-    assert scan(seed, plan, token, check) == []
+    assert scan(seed, hybrid_plan, google_token, check) == []
 
 
 # --- tokens ---------------------------------------------------------------------------
@@ -677,39 +675,48 @@ def _no_secrets(text: str) -> None:
 
 
 def test_an_expired_token_that_cannot_be_refreshed(
-    server: FakeGoogleCalendar, plan: Path, tmp_path: Path, token_endpoint: TokenEndpoint
+    google_fake: FakeGoogleCalendar,
+    hybrid_plan: Path,
+    tmp_path: Path,
+    token_endpoint: TokenEndpoint,
 ) -> None:
     stale = write_token(
         tmp_path / "token.json", expiry="2000-01-01T00:00:00Z"
     )  # long past on any clock
     content = stale.read_text()
 
-    result = sync(server, plan, stale)
+    result = sync(google_fake, hybrid_plan, stale)
 
     assert result.exit_code == 1
     assert "run `calsync auth google` again" in result.output
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
     assert len(token_endpoint.requests) == 1 and b"refresh_token" in token_endpoint.requests[0]
     _no_secrets(result.output)
-    assert stale.read_text() == content and server.round_trips == 0
+    assert stale.read_text() == content and google_fake.round_trips == 0
 
 
 def test_a_revoked_token_refused_by_the_api(
-    server: FakeGoogleCalendar, plan: Path, token: Path, token_endpoint: TokenEndpoint
+    google_fake: FakeGoogleCalendar,
+    hybrid_plan: Path,
+    google_token: Path,
+    token_endpoint: TokenEndpoint,
 ) -> None:
-    server.inject(Fault(401, times=5))  # the access token was revoked: refresh, which fails
+    google_fake.inject(Fault(401, times=5))  # the access token was revoked: refresh, which fails
 
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 1
     assert "run `calsync auth google` again" in result.output
     assert token_endpoint.requests and "Traceback" not in result.output
     _no_secrets(result.output)
-    assert server.writes == 0
+    assert google_fake.writes == 0
 
 
 def test_a_refresh_that_cannot_reach_google(
-    server: FakeGoogleCalendar, plan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    google_fake: FakeGoogleCalendar,
+    hybrid_plan: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     closed = TokenEndpoint()
     closed.stop()  # nothing listens on that port any more
@@ -718,7 +725,7 @@ def test_a_refresh_that_cannot_reach_google(
         tmp_path / "token.json", expiry="2000-01-01T00:00:00Z"
     )  # long past on any clock
 
-    result = sync(server, plan, stale)
+    result = sync(google_fake, hybrid_plan, stale)
 
     assert result.exit_code == 1
     assert result.output.startswith("calsync: cannot reach Google to refresh the token")
@@ -727,9 +734,9 @@ def test_a_refresh_that_cannot_reach_google(
 
 
 def test_a_missing_token_says_how_to_get_one(
-    server: FakeGoogleCalendar, plan: Path, tmp_path: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, tmp_path: Path
 ) -> None:
-    result = sync(server, plan, tmp_path / "none.json")
+    result = sync(google_fake, hybrid_plan, tmp_path / "none.json")
 
     assert result.exit_code == 1 and "run `calsync auth google` first" in result.output
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,46 +27,19 @@ from tests.google_helpers import (
     assert_holds_plan,
     calendar_named,
     desired,
+    edit,
     seed_work_week,
     snapshot,
     sync,
     write_token,
 )
 
-pytestmark = pytest.mark.any_date  # see tests/conftest.py
+# any_date and retry_sleeps: see tests/conftest.py
+pytestmark = [pytest.mark.any_date, pytest.mark.usefixtures("retry_sleeps")]
 
 LIST = r"^GET calendars/[^/]+/events$"
 WED_INTERVALS = f"{PLAN_ID}/2026-12-02/intervals"
 MOVE_WEDNESDAY = ("exceptions:\n", "exceptions:\n  2026-12-02: [intervals 18:00]\n")
-
-
-@pytest.fixture
-def server() -> Iterator[FakeGoogleCalendar]:
-    with FakeGoogleCalendar() as fake:
-        yield fake
-
-
-@pytest.fixture
-def token(tmp_path: Path) -> Path:
-    return write_token(tmp_path / "google-token.json")
-
-
-@pytest.fixture
-def plan(tmp_path: Path) -> Path:
-    path = tmp_path / "plan.yaml"
-    shutil.copyfile(TEMPLATE, path)
-    return path
-
-
-@pytest.fixture(autouse=True)
-def no_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("calsync.targets.retry.time.sleep", lambda seconds: None)
-
-
-def edit(plan: Path, old: str, new: str) -> None:
-    text = plan.read_text(encoding="utf-8")
-    assert old in text
-    plan.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def ok(result: Result) -> str:
@@ -106,183 +78,195 @@ def incremental(server: FakeGoogleCalendar) -> list[bool]:
 
 
 def test_a_no_op_rerun_is_one_small_request(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    calendar = settled(server, plan, token)
-    before = snapshot(server, calendar)
+    calendar = settled(google_fake, hybrid_plan, google_token)
+    before = snapshot(google_fake, calendar)
 
-    output = ok(sync(server, plan, token))
+    output = ok(sync(google_fake, hybrid_plan, google_token))
 
     assert "0 created, 0 updated, 0 deleted, 20 unchanged" in output
-    assert server.round_trips == 1 and server.api_calls == [("GET", f"calendars/{calendar}/events")]
-    assert incremental(server) == [True]
-    assert server.bytes_down < 1000 and server.writes == 0
-    assert snapshot(server, calendar) == before
+    assert google_fake.round_trips == 1 and google_fake.api_calls == [
+        ("GET", f"calendars/{calendar}/events")
+    ]
+    assert incremental(google_fake) == [True]
+    assert google_fake.bytes_down < 1000 and google_fake.writes == 0
+    assert snapshot(google_fake, calendar) == before
 
 
 def test_the_runs_that_settle_a_new_calendar(
-    server: FakeGoogleCalendar, plan: Path, token: Path, state_dir: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path, state_dir: Path
 ) -> None:
     """The run that makes the calendar keeps nothing; the next looks it up by name (an empty
     twin made by a lost answer is removed there) and lists it in full; then one request."""
-    ok(sync(server, plan, token))
+    ok(sync(google_fake, hybrid_plan, google_token))
     assert state_files(state_dir) == []
-    server.reset_counters()
+    google_fake.reset_counters()
 
-    ok(sync(server, plan, token))
-    second = list(server.api_calls)
-    server.reset_counters()
-    ok(sync(server, plan, token))
+    ok(sync(google_fake, hybrid_plan, google_token))
+    second = list(google_fake.api_calls)
+    google_fake.reset_counters()
+    ok(sync(google_fake, hybrid_plan, google_token))
 
     assert [m for m, _ in second] == ["GET", "GET"] and "calendarList" in second[0][1]
     assert len(state_files(state_dir)) == 1
-    assert server.round_trips == 1 and incremental(server) == [True]
+    assert google_fake.round_trips == 1 and incremental(google_fake) == [True]
 
 
 def test_one_change_is_one_listing_and_one_write(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    calendar = settled(server, plan, token)
-    edit(plan, *MOVE_WEDNESDAY)
+    calendar = settled(google_fake, hybrid_plan, google_token)
+    edit(hybrid_plan, *MOVE_WEDNESDAY)
 
-    output = ok(sync(server, plan, token))
+    output = ok(sync(google_fake, hybrid_plan, google_token))
 
     assert "0 created, 1 updated, 0 deleted, 19 unchanged" in output
-    assert server.round_trips == 2 and server.writes == 1
-    assert [m for m, _ in server.api_calls] == ["GET", "PATCH"] and incremental(server) == [True]
-    assert_holds_plan(server, calendar, desired(plan))
+    assert google_fake.round_trips == 2 and google_fake.writes == 1
+    assert [m for m, _ in google_fake.api_calls] == ["GET", "PATCH"] and incremental(
+        google_fake
+    ) == [True]
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan))
 
-    server.reset_counters()
-    again = ok(sync(server, plan, token))  # the patch comes back as a change: ours, current
+    google_fake.reset_counters()
+    again = ok(
+        sync(google_fake, hybrid_plan, google_token)
+    )  # the patch comes back as a change: ours, current
     assert "0 updated" in again and "kept" not in again
-    assert server.round_trips == 1 and server.writes == 0
+    assert google_fake.round_trips == 1 and google_fake.writes == 0
 
 
-def test_a_year_reruns_on_one_request(server: FakeGoogleCalendar, plan: Path, token: Path) -> None:
-    ok(sync(server, plan, token, weeks=52))
-    ok(sync(server, plan, token, weeks=52))
-    server.reset_counters()
+def test_a_year_reruns_on_one_request(
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
+) -> None:
+    ok(sync(google_fake, hybrid_plan, google_token, weeks=52))
+    ok(sync(google_fake, hybrid_plan, google_token, weeks=52))
+    google_fake.reset_counters()
 
-    output = ok(sync(server, plan, token, weeks=52))
+    output = ok(sync(google_fake, hybrid_plan, google_token, weeks=52))
 
     assert "517 unchanged" in output
-    assert server.round_trips == 1 and server.bytes_down < 1000
+    assert google_fake.round_trips == 1 and google_fake.bytes_down < 1000
 
 
 # --- never the token over the calendar -----------------------------------------------
 
 
 def test_an_owner_edit_between_runs_is_seen_and_kept(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    calendar = settled(server, plan, token)
+    calendar = settled(google_fake, hybrid_plan, google_token)
     body = {"summary": "Intervals @ club"}
-    owner(server).patch(calendarId=calendar, eventId=g.event_id(WED_INTERVALS), body=body).execute()
-    edit(plan, *MOVE_WEDNESDAY)  # the plan moves it too
-    server.reset_counters()
+    owner(google_fake).patch(
+        calendarId=calendar, eventId=g.event_id(WED_INTERVALS), body=body
+    ).execute()
+    edit(hybrid_plan, *MOVE_WEDNESDAY)  # the plan moves it too
+    google_fake.reset_counters()
 
-    kept = ok(sync(server, plan, token))
+    kept = ok(sync(google_fake, hybrid_plan, google_token))
 
     assert "kept 1 edited, 0 deleted by you" in kept and "Intervals @ club" in kept
-    assert server.round_trips == 1 and server.writes == 0
-    assert server.event(calendar, g.event_id(WED_INTERVALS))["summary"] == "Intervals @ club"
+    assert google_fake.round_trips == 1 and google_fake.writes == 0
+    assert google_fake.event(calendar, g.event_id(WED_INTERVALS))["summary"] == "Intervals @ club"
 
-    server.reset_counters()
-    still = ok(sync(server, plan, token))  # nothing changed since: the kept picture says so
-    assert "kept 1 edited" in still and server.round_trips == 1 and server.writes == 0
+    google_fake.reset_counters()
+    still = ok(
+        sync(google_fake, hybrid_plan, google_token)
+    )  # nothing changed since: the kept picture says so
+    assert "kept 1 edited" in still and google_fake.round_trips == 1 and google_fake.writes == 0
 
-    put_back = ok(sync(server, plan, token, "--overwrite-edits"))
+    put_back = ok(sync(google_fake, hybrid_plan, google_token, "--overwrite-edits"))
     assert "1 updated" in put_back
-    assert_holds_plan(server, calendar, desired(plan))
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan))
 
 
 def test_an_owner_deletion_between_runs_is_seen_and_not_undone(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    calendar = settled(server, plan, token)
-    owner(server).delete(calendarId=calendar, eventId=g.event_id(WED_INTERVALS)).execute()
-    server.reset_counters()
+    calendar = settled(google_fake, hybrid_plan, google_token)
+    owner(google_fake).delete(calendarId=calendar, eventId=g.event_id(WED_INTERVALS)).execute()
+    google_fake.reset_counters()
 
-    kept = ok(sync(server, plan, token))
+    kept = ok(sync(google_fake, hybrid_plan, google_token))
 
     assert "0 created" in kept and "kept 0 edited, 1 deleted by you" in kept
-    assert server.round_trips == 1 and server.writes == 0
-    assert server.event(calendar, g.event_id(WED_INTERVALS))["status"] == "cancelled"
+    assert google_fake.round_trips == 1 and google_fake.writes == 0
+    assert google_fake.event(calendar, g.event_id(WED_INTERVALS))["status"] == "cancelled"
 
-    restored = ok(sync(server, plan, token, "--restore-deleted"))
+    restored = ok(sync(google_fake, hybrid_plan, google_token, "--restore-deleted"))
     assert "1 updated" in restored or "1 created" in restored
-    assert server.event(calendar, g.event_id(WED_INTERVALS))["status"] == "confirmed"
+    assert google_fake.event(calendar, g.event_id(WED_INTERVALS))["status"] == "confirmed"
 
 
 def test_an_event_moved_out_of_the_range_is_kept(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    calendar = settled(server, plan, token)
+    calendar = settled(google_fake, hybrid_plan, google_token)
     moved = {
         "start": {"dateTime": "2027-01-13T18:00:00+01:00", "timeZone": "Europe/Brussels"},
         "end": {"dateTime": "2027-01-13T19:00:00+01:00", "timeZone": "Europe/Brussels"},
     }
-    owner(server).patch(
+    owner(google_fake).patch(
         calendarId=calendar, eventId=g.event_id(WED_INTERVALS), body=moved
     ).execute()
-    before = snapshot(server, calendar)
+    before = snapshot(google_fake, calendar)
 
-    output = ok(sync(server, plan, token))
+    output = ok(sync(google_fake, hybrid_plan, google_token))
 
     assert "0 created" in output and "kept 1 edited" in output
-    assert snapshot(server, calendar) == before
+    assert snapshot(google_fake, calendar) == before
 
 
 def test_a_copy_of_a_session_made_behind_calsyncs_back_is_removed_as_after_a_full_listing(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
     """An importer copies an event with its private properties: a second live event for one
     key, which the engine deletes (it is not edited); it arrives as a change."""
-    calendar = settled(server, plan, token)
-    original = server.event(calendar, g.event_id(WED_INTERVALS))
+    calendar = settled(google_fake, hybrid_plan, google_token)
+    original = google_fake.event(calendar, g.event_id(WED_INTERVALS))
     copy = {k: v for k, v in original.items() if k not in ("id", "iCalUID", "etag")}
-    server.add_event(calendar, copy)
-    server.reset_counters()
+    google_fake.add_event(calendar, copy)
+    google_fake.reset_counters()
 
-    output = ok(sync(server, plan, token))
+    output = ok(sync(google_fake, hybrid_plan, google_token))
 
-    assert "1 deleted" in output and server.round_trips == 2
-    assert_holds_plan(server, calendar, desired(plan))
+    assert "1 deleted" in output and google_fake.round_trips == 2
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan))
 
 
 # --- when the token or the state cannot be used ----------------------------------------
 
 
 def test_an_expired_token_means_a_full_listing_and_a_right_result(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    calendar = settled(server, plan, token)
-    edit(plan, *MOVE_WEDNESDAY)
-    server.expire_sync_tokens(calendar)
+    calendar = settled(google_fake, hybrid_plan, google_token)
+    edit(hybrid_plan, *MOVE_WEDNESDAY)
+    google_fake.expire_sync_tokens(calendar)
 
-    output = ok(sync(server, plan, token))
+    output = ok(sync(google_fake, hybrid_plan, google_token))
 
     assert "1 updated" in output
-    assert incremental(server) == [True, False]  # 410 fullSyncRequired, then in full
-    assert_holds_plan(server, calendar, desired(plan))
-    server.reset_counters()
-    ok(sync(server, plan, token))
-    assert server.round_trips == 1 and incremental(server) == [True]
+    assert incremental(google_fake) == [True, False]  # 410 fullSyncRequired, then in full
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan))
+    google_fake.reset_counters()
+    ok(sync(google_fake, hybrid_plan, google_token))
+    assert google_fake.round_trips == 1 and incremental(google_fake) == [True]
 
 
 def test_a_calendar_deleted_between_runs_is_found_by_name_as_on_a_first_run(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
-    old = settled(server, plan, token)
-    with server._lock:
-        server._delete_calendar(old)
+    old = settled(google_fake, hybrid_plan, google_token)
+    with google_fake._lock:
+        google_fake._delete_calendar(old)
 
-    output = ok(sync(server, plan, token))
+    output = ok(sync(google_fake, hybrid_plan, google_token))
 
     assert "20 created" in output
-    new = calendar_named(server, "Training")
+    new = calendar_named(google_fake, "Training")
     assert new != old
-    assert_holds_plan(server, new, desired(plan))
+    assert_holds_plan(google_fake, new, desired(hybrid_plan))
 
 
 DAMAGE = {
@@ -303,89 +287,98 @@ DAMAGE = {
 
 @pytest.mark.parametrize("damage", DAMAGE, ids=list(DAMAGE))
 def test_a_damaged_state_file_is_one_warning_and_a_full_listing(
-    server: FakeGoogleCalendar, plan: Path, token: Path, state_dir: Path, damage: str
+    google_fake: FakeGoogleCalendar,
+    hybrid_plan: Path,
+    google_token: Path,
+    state_dir: Path,
+    damage: str,
 ) -> None:
-    calendar = settled(server, plan, token)
+    calendar = settled(google_fake, hybrid_plan, google_token)
     change, problem = DAMAGE[damage]
     (path,) = state_files(state_dir)
     path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
-    edit(plan, *MOVE_WEDNESDAY)
+    edit(hybrid_plan, *MOVE_WEDNESDAY)
 
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 0, result.output
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"calsync: WARNING: the Google state file {path} ") and problem in line
-    assert "1 updated" in result.stdout and incremental(server) == [False]
-    assert_holds_plan(server, calendar, desired(plan))
+    assert "1 updated" in result.stdout and incremental(google_fake) == [False]
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan))
     json.loads(path.read_text(encoding="utf-8"))  # written afresh
-    server.reset_counters()
-    assert ok(sync(server, plan, token)) and server.round_trips == 1
+    google_fake.reset_counters()
+    assert ok(sync(google_fake, hybrid_plan, google_token)) and google_fake.round_trips == 1
 
 
 def test_a_missing_state_file_is_a_full_listing_without_a_word(
-    server: FakeGoogleCalendar, plan: Path, token: Path, state_dir: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path, state_dir: Path
 ) -> None:
-    calendar = settled(server, plan, token)
+    calendar = settled(google_fake, hybrid_plan, google_token)
     (path,) = state_files(state_dir)
     path.unlink()
-    edit(plan, *MOVE_WEDNESDAY)
+    edit(hybrid_plan, *MOVE_WEDNESDAY)
 
-    result = sync(server, plan, token)
+    result = sync(google_fake, hybrid_plan, google_token)
 
     assert result.exit_code == 0 and result.stderr == "", result.output
-    assert "1 updated" in result.stdout and incremental(server) == [False]
-    assert_holds_plan(server, calendar, desired(plan))
+    assert "1 updated" in result.stdout and incremental(google_fake) == [False]
+    assert_holds_plan(google_fake, calendar, desired(hybrid_plan))
     assert state_files(state_dir) == [path]
 
 
 def test_a_dry_run_keeps_nothing(
-    server: FakeGoogleCalendar, plan: Path, token: Path, state_dir: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path, state_dir: Path
 ) -> None:
-    settled(server, plan, token)
+    settled(google_fake, hybrid_plan, google_token)
     (path,) = state_files(state_dir)
     before = path.read_bytes()
-    owner_calendar = calendar_named(server, "Training")
-    owner(server).delete(calendarId=owner_calendar, eventId=g.event_id(WED_INTERVALS)).execute()
+    owner_calendar = calendar_named(google_fake, "Training")
+    owner(google_fake).delete(
+        calendarId=owner_calendar, eventId=g.event_id(WED_INTERVALS)
+    ).execute()
 
-    output = ok(sync(server, plan, token, "--dry-run"))
+    output = ok(sync(google_fake, hybrid_plan, google_token, "--dry-run"))
 
     assert "1 deleted by you" in output and path.read_bytes() == before
 
 
 def test_a_run_from_an_earlier_day_than_the_kept_picture_lists_in_full(
-    server: FakeGoogleCalendar, plan: Path, token: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path
 ) -> None:
     """The picture is complete from the day the full listing began; a run from before it
     cannot trust it."""
-    settled(server, plan, token, "--from", "2026-12-07", "--weeks", "1")
+    settled(google_fake, hybrid_plan, google_token, "--from", "2026-12-07", "--weeks", "1")
 
-    output = ok(sync(server, plan, token))  # from 2026-11-30, two weeks
+    output = ok(sync(google_fake, hybrid_plan, google_token))  # from 2026-11-30, two weeks
 
-    assert "10 created" in output and incremental(server) == [False]
+    assert "10 created" in output and incremental(google_fake) == [False]
 
 
 # --- two targets ------------------------------------------------------------------------
 
 
 def test_two_targets_keep_separate_tokens(
-    server: FakeGoogleCalendar, plan: Path, token: Path, state_dir: Path
+    google_fake: FakeGoogleCalendar, hybrid_plan: Path, google_token: Path, state_dir: Path
 ) -> None:
     for name in ("Training", "Training copy"):
-        ok(sync(server, plan, token, "--calendar", name))
-        ok(sync(server, plan, token, "--calendar", name))
-    training, copy = calendar_named(server, "Training"), calendar_named(server, "Training copy")
+        ok(sync(google_fake, hybrid_plan, google_token, "--calendar", name))
+        ok(sync(google_fake, hybrid_plan, google_token, "--calendar", name))
+    training, copy = (
+        calendar_named(google_fake, "Training"),
+        calendar_named(google_fake, "Training copy"),
+    )
     assert len(state_files(state_dir)) == 2
-    owner(server).delete(calendarId=copy, eventId=g.event_id(WED_INTERVALS)).execute()
-    server.reset_counters()
+    owner(google_fake).delete(calendarId=copy, eventId=g.event_id(WED_INTERVALS)).execute()
+    google_fake.reset_counters()
 
-    first = ok(sync(server, plan, token, "--calendar", "Training"))
-    second = ok(sync(server, plan, token, "--calendar", "Training copy"))
+    first = ok(sync(google_fake, hybrid_plan, google_token, "--calendar", "Training"))
+    second = ok(sync(google_fake, hybrid_plan, google_token, "--calendar", "Training copy"))
 
     assert "deleted by you" not in first
     assert "kept 0 edited, 1 deleted by you" in second
-    assert server.round_trips == 2 and incremental(server) == [True, True]
-    assert {p for _, p in server.api_calls} == {
+    assert google_fake.round_trips == 2 and incremental(google_fake) == [True, True]
+    assert {p for _, p in google_fake.api_calls} == {
         f"calendars/{training}/events",
         f"calendars/{copy}/events",
     }
