@@ -15,6 +15,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,28 @@ def counts(report: SyncReport) -> dict[str, int]:
     return {k: v for k, v in sync_counts(report).items() if v}
 
 
+@dataclass(frozen=True)
+class Target:
+    """One calendar synced through the proxy, its known events kept in one state file."""
+
+    server: RadicaleServer
+    proxy: Proxy
+    calendar: str
+    state: Path
+
+    def sync(self, plan: Plan) -> SyncReport:
+        return sync(self.server, self.proxy, plan, self.calendar, self.state)
+
+    def counted(self, plan: Plan) -> tuple[dict[str, int], dict[str, int]]:
+        """A sync: what its report counts, and its requests by method."""
+        return counts(self.sync(plan)), self.proxy.methods()
+
+
+@pytest.fixture
+def target(radicale: RadicaleServer, proxy: Proxy, calendar: str, tmp_path: Path) -> Target:
+    return Target(radicale, proxy, calendar, tmp_path / "known.json")
+
+
 def on_server(calendar: str) -> dict[str, str]:
     """UID -> the event as the server holds it, less DTSTAMP; a duplicate UID fails."""
     found: dict[str, str] = {}
@@ -137,16 +160,15 @@ def test_a_no_op_rerun_is_one_small_listing_with_credentials_sent_first(
     proxy: Proxy,
     plan: Plan,
     calendar: str,
-    tmp_path: Path,
+    target: Target,
 ) -> None:
-    state = tmp_path / "known.json"
-    first = sync(radicale, proxy, plan, calendar, state)
-    sessions = counts(first)["created"]
-    assert proxy.methods() == {"PROPFIND": 1, "PUT": sessions, "REPORT": 1}
+    first, methods = target.counted(plan)
+    sessions = first["created"]
+    assert methods == {"PROPFIND": 1, "PUT": sessions, "REPORT": 1}
 
-    again = sync(radicale, proxy, plan, calendar, state)
-    assert counts(again) == {"unchanged": sessions}
-    assert proxy.methods() == {"REPORT": 1}  # the calendar is remembered: no PROPFIND
+    again, methods = target.counted(plan)
+    assert again == {"unchanged": sessions}
+    assert methods == {"REPORT": 1}  # the calendar is remembered: no PROPFIND
     assert all(e.authorized for e in proxy.exchanges)  # no 401 round trip
     listing = proxy.bytes_down()
 
@@ -159,35 +181,25 @@ def test_a_no_op_rerun_is_one_small_listing_with_credentials_sent_first(
 
 
 def test_one_change_costs_the_listing_and_one_put(
-    radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
-    plan: Plan,
-    calendar: str,
-    tmp_path: Path,
+    plan: Plan, target: Target, tmp_path: Path
 ) -> None:
-    state = tmp_path / "known.json"
-    sync(radicale, proxy, plan, calendar, state)
+    target.sync(plan)
     text = TEMPLATE.read_text(encoding="utf-8").replace(
         "2026-12-24: [z2 09:00]", "2026-12-24: [z2 09:30]"
     )
     (tmp_path / "plan.yaml").write_text(text, encoding="utf-8")
     changed = load_plan(tmp_path / "plan.yaml")
-    report = sync(radicale, proxy, changed, calendar, state)
-    assert counts(report)["updated"] == 1
-    assert proxy.methods() == {"PUT": 1, "REPORT": 1}
-    sync(radicale, proxy, changed, calendar, state)
-    assert proxy.methods() == {"REPORT": 1}  # the PUT's new ETag was kept
+    done, methods = target.counted(changed)
+    assert done["updated"] == 1
+    assert methods == {"PUT": 1, "REPORT": 1}
+    _, methods = target.counted(changed)
+    assert methods == {"REPORT": 1}  # the PUT's new ETag was kept
 
 
 def test_an_owner_edit_is_read_by_its_new_etag_and_kept(
-    radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
-    plan: Plan,
-    calendar: str,
-    tmp_path: Path,
+    proxy: Proxy, plan: Plan, calendar: str, target: Target
 ) -> None:
-    state = tmp_path / "known.json"
-    first = sync(radicale, proxy, plan, calendar, state)
+    first = target.sync(plan)
     uid = next(c.content.uid for c in first.changes.changes if c.content and "Legs" in c.summary)
     event = caldav.Calendar(client=owner(), url=calendar).get_event_by_uid(uid)
     with event.edit_icalendar_component() as component:
@@ -195,25 +207,23 @@ def test_an_owner_edit_is_read_by_its_new_etag_and_kept(
         component.add("SUMMARY", "Legs with Anna")
     event.save()
 
-    report = sync(radicale, proxy, plan, calendar, state)
-    assert counts(report)["kept_edited"] == 1 and "updated" not in counts(report)
-    assert proxy.methods() == {"REPORT": 2}  # the listing, then a multiget of that one event
+    done, methods = target.counted(plan)
+    assert done["kept_edited"] == 1 and "updated" not in done
+    assert methods == {"REPORT": 2}  # the listing, then a multiget of that one event
     multiget = [e for e in proxy.exchanges if e.method == "REPORT"][1]
     assert multiget.up < 2000  # one href asked for
-    report = sync(radicale, proxy, plan, calendar, state)
-    assert counts(report)["kept_edited"] == 1 and proxy.methods() == {"REPORT": 1}
+    done, methods = target.counted(plan)
+    assert done["kept_edited"] == 1 and methods == {"REPORT": 1}
 
 
 def test_what_is_kept_of_each_event_is_what_reading_it_gives(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
     plan: Plan,
     calendar: str,
-    tmp_path: Path,
+    target: Target,
 ) -> None:
-    state = tmp_path / "known.json"
-    sync(radicale, proxy, plan, calendar, state)  # kept from the PUTs' answers, unread
-    kept = KnownEvents(state).readings(plan.id, str(plan.zone))
+    target.sync(plan)  # kept from the PUTs' answers, unread
+    kept = KnownEvents(target.state).readings(plan.id, str(plan.zone))
     client = cs.make_client(calendar, radicale.user, radicale.password, insecure=False)
     answer = client.report(calendar, cs.query_body(datetime(2026, 1, 1), datetime(2028, 1, 1)), 1)
     read = {
@@ -232,27 +242,21 @@ def test_what_is_kept_of_each_event_is_what_reading_it_gives(
 
 
 def test_a_damaged_listing_is_one_warning_and_a_full_read(
-    radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
-    plan: Plan,
-    calendar: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    plan: Plan, target: Target, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    state = tmp_path / "known.json"
-    first = sync(radicale, proxy, plan, calendar, state)
-    document = json.loads(state.read_text())
+    first, _ = target.counted(plan)
+    document = json.loads(target.state.read_text())
     href = sorted(document["listing"]["hrefs"])[0]
     document["listing"]["hrefs"][href]["events"][0]["start"] = "a Tuesday"
-    state.write_text(json.dumps(document))
+    target.state.write_text(json.dumps(document))
 
-    report = sync(radicale, proxy, plan, calendar, state)
-    assert counts(report) == {"unchanged": counts(first)["created"]}
-    assert proxy.methods() == {"REPORT": 2}  # the listing, and every event read again
+    done, methods = target.counted(plan)
+    assert done == {"unchanged": first["created"]}
+    assert methods == {"REPORT": 2}  # the listing, and every event read again
     err = capsys.readouterr().err
     assert err.count("WARNING") == 1 and "damaged list of the calendar's events" in err
-    sync(radicale, proxy, plan, calendar, state)
-    assert proxy.methods() == {"REPORT": 1} and "WARNING" not in capsys.readouterr().err
+    _, methods = target.counted(plan)
+    assert methods == {"REPORT": 1} and "WARNING" not in capsys.readouterr().err
 
 
 def test_a_remembered_calendar_that_is_gone_is_found_afresh(
