@@ -91,6 +91,7 @@ def test_regenerating_over_the_previous_file_gives_the_bytes_icalendar_gives(
     parsed = parse_previous(previous, after.plan.id, first, SOURCE)
 
     assert render(after, now, scanned) == render(after, now, parsed)
+    assert scanned.held == parsed.held  # each session's key and start, with its zone
     # The scanner really read it (else this compares icalendar with itself).
     read = scan_previous(previous, after.plan.id, first) is not None
     assert read or has_ambiguous_local_time(previous)
@@ -107,6 +108,7 @@ def test_an_unchanged_plan_changes_no_byte(text: str, weeks: int) -> None:
         return
     assert render(s, LATER_NOW, scanned) == previous
     assert set(scanned.stamps) == {o.uid for o in s.occurrences}
+    assert [(h.key, h.start) for h in scanned.held] == [(o.key, o.start) for o in s.occurrences]
 
 
 ZONES = ["Europe/Brussels", "America/New_York", "Asia/Kolkata", "UTC"]
