@@ -32,9 +32,9 @@ from calsync.cli.report import (
     conflict_lines,
     totals_line,
 )
-from calsync.core.loader import load_plan
 from calsync.core.model import Level, Plan
 from calsync.io.clock import instant, today_in
+from calsync.io.plans import load_plan
 from calsync.sync.request import SyncRequest
 
 if TYPE_CHECKING:
