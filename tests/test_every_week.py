@@ -21,8 +21,8 @@ from calsync.cli.weekly import present_of_ics
 from calsync.core.expand import expand
 from calsync.core.fit.moves import arranged_schedule, week_moves
 from calsync.core.fit.weekly import Present, arrange_weeks, usual_week
-from calsync.core.loader import load_plan
 from calsync.core.model import Busy, Level, Plan, Schedule
+from calsync.io.plans import load_plan
 from calsync.targets.ics import parse_previous, scan_previous
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "rider-fit.yaml"

@@ -22,9 +22,9 @@ from click.testing import CliRunner
 import calsync.core.fit.weekly as weekly
 from calsync.cli.main import cli
 from calsync.core.expand import expand
-from calsync.core.loader import load_plan
 from calsync.core.model import Busy
 from calsync.core.weekly import arranged
+from calsync.io.plans import load_plan
 from fakes.fakegoogle import FakeGoogleCalendar, write_token
 from tests.test_every_week import every_week_text
 
