@@ -29,6 +29,7 @@ class TargetRun:
     error: str | None = None
     failures: tuple[dict[str, Any], ...] = ()
     conflicts: tuple[Conflict, ...] = ()  # the target's own (edits, busy time), not the plan's
+    warnings: tuple[str, ...] = ()  # what the target said along the way (also on stderr)
     arranged: bool = False  # the target got as far as its schedule (its conflicts are all of it)
 
 
@@ -159,6 +160,7 @@ def sync_run(
         error,
         failures,
         tuple(report.conflicts),  # the plan's are taken out by `run_targets`
+        report.warnings,
         arranged=True,
     )
 
