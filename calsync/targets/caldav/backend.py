@@ -315,9 +315,7 @@ class CalDAVBackend:
             return self._recheck(t, change)
         return Result(change, Outcome.FAILED, describe(answer))
 
-    def _put(
-        self, t: Transport, href: str, body: bytes, condition: Mapping[str, str]
-    ) -> Answer:
+    def _put(self, t: Transport, href: str, body: bytes, condition: Mapping[str, str]) -> Answer:
         return t.send("PUT", t.url(href), body, {**ICALENDAR, **condition})
 
     def _written(

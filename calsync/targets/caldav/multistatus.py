@@ -96,9 +96,7 @@ def _parts(response: ET.Element) -> tuple[str, list[ET.Element], int]:
     """The href, the propstats whose status is a success, and the response's status."""
     href = response.findtext(_HREF) or ""
     status = status_code(response.findtext(_STATUS))
-    good = [
-        p for p in response.iter(_PROPSTAT) if 200 <= status_code(p.findtext(_STATUS)) < 300
-    ]
+    good = [p for p in response.iter(_PROPSTAT) if 200 <= status_code(p.findtext(_STATUS)) < 300]
     return normal_href(href.strip()), good, status
 
 
