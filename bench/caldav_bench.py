@@ -175,7 +175,7 @@ def _new_calendar(root: str, user: str, password: str, name: str) -> str:
     from calsync.targets.caldav import make_client
 
     url = f"{root}{user}/{name}/"
-    make_client(f"{root}{user}/", user, password, insecure=False).mkcalendar(url)
+    make_client(f"{root}{user}/", user, password, insecure=False).request(url, "MKCALENDAR")
     return url
 
 

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from calsync.cli.main import cli
 from calsync.errors import BadInput
+from calsync.targets.caldav.http import CalDAVFailure, Transport
 from calsync.targets.caldav.proxies import bypassed, proxy_for
 from calsync.targets.caldav.wire import Client
 from fakes.radicale_server import RadicaleServer
@@ -194,6 +195,12 @@ def test_a_redirect_to_another_server_is_not_followed(
     stop.append(server := serve(answer, seen))
     client = Client(root(server), "athlete", "s3cret", insecure=False)
     assert client.request(root(server) + "dav/", "PROPFIND").status == 301
+    with pytest.raises(CalDAVFailure) as caught:
+        Transport(client).send("PROPFIND", root(server) + "dav/")
+    assert str(caught.value) == (
+        f"the CalDAV server at {root(server).rstrip('/')} redirects to {root(other)}dav/: "
+        "another server, or not https, where calsync does not send the password; check --url"
+    )
     assert elsewhere.requests == []  # the password never went there
 
 

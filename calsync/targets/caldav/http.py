@@ -18,7 +18,14 @@ from urllib.parse import quote, urljoin, urlsplit
 from calsync.errors import AuthRefused, RateLimited, Rejected, Unreachable
 from calsync.io import limits
 from calsync.targets.caldav.names import COMMAND_LINE, Names
-from calsync.targets.caldav.wire import Answer, AuthorizationError, Client, NotXML, RateLimitError
+from calsync.targets.caldav.wire import (
+    REDIRECTS,
+    Answer,
+    AuthorizationError,
+    Client,
+    NotXML,
+    RateLimitError,
+)
 from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 # A CalDAV server answers or it does not: fewer, shorter waits than for Google's quotas.
@@ -151,6 +158,13 @@ class Transport:
                     f"the server at {server_of(url)} sent an answer to {method} that is not "
                     "CalDAV (XMLSyntaxError)"
                 ) from None
+            location = answer.headers.get("Location") if answer.status in REDIRECTS else None
+            if location:  # the client follows redirects on the same server only
+                raise CalDAVFailure(
+                    f"the CalDAV server at {server_of(url)} redirects to "
+                    f"{public_url(urljoin(url, location))}: another server, or not https, "
+                    f"where calsync does not send the password; check {self.names.url}"
+                )
             if answer.status in RETRY_STATUSES and not last:
                 raise Again(CalDAVFailure(describe(answer)))  # never raised: the last returns
             return answer

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import http.client
 import select
+import socket
 import ssl
 import threading
 import time
@@ -171,6 +172,16 @@ def tls_context(insecure: bool) -> ssl.SSLContext:
     return context
 
 
+def _readable(sock: socket.socket) -> bool:
+    """Whether an idle connection has something to read: the server closed it (or broke
+    the protocol); either way it is not used again."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])
+
+
 class Client:
     """Requests to one CalDAV server as one user; safe to share between threads."""
 
@@ -254,8 +265,7 @@ class Client:
                 if index is None:
                     break
                 _, connection = self._idle.pop(index)
-            sock = connection.sock
-            if sock is not None and not select.select([sock], [], [], 0)[0]:
+            if connection.sock is not None and not _readable(connection.sock):
                 return connection, True
             connection.close()  # closed by the server while idle (or it sent something)
         return self._open(origin), False
