@@ -25,7 +25,8 @@ from calsync.cli.main import cli
 from calsync.errors import BadInput
 from calsync.targets.caldav.http import CalDAVFailure, Transport
 from calsync.targets.caldav.proxies import bypassed, proxy_for
-from calsync.targets.caldav.wire import Client
+from calsync.targets.caldav.wire import Answer as WireAnswer
+from calsync.targets.caldav.wire import Client, Headers
 from fakes.radicale_server import RadicaleServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -328,3 +329,43 @@ def test_sync_caldav_imports_neither_the_caldav_library_nor_niquests(
     assert "created" in done.stdout, done.stderr
     code, imported = json.loads(done.stdout.splitlines()[-1])
     assert code in (0, None, 3) and imported == []
+
+
+def test_a_listing_reads_hrefs_etags_and_data_of_the_successful_propstats() -> None:
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?>'
+        b'<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+        b"<d:response><d:href>https://cal.example/me/training/legs%40calsync.ics</d:href>"
+        b'<d:propstat><d:prop><d:getetag>"e1"</d:getetag>'
+        b"<c:calendar-data>BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n</c:calendar-data></d:prop>"
+        b"<d:status>HTTP/1.1 200 OK</d:status></d:propstat>"
+        b"<d:propstat><d:prop><d:getetag/></d:prop>"
+        b"<d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response>"
+        b"<d:response><d:href>/me/training/gone.ics</d:href>"
+        b"<d:status>HTTP/1.1 404 Not Found</d:status></d:response></d:multistatus>"
+    )
+    answer = WireAnswer(207, "Multi-Status", Headers([("content-type", "text/xml")]), body)
+    first, gone = answer.parse_calendar_query()
+    assert (first.href, first.etag, first.status) == ("/me/training/legs@calsync.ics", '"e1"', 200)
+    assert first.calendar_data == "BEGIN:VCALENDAR\nEND:VCALENDAR\n"
+    assert (gone.href, gone.etag, gone.status) == ("/me/training/gone.ics", None, 404)
+
+
+def test_an_answer_that_says_xml_and_is_not_is_one_clear_failure(
+    seen: Seen, stop: list[ThreadingHTTPServer]
+) -> None:
+    def garbled(handler: BaseHTTPRequestHandler, number: int) -> None:
+        handler.send_response(207)
+        handler.send_header("Content-Type", "text/xml; charset=utf-8")
+        handler.send_header("Content-Length", "21")
+        handler.end_headers()
+        handler.wfile.write(b"<multistatus><respons")
+
+    stop.append(server := serve(garbled, seen))
+    transport = Transport(Client(root(server), "athlete", "s3cret", insecure=False))
+    with pytest.raises(CalDAVFailure) as caught:
+        transport.send("REPORT", root(server) + "me/training/", "<calendar-query/>")
+    assert str(caught.value) == (
+        f"the server at {root(server).rstrip('/')} sent an answer to REPORT that is not "
+        "CalDAV (XMLSyntaxError)"
+    )

@@ -305,15 +305,16 @@ class Client:
         connection, reused = self._connection(origin)
         try:
             try:
-                return self._send(connection, method, target, body, headers, deadline)
+                response, sock = self._ask(connection, method, target, body, headers, deadline)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 if not reused:
                     raise
                 # The server closed the kept-alive connection as the request went out:
-                # nothing was answered, so nothing was done; once more on a new one.
+                # no answer began, so nothing was done; once more on a new connection.
                 connection.close()
                 connection = self._open(origin)
-                return self._send(connection, method, target, body, headers, deadline)
+                response, sock = self._ask(connection, method, target, body, headers, deadline)
+            return self._read(connection, response, sock, deadline)
         except TimeoutError:
             connection.close()
             if time.monotonic() >= deadline - 0.05:
@@ -330,7 +331,7 @@ class Client:
                 with self._lock:
                     self._idle.append((origin, connection))
 
-    def _send(
+    def _ask(
         self,
         connection: http.client.HTTPConnection,
         method: str,
@@ -338,7 +339,9 @@ class Client:
         body: bytes,
         headers: dict[str, str],
         deadline: float,
-    ) -> Answer:
+    ) -> tuple[http.client.HTTPResponse, socket.socket | None]:
+        """The request sent, and the answer's status line and headers read; and the
+        socket, which the connection forgets when the answer is its last."""
         left = deadline - time.monotonic()
         if left <= 0:
             raise _Overrun
@@ -348,7 +351,16 @@ class Client:
         expects_body = body or method in ("PUT", "POST")
         connection.request(method, target, body if expects_body else None, headers)
         sock = connection.sock
-        response = connection.getresponse()
+        return connection.getresponse(), sock
+
+    def _read(
+        self,
+        connection: http.client.HTTPConnection,
+        response: http.client.HTTPResponse,
+        sock: socket.socket | None,
+        deadline: float,
+    ) -> Answer:
+        """The answer's body, to its end, each read bounded by what is left of the limit."""
         chunks = []
         while True:
             left = deadline - time.monotonic()
