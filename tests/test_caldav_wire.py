@@ -26,7 +26,7 @@ from calsync.errors import BadInput
 from calsync.targets.caldav.http import CalDAVFailure, Transport
 from calsync.targets.caldav.proxies import bypassed, proxy_for
 from calsync.targets.caldav.wire import Answer as WireAnswer
-from calsync.targets.caldav.wire import Client, Headers
+from calsync.targets.caldav.wire import Client, Headers, RateLimitError
 from fakes.radicale_server import RadicaleServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -369,3 +369,19 @@ def test_an_answer_that_says_xml_and_is_not_is_one_clear_failure(
         f"the server at {root(server).rstrip('/')} sent an answer to REPORT that is not "
         "CalDAV (XMLSyntaxError)"
     )
+
+
+def test_a_retry_after_date_is_counted_from_the_answers_own_date(
+    seen: Seen, stop: list[ThreadingHTTPServer]
+) -> None:
+    def busy(handler: BaseHTTPRequestHandler, number: int) -> None:
+        handler.send_response_only(503)
+        handler.send_header("Date", "Mon, 30 Nov 2026 06:00:00 GMT")
+        handler.send_header("Retry-After", "Mon, 30 Nov 2026 06:00:45 GMT")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    stop.append(server := serve(busy, seen))
+    with pytest.raises(RateLimitError) as caught:
+        Client(root(server), "athlete", "s3cret", insecure=False).request(root(server), "GET")
+    assert caught.value.retry_after_seconds == 45.0

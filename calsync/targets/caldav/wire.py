@@ -24,7 +24,7 @@ import select
 import socket
 import ssl
 import threading
-import time
+import time  # monotonic only: the bound on a request, not the date
 import zlib
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
@@ -119,16 +119,18 @@ def origin_of(url: str) -> Origin:
     return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: a number, or an HTTP date."""
+def _retry_after(value: str | None, sent: str | None) -> float | None:
+    """Seconds from a Retry-After header: a number, or an HTTP date counted from the
+    answer's own Date (calsync's clock is read in one place only); else None."""
     if not value:
         return None
     if value.strip().isdigit():
         return float(value.strip())
     try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        later = parsedate_to_datetime(value) - parsedate_to_datetime(sent or "")
     except (TypeError, ValueError):
-        return None
+        return None  # left to the backoff
+    return max(0.0, later.total_seconds())
 
 
 def _decoded(body: bytes, encoding: str) -> bytes:
@@ -229,7 +231,8 @@ class Client:
             answer = self._exchange(method, url, data, sent)
         status = answer.status
         if status == 429 or (status == 503 and "Retry-After" in answer.headers):
-            raise RateLimitError(status, _retry_after(answer.headers.get("Retry-After")))
+            wait = _retry_after(answer.headers.get("Retry-After"), answer.headers.get("Date"))
+            raise RateLimitError(status, wait)
         if status in (401, 403):
             raise AuthorizationError(status)
         return answer
