@@ -370,16 +370,18 @@ def test_a_fault_at_any_request_is_repaired_by_the_next_run(
             assert counts(quiet).keys() == {"unchanged"}, (stage, n, counts(quiet))
 
 
-def test_the_benchmark_measures_the_three_runs(
+def test_the_pool_benchmark_measures_the_three_runs(
     radicale: RadicaleServer,  # noqa: F811
-    calendar: str,
-    tmp_path: Path,
 ) -> None:
-    from bench.caldav_bench import measure
+    from bench.caldav_bench import pool_runs
+    from bench.servers import CalDAVServer
+    from bench.workload import Workload
 
-    first, noop, change = measure(
-        radicale.root, calendar, radicale.user, radicale.password,
-        weeks=4, latency=0.0, jobs=2, state_dir=tmp_path,
-    )  # fmt: skip
-    assert first.requests["PUT"] == len(on_server(calendar)) > 0
-    assert noop.requests == {"REPORT": 1} and change.requests == {"PUT": 1, "REPORT": 1}
+    server = CalDAVServer(
+        "Radicale", radicale.root, f"{radicale.user}/", radicale.user, radicale.password
+    )
+    found = pool_runs(Workload(weeks=1, latency=0.0, reps=1), server, [2])
+    first, noop, change = found[2]
+    calendar = f"{radicale.home}pool-2/"
+    assert first.by_method()["PUT"] == first.writes - 1 == len(on_server(calendar)) > 0
+    assert noop.by_method() == {"REPORT": 1} and change.by_method() == {"PUT": 1, "REPORT": 1}
