@@ -285,7 +285,7 @@ def test_a_failing_target_does_not_stop_the_others(
     assert "Traceback" not in result.output
     # The good target is whole: every session of the two weeks is in the file.
     from calsync.core.expand import expand
-    from calsync.core.loader import load_plan
+    from calsync.io.plans import load_plan
 
     expected = expand(load_plan(setup.plan), date(2026, 11, 30), date(2026, 12, 14))
     assert set(ics_events(setup.ics)) == {o.key for o in expected.occurrences}

@@ -52,9 +52,9 @@ def run_targets(config: Config, today: date | None, now: datetime | None) -> Run
     The run's instant (see `calsync.io.clock`) is --now, else the start of --today, else
     SOURCE_DATE_EPOCH or the clock; every target plans, stamps and leaves the past
     alone from that one instant."""
-    from calsync.core.loader import load_plan
     from calsync.core.weekly import arranged
     from calsync.io.clock import instant, today_in
+    from calsync.io.plans import load_plan
 
     plan = load_plan(config.plan)
     if now is None and today is not None:
