@@ -29,7 +29,7 @@ from calsync.targets.ics import (
     scan_previous,
 )
 from calsync.targets.ics.text import event_text, fold
-from tests.test_properties import plans
+from tests.strategies import plans
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FIRST_NOW = datetime(2026, 11, 26, 8, tzinfo=UTC)

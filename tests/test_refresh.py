@@ -376,6 +376,30 @@ password_env = "CALDAV_TEST_PASSWORD"
     assert "Error:" not in missing.output
 
 
+def test_a_target_s_warnings_are_in_the_json(
+    setup: Setup, radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(setup.folder / "xdg-state"))
+    setup.env["CALDAV_TEST_PASSWORD"] = radicale.password
+    setup.write_config(
+        f'''
+[[target]]
+type = "caldav"
+url = "{radicale.home}"
+calendar = "Warned {setup.folder.name}"
+username = "{radicale.user}"
+password_env = "CALDAV_TEST_PASSWORD"
+insecure = true
+'''
+    )
+    result = setup.on("2026-11-30", "--json")
+    assert result.exit_code == 0, result.output
+    (caldav,) = json.loads(result.stdout)["targets"]
+    assert len(caldav["warnings"]) == 1, caldav
+    assert "TLS certificate is NOT checked" in caldav["warnings"][0]
+    assert caldav["warnings"][0] in result.stderr
+
+
 def test_the_worst_status_wins() -> None:
     ok = TargetRun("a", "ics", True, "a: fine")
     failed = TargetRun("b", "google", False, "b: FAILED", error="down")

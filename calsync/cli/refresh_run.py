@@ -29,6 +29,7 @@ class TargetRun:
     error: str | None = None
     failures: tuple[dict[str, Any], ...] = ()
     conflicts: tuple[Conflict, ...] = ()  # the target's own (edits, busy time), not the plan's
+    warnings: tuple[str, ...] = ()  # what the target said along the way (also on stderr)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def sync_run(
         error,
         failures,
         own,
+        report.warnings,
     )
 
 
