@@ -1,6 +1,6 @@
 """What a CalDAV run costs on the wire, counted by a proxy between calsync and a real Radicale.
 
-The proxy (bench/http_proxy.py) sees every exchange, with its method and bytes,
+The proxy (bench/proxy.py, the benchmarks' own) sees every exchange, with its method and bytes,
 and can break any one of them: refused, answer lost, or the link dead from
 there on. A rerun that changes nothing is one small listing; one change is the
 listing and one PUT; an owner's edit is read and kept; writing four at a time
@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +25,7 @@ import caldav
 import pytest
 from icalendar import Calendar
 
-from bench.http_proxy import Fault, Proxy
+from bench.proxy import Fault, LatencyProxy
 from calsync.cli.sync_report import sync_counts
 from calsync.core.model import Plan
 from calsync.errors import Failure
@@ -43,8 +44,8 @@ NO_WAIT = cs.Retry(sleep=lambda seconds: None)
 
 
 @pytest.fixture
-def proxy(radicale: RadicaleServer) -> Iterator[Proxy]:  # noqa: F811
-    with Proxy(radicale.root) as counting:
+def proxy(radicale: RadicaleServer) -> Iterator[LatencyProxy]:  # noqa: F811
+    with LatencyProxy(radicale.root) as counting:
         yield counting
 
 
@@ -90,7 +91,7 @@ def request(plan: Plan, weeks: int) -> SyncRequest:
 
 def sync(
     server: RadicaleServer,
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -102,7 +103,7 @@ def sync(
     return cs.caldav_target(
         plan,
         request(plan, weeks),
-        proxy.url(calendar),
+        proxy.through(calendar),
         None,
         server.user,
         server.password,
@@ -114,6 +115,11 @@ def sync(
     )
 
 
+def methods(proxy: LatencyProxy) -> dict[str, int]:
+    """Requests by method since the proxy's last reset."""
+    return dict(Counter(e.method for e in proxy.exchanges()))
+
+
 def counts(report: SyncReport) -> dict[str, int]:
     return {k: v for k, v in sync_counts(report).items() if v}
 
@@ -123,7 +129,7 @@ class Target:
     """One calendar synced through the proxy, its known events kept in one state file."""
 
     server: RadicaleServer
-    proxy: Proxy
+    proxy: LatencyProxy
     calendar: str
     state: Path
 
@@ -132,11 +138,11 @@ class Target:
 
     def counted(self, plan: Plan) -> tuple[dict[str, int], dict[str, int]]:
         """A sync: what its report counts, and its requests by method."""
-        return counts(self.sync(plan)), self.proxy.methods()
+        return counts(self.sync(plan)), methods(self.proxy)
 
 
 @pytest.fixture
-def target(radicale: RadicaleServer, proxy: Proxy, calendar: str, tmp_path: Path) -> Target:
+def target(radicale: RadicaleServer, proxy: LatencyProxy, calendar: str, tmp_path: Path) -> Target:
     return Target(radicale, proxy, calendar, tmp_path / "known.json")
 
 
@@ -157,27 +163,29 @@ def on_server(calendar: str) -> dict[str, str]:
 
 def test_a_no_op_rerun_is_one_small_listing_with_credentials_sent_first(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     calendar: str,
     target: Target,
 ) -> None:
-    first, methods = target.counted(plan)
+    first, done = target.counted(plan)
     sessions = first["created"]
-    assert methods == {"PROPFIND": 1, "PUT": sessions, "REPORT": 1}
+    assert done == {"PROPFIND": 1, "PUT": sessions, "REPORT": 1}
 
-    again, methods = target.counted(plan)
+    again, done = target.counted(plan)
     assert again == {"unchanged": sessions}
-    assert methods == {"REPORT": 1}  # the calendar is remembered: no PROPFIND
-    assert all(e.authorized for e in proxy.exchanges)  # no 401 round trip
-    listing = proxy.bytes_down()
+    assert done == {"REPORT": 1}  # the calendar is remembered: no PROPFIND
+    assert all(e.authorized for e in proxy.exchanges())  # no 401 round trip
+    listing = sum(e.down for e in proxy.exchanges())
 
     # The same range listed with every event's data, as calsync did before.
     proxy.reset()
-    client = cs.make_client(proxy.url(calendar), radicale.user, radicale.password, False)
+    client = cs.make_client(proxy.through(calendar), radicale.user, radicale.password, False)
     body = cs.query_body(datetime(2026, 11, 30), datetime(2026, 12, 28))
-    client.request(proxy.url(calendar), "REPORT", body, {"Depth": "1"})
-    assert listing * 2 < proxy.bytes_down()  # both gzipped, as the server sends them
+    client.request(proxy.through(calendar), "REPORT", body, {"Depth": "1"})
+    assert listing * 2 < sum(
+        e.down for e in proxy.exchanges()
+    )  # both gzipped, as the server sends them
 
 
 def test_one_change_costs_the_listing_and_one_put(
@@ -189,15 +197,15 @@ def test_one_change_costs_the_listing_and_one_put(
     )
     (tmp_path / "plan.yaml").write_text(text, encoding="utf-8")
     changed = load_plan(tmp_path / "plan.yaml")
-    done, methods = target.counted(changed)
-    assert done["updated"] == 1
-    assert methods == {"PUT": 1, "REPORT": 1}
-    _, methods = target.counted(changed)
-    assert methods == {"REPORT": 1}  # the PUT's new ETag was kept
+    report, done = target.counted(changed)
+    assert report["updated"] == 1
+    assert done == {"PUT": 1, "REPORT": 1}
+    _, done = target.counted(changed)
+    assert done == {"REPORT": 1}  # the PUT's new ETag was kept
 
 
 def test_an_owner_edit_is_read_by_its_new_etag_and_kept(
-    proxy: Proxy, plan: Plan, calendar: str, target: Target
+    proxy: LatencyProxy, plan: Plan, calendar: str, target: Target
 ) -> None:
     first = target.sync(plan)
     uid = next(c.content.uid for c in first.changes.changes if c.content and "Legs" in c.summary)
@@ -207,24 +215,21 @@ def test_an_owner_edit_is_read_by_its_new_etag_and_kept(
         component.add("SUMMARY", "Legs with Anna")
     event.save()
 
-    done, methods = target.counted(plan)
-    assert done["kept_edited"] == 1 and "updated" not in done
-    assert methods == {"REPORT": 2}  # the listing, then a multiget of that one event
-    multiget = [e for e in proxy.exchanges if e.method == "REPORT"][1]
+    report, done = target.counted(plan)
+    assert report["kept_edited"] == 1 and "updated" not in report
+    assert done == {"REPORT": 2}  # the listing, then a multiget of that one event
+    multiget = [e for e in proxy.exchanges() if e.method == "REPORT"][1]
     assert multiget.up < 2000  # one href asked for
-    done, methods = target.counted(plan)
-    assert done["kept_edited"] == 1 and methods == {"REPORT": 1}
+    report, done = target.counted(plan)
+    assert report["kept_edited"] == 1 and done == {"REPORT": 1}
 
 
 def test_what_is_kept_of_each_event_is_what_reading_it_gives(
-    radicale: RadicaleServer,  # noqa: F811
-    plan: Plan,
-    calendar: str,
-    target: Target,
+    plan: Plan, calendar: str, target: Target
 ) -> None:
     target.sync(plan)  # kept from the PUTs' answers, unread
     kept = KnownEvents(target.state).readings(plan.id, str(plan.zone))
-    client = cs.make_client(calendar, radicale.user, radicale.password, insecure=False)
+    client = owner()  # read by the `caldav` library, independent of calsync's client
     answer = client.report(calendar, cs.query_body(datetime(2026, 1, 1), datetime(2028, 1, 1)), 1)
     read = {
         r.href: [
@@ -250,18 +255,18 @@ def test_a_damaged_listing_is_one_warning_and_a_full_read(
     document["listing"]["hrefs"][href]["events"][0]["start"] = "a Tuesday"
     target.state.write_text(json.dumps(document))
 
-    done, methods = target.counted(plan)
-    assert done == {"unchanged": first["created"]}
-    assert methods == {"REPORT": 2}  # the listing, and every event read again
+    report, done = target.counted(plan)
+    assert report == {"unchanged": first["created"]}
+    assert done == {"REPORT": 2}  # the listing, and every event read again
     err = capsys.readouterr().err
     assert err.count("WARNING") == 1 and "damaged list of the calendar's events" in err
-    _, methods = target.counted(plan)
-    assert methods == {"REPORT": 1} and "WARNING" not in capsys.readouterr().err
+    _, done = target.counted(plan)
+    assert done == {"REPORT": 1} and "WARNING" not in capsys.readouterr().err
 
 
 def test_a_remembered_calendar_that_is_gone_is_found_afresh(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     tmp_path: Path,
 ) -> None:
@@ -271,7 +276,7 @@ def test_a_remembered_calendar_that_is_gone_is_found_afresh(
     def run() -> SyncReport:
         proxy.reset()
         return cs.caldav_target(
-            plan, request(plan, 1), proxy.url(radicale.home), name, radicale.user,
+            plan, request(plan, 1), proxy.through(radicale.home), name, radicale.user,
             radicale.password, (), False, state_path=state, retry=NO_WAIT,
         )  # fmt: skip
 
@@ -281,7 +286,7 @@ def test_a_remembered_calendar_that_is_gone_is_found_afresh(
     made.delete()  # the owner deletes the whole calendar
     again = run()
     assert counts(again) == counts(first)  # made again, filled again
-    assert proxy.methods()["MKCALENDAR"] == 1
+    assert methods(proxy)["MKCALENDAR"] == 1
     assert [c.get_display_name() for c in owner().principal().calendars()].count(name) == 1
 
 
@@ -290,7 +295,7 @@ def test_a_remembered_calendar_that_is_gone_is_found_afresh(
 
 def test_four_at_a_time_leaves_the_same_calendar_and_report_as_one(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -332,7 +337,7 @@ def sweep_plan(tmp_path: Path, plan: Plan) -> Plan:
 @pytest.mark.parametrize("fault", ["refuse", "lose", "dead"])
 def test_a_fault_at_any_request_is_repaired_by_the_next_run(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     tmp_path: Path,
     fault: Fault,
@@ -343,10 +348,10 @@ def test_a_fault_at_any_request_is_repaired_by_the_next_run(
     # A clean pair of runs, to know how many requests each takes and the end state.
     url = calendar_url(radicale)
     sync(radicale, proxy, plan, url, tmp_path / "clean.json", SWEEP_WEEKS)
-    first_requests = len(proxy.exchanges)
+    first_requests = len(proxy.exchanges())
     expected = {"first": on_server(url)}
     sync(radicale, proxy, changed, url, tmp_path / "clean.json", SWEEP_WEEKS)
-    second_requests = len(proxy.exchanges)
+    second_requests = len(proxy.exchanges())
     expected["change"] = on_server(url)
     assert expected["first"] != expected["change"]
 
@@ -366,16 +371,18 @@ def test_a_fault_at_any_request_is_repaired_by_the_next_run(
             assert counts(quiet).keys() == {"unchanged"}, (stage, n, counts(quiet))
 
 
-def test_the_benchmark_measures_the_three_runs(
+def test_the_pool_benchmark_measures_the_three_runs(
     radicale: RadicaleServer,  # noqa: F811
-    calendar: str,
-    tmp_path: Path,
 ) -> None:
-    from bench.caldav_bench import measure
+    from bench.caldav_bench import pool_runs
+    from bench.servers import CalDAVServer
+    from bench.workload import Workload
 
-    first, noop, change = measure(
-        radicale.root, calendar, radicale.user, radicale.password,
-        weeks=4, latency=0.0, jobs=2, state_dir=tmp_path,
-    )  # fmt: skip
-    assert first.requests["PUT"] == len(on_server(calendar)) > 0
-    assert noop.requests == {"REPORT": 1} and change.requests == {"PUT": 1, "REPORT": 1}
+    server = CalDAVServer(
+        "Radicale", radicale.root, f"{radicale.user}/", radicale.user, radicale.password
+    )
+    found = pool_runs(Workload(weeks=1, latency=0.0, reps=1), server, [2])
+    first, noop, change = found[2]
+    calendar = f"{radicale.home}pool-2/"
+    assert first.by_method()["PUT"] == first.writes - 1 == len(on_server(calendar)) > 0
+    assert noop.by_method() == {"REPORT": 1} and change.by_method() == {"PUT": 1, "REPORT": 1}

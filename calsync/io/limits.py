@@ -131,6 +131,18 @@ def overrun(what: str, run_bound: bool) -> DeadlineExceeded:
     )
 
 
+def request_budget() -> tuple[float, bool]:
+    """Seconds one request may take from now (the request limit, or what is left of the
+    run if less), and whether it is the run's end that bounds it; past the run: fails."""
+    limits = current()
+    left = remaining()
+    if left is not None and left <= 0:
+        raise _run_over()
+    if left is None or left > limits.request:
+        return limits.request, False
+    return left, True
+
+
 def _can_alarm() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 

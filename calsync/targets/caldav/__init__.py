@@ -1,7 +1,7 @@
 """The CalDAV target: lists calsync's events in a calendar and applies the engine's changes.
 
-Imported only by the CalDAV commands, so other commands never pay for the
-`caldav` library. It follows RFC 4791 (CalDAV: calendar-query and
+Imported only by the CalDAV commands. It speaks HTTP itself (`wire`, on the
+standard library's `http.client` and `ssl`), and follows RFC 4791 (CalDAV: calendar-query and
 calendar-multiget REPORTs, free-busy-query, MKCALENDAR, one VEVENT per
 resource) and RFC 9110 preconditions (If-None-Match: * to create without
 overwriting, If-Match: ETag to change only what was read).

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from caldav.response import DAVResponse
-
 from calsync.core.content import EventContent
 from calsync.core.model import Busy
 from calsync.errors import TargetError
@@ -44,6 +42,7 @@ from calsync.targets.caldav.memory import KnownEvents, default_state_path
 from calsync.targets.caldav.names import Warn, plain_warning
 from calsync.targets.caldav.pool import Fatal, apply_all, current_jobs
 from calsync.targets.caldav.where import MOVED
+from calsync.targets.caldav.wire import Answer
 from calsync.targets.caldav.xml import ICALENDAR, etags_body, multiget_body, query_body
 from calsync.targets.ics import render_event
 
@@ -153,12 +152,12 @@ class CalDAVBackend:
         self.known.keep_listing(plan_id, zone, {h: r for h, r in readings.items() if r[0]})
         return [item for _, events in readings.values() for item in events]
 
-    def _report(self, body: str) -> DAVResponse:
+    def _report(self, body: str) -> Answer:
         return self._listed_ok(
             self.transport.send("REPORT", self.calendar_url, body, {"Depth": "1"})
         )
 
-    def _listed_ok(self, answer: DAVResponse) -> DAVResponse:
+    def _listed_ok(self, answer: Answer) -> Answer:
         if answer.status not in (200, 207):
             raise CalDAVFailure(
                 f"the CalDAV server could not list the events of {public_url(self.calendar_url)} "
@@ -186,7 +185,7 @@ class CalDAVBackend:
                 found[result.href] = (result.etag or "", [e for e in events if e is not None])
         return found
 
-    def _read(self, answer: DAVResponse, plan_id: str) -> list[Seen]:
+    def _read(self, answer: Answer, plan_id: str) -> list[Seen]:
         found: list[Seen] = []
         for result in answer.parse_calendar_query():
             if result.status != 200:
@@ -316,13 +315,11 @@ class CalDAVBackend:
             return self._recheck(t, change)
         return Result(change, Outcome.FAILED, describe(answer))
 
-    def _put(
-        self, t: Transport, href: str, body: bytes, condition: Mapping[str, str]
-    ) -> DAVResponse:
+    def _put(self, t: Transport, href: str, body: bytes, condition: Mapping[str, str]) -> Answer:
         return t.send("PUT", t.url(href), body, {**ICALENDAR, **condition})
 
     def _written(
-        self, content: EventContent, href: str, uid: str, sequence: int, answer: DAVResponse
+        self, content: EventContent, href: str, uid: str, sequence: int, answer: Answer
     ) -> None:
         """Remember a write that landed, with the ETag it has now if the server says (it
         does not when it changed what it stored: then the next run reads it back)."""
@@ -331,7 +328,7 @@ class CalDAVBackend:
             self.known.remember(content.plan, content, href, sequence)
             self.known.note_written(href, etag, written(content, href, etag or "", uid, sequence))
 
-    def _put_error(self, answer: DAVResponse, uid: str) -> str:
+    def _put_error(self, answer: Answer, uid: str) -> str:
         if answer.status == 409:
             return f"{describe(answer)}: another event in the calendar already has the UID {uid}"
         return describe(answer)

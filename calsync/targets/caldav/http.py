@@ -9,18 +9,23 @@ second time, never a duplicate.
 
 from __future__ import annotations
 
+import http.client
+import ssl
 from collections.abc import Callable, Mapping
+from typing import Protocol
 from urllib.parse import quote, urljoin, urlsplit
-
-from caldav.davclient import DAVClient
-from caldav.lib import error as dav_error
-from caldav.lib.http_sync import requests as web
-from caldav.response import DAVResponse
-from lxml import etree
 
 from calsync.errors import AuthRefused, RateLimited, Rejected, Unreachable
 from calsync.io import limits
 from calsync.targets.caldav.names import COMMAND_LINE, Names
+from calsync.targets.caldav.wire import (
+    REDIRECTS,
+    Answer,
+    AuthorizationError,
+    Client,
+    NotXML,
+    RateLimitError,
+)
 from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 # A CalDAV server answers or it does not: fewer, shorter waits than for Google's quotas.
@@ -57,26 +62,37 @@ _PLAIN_TEXT = (
 )
 
 
+class HTTPClient(Protocol):
+    """What the transport needs of a client: `wire.Client`, or a test's wrapper of one."""
+
+    url: str
+
+    def request(
+        self, url: str, method: str, body: str | bytes, headers: Mapping[str, str]
+    ) -> Answer: ...
+
+
 def _connection_message(url: str, err: Exception, names: Names) -> str:
-    if isinstance(err, web.exceptions.SSLError) and any(s in str(err) for s in _PLAIN_TEXT):
+    if isinstance(err, ssl.SSLError) and any(s in str(err) for s in _PLAIN_TEXT):
         plain = urlsplit(url)._replace(scheme="http").geturl()
         return (
             f"the server at {server_of(url)} does not speak TLS at this address "
             f"(a plain-HTTP server? then the URL is {public_url(plain)})"
         )
-    if isinstance(err, web.exceptions.SSLError):
+    if isinstance(err, ssl.SSLError) and not isinstance(
+        err, ssl.SSLEOFError | ssl.SSLZeroReturnError
+    ):
         return (
             f"the TLS certificate of {server_of(url)} could not be verified; fix the server's "
             f"certificate (or, only on a network you trust, use {names.insecure})"
         )
-    if isinstance(err, web.exceptions.Timeout):
+    if isinstance(err, TimeoutError):
         return f"the CalDAV server at {server_of(url)} did not answer in time"
     return f"cannot reach the CalDAV server at {server_of(url)} (is the URL right, is it up?)"
 
 
-def _auth_message(url: str, err: dav_error.AuthorizationError, names: Names) -> str:
-    status = getattr(err, "status", None)
-    if status == 403:
+def _auth_message(url: str, err: AuthorizationError, names: Names) -> str:
+    if err.status == 403:
         return f"the CalDAV server refused access to {public_url(url)} (HTTP 403)"
     return (
         f"the CalDAV server at {server_of(url)} refused the username or password (HTTP 401); "
@@ -84,7 +100,7 @@ def _auth_message(url: str, err: dav_error.AuthorizationError, names: Names) -> 
     )
 
 
-def describe(answer: DAVResponse) -> str:
+def describe(answer: Answer) -> str:
     return f"HTTP {answer.status} {answer.reason or ''}".strip()
 
 
@@ -94,9 +110,9 @@ class Transport:
 
     def __init__(
         self,
-        client: DAVClient,
+        client: HTTPClient,
         retry: Retry = CALDAV_RETRY,
-        factory: Callable[[], DAVClient] | None = None,
+        factory: Callable[[], HTTPClient] | None = None,
         names: Names = COMMAND_LINE,
     ) -> None:
         self.client = client
@@ -117,28 +133,38 @@ class Transport:
         url: str,
         body: str | bytes = "",
         headers: Mapping[str, str] | None = None,
-    ) -> DAVResponse:
-        def attempt(last: bool) -> DAVResponse:
+    ) -> Answer:
+        def attempt(last: bool) -> Answer:
             try:
                 with limits.request(f"the CalDAV server at {server_of(url)}"):
-                    answer = self.client.request(url, method, body, dict(headers or {}))  # type: ignore[arg-type]  # caldav's hint says str; it sends bytes as they are
-            except dav_error.AuthorizationError as err:
+                    answer = self.client.request(url, method, body, dict(headers or {}))
+            except AuthorizationError as err:
                 raise AuthRefused(_auth_message(url, err, self.names)) from None
-            except dav_error.RateLimitError as err:
+            except RateLimitError as err:
                 slow = f"the CalDAV server at {server_of(url)} keeps asking to slow down"
                 raise Again(RateLimited(slow), err.retry_after_seconds) from None
-            except web.exceptions.SSLError as err:
+            except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as err:
+                # The link closed under TLS: as any lost link, tried again.
+                raise Again(Unreachable(_connection_message(url, err, self.names))) from None
+            except ssl.SSLError as err:
                 raise Unreachable(_connection_message(url, err, self.names)) from None
-            except (web.exceptions.RequestException, OSError) as err:
+            except (http.client.HTTPException, OSError) as err:
                 # A lost answer is retried too: creates and updates are conditional,
                 # so a write that landed answers 412 the second time, not a duplicate.
                 raise Again(Unreachable(_connection_message(url, err, self.names))) from None
-            except (etree.XMLSyntaxError, dav_error.DAVError) as err:
-                # A body that claims to be XML and is not, or a reply caldav cannot parse.
+            except NotXML:
+                # A body that claims to be XML and is not.
                 raise CalDAVFailure(
                     f"the server at {server_of(url)} sent an answer to {method} that is not "
-                    f"CalDAV ({type(err).__name__})"
+                    "CalDAV (XMLSyntaxError)"
                 ) from None
+            location = answer.headers.get("Location") if answer.status in REDIRECTS else None
+            if location:  # the client follows redirects on the same server only
+                raise CalDAVFailure(
+                    f"the CalDAV server at {server_of(url)} redirects to "
+                    f"{public_url(urljoin(url, location))}: another server, or not https, "
+                    f"where calsync does not send the password; check {self.names.url}"
+                )
             if answer.status in RETRY_STATUSES and not last:
                 raise Again(CalDAVFailure(describe(answer)))  # never raised: the last returns
             return answer
@@ -150,7 +176,7 @@ class Transport:
 
         The client sends the password with every request, so an absolute href that
         leads to another server, or from https:// down to http://, is refused."""
-        base = str(self.client.url)
+        base = self.client.url
         if "://" not in href:
             return urljoin(base, quote(href, safe=PATH_SAFE))
         if origin(href) != origin(base):
@@ -172,22 +198,14 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return scheme, parts.hostname or "", port
 
 
-def ok(answer: DAVResponse) -> bool:
+def ok(answer: Answer) -> bool:
     return 200 <= answer.status < 300
 
 
 def make_client(
     url: str, username: str | None, password: str | None, insecure: bool, timeout: int = 30
-) -> DAVClient:
-    return DAVClient(
-        url=url,
-        username=username,
-        password=password,
-        # credentials go with the first request, not only after a 401: a server that
-        # lets anyone in (Radicale with auth none) otherwise never learns who the
-        # user is, and the principal URL the user gave does not exist for nobody
-        auth_type="basic" if username and password else None,
-        ssl_verify_cert=not insecure,
-        timeout=timeout,
-        enable_rfc6764=False,  # the URL is given: no DNS discovery behind the user's back
-    )
+) -> Client:
+    # The credentials go with the first request, not only after a 401: a server that
+    # lets anyone in (Radicale with auth none) otherwise never learns who the user is,
+    # and the principal URL the user gave does not exist for nobody.
+    return Client(url, username, password, insecure, timeout)

@@ -8,15 +8,12 @@ are shown (`warn`). Nothing here imports click.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from caldav.davclient import DAVClient
 
 from calsync.errors import BadInput
 from calsync.sync.run import quiet, sync_plan
@@ -25,6 +22,7 @@ from calsync.targets.caldav.backend import CalDAVBackend
 from calsync.targets.caldav.discovery import Located, locate_calendar
 from calsync.targets.caldav.http import (
     CALDAV_RETRY,
+    HTTPClient,
     Transport,
     make_client,
     public_url,
@@ -99,7 +97,7 @@ class Account:
         """The URL and calendar name given: one lock and one remembered calendar each."""
         return f"{public_url(self.url)}\n{self.calendar or ''}"
 
-    def connect(self) -> DAVClient:
+    def connect(self) -> HTTPClient:
         return make_client(self.url, self.username, self.password, self.insecure)
 
 
@@ -114,7 +112,7 @@ def caldav_target(
     insecure: bool,
     *,
     state_path: Path | None = None,
-    client: DAVClient | None = None,
+    client: HTTPClient | None = None,
     retry: Retry = CALDAV_RETRY,
     progress: ProgressFor = quiet,
     warn: Warn = plain_warning,
@@ -150,18 +148,13 @@ def caldav_target(
 
 @contextmanager
 def _tls_as_asked(insecure: bool, names: Names, warn: Warn) -> Iterator[None]:
-    """With `insecure`, said loudly, and urllib3's per-request warning silenced for this
-    run only (not with a process-wide filter)."""
-    if not insecure:
-        yield
-        return
-    warn(
-        f"{names.insecure}: the server's TLS certificate is NOT checked; anyone on the "
-        "network path can read your password and calendar"
-    )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Unverified HTTPS request")
-        yield
+    """With `insecure`, said loudly, once for the run."""
+    if insecure:
+        warn(
+            f"{names.insecure}: the server's TLS certificate is NOT checked; anyone on the "
+            "network path can read your password and calendar"
+        )
+    yield
 
 
 @dataclass(frozen=True)
