@@ -68,11 +68,33 @@ class World:
     def before(self, touched: frozenset[date]) -> frozenset[Ident]:
         """The conflicts as they are, on the days a change touches (remembered)."""
         if touched not in self._before:
-            self._before[touched] = frozenset(ident(c) for c in judge(self, self.days, touched))
+            found = judge_days(self, self.days, touched)
+            weeks = frozenset(monday(d) for d in touched)
+            if weeks not in self._weeks:
+                self._weeks[weeks] = judge_weeks(self, self.days, weeks)
+            found += self._weeks[weeks]
+            self._before[touched] = frozenset(ident(c) for c in found)
         return self._before[touched]
+
+    def day(self, day: date, sessions: Sequence[Occurrence]) -> tuple[Conflict, ...]:
+        """What the day rules find on `day` with these sessions (remembered: a change
+        that moves a session away leaves its day the same whatever it does with it)."""
+        key = (day, tuple(sessions))
+        if key not in self._days:
+            view = DayView(day, sessions, self.busy.get(day, ()))
+            self._days[key] = tuple(day_conflicts(view, self.settings))
+        return self._days[key]
 
     @cached_property
     def _before(self) -> dict[frozenset[date], frozenset[Ident]]:
+        return {}
+
+    @cached_property
+    def _weeks(self) -> dict[frozenset[date], list[Conflict]]:
+        return {}
+
+    @cached_property
+    def _days(self) -> dict[tuple[date, tuple[Occurrence, ...]], tuple[Conflict, ...]]:
         return {}
 
     @cached_property
@@ -120,15 +142,15 @@ def apply(days: Days, changes: Iterable[Change]) -> dict[date, list[Occurrence]]
 
 
 def judge(world: World, days: Days, touched: Set[date]) -> list[Conflict]:
-    """Every conflict the catalogue finds that a change on `touched` days could alter."""
+    """Every conflict the catalogue finds that a change on `touched` days could alter
+    (the rules across days unworded: judging needs only `ident` and the level)."""
     return judge_days(world, days, touched) + judge_weeks(world, days, touched)
 
 
 def judge_days(world: World, days: Days, touched: Set[date]) -> list[Conflict]:
     found: list[Conflict] = []
     for day in sorted(touched):
-        view = DayView(day, days.get(day, ()), world.busy.get(day, ()))
-        found += day_conflicts(view, world.settings)
+        found += world.day(day, days.get(day, ()))
     return found
 
 
@@ -137,7 +159,7 @@ def judge_weeks(world: World, days: Days, touched: Set[date]) -> list[Conflict]:
     region = {
         w + i * DAY: days[w + i * DAY] for w in weeks for i in range(-1, 8) if w + i * DAY in days
     }
-    return list(span_conflicts(region, weeks, world.settings))
+    return list(span_conflicts(region, weeks, world.settings, worded=False))
 
 
 def outcome(
@@ -147,9 +169,12 @@ def outcome(
     touched = {c.date for c in changes} | {world.where[c.key] for c in changes}
     before = world.before(frozenset(touched))
     changed = apply({d: world.days.get(d, ()) for d in touched}, changes)
-    after = judge_days(world, changed, touched)
-    if any(c.level is Level.ERROR and ident(c) not in before for c in after):
-        return None  # the days alone already say no: spare the weekly rules
+    after: list[Conflict] = []
+    for day in sorted(touched):
+        for c in world.day(day, changed[day]):
+            if c.level is Level.ERROR and ident(c) not in before:
+                return None  # the days alone already say no: spare the weekly rules
+            after.append(c)
     around = {d: world.days[d] for d in _around(touched) if d in world.days}
     after += judge_weeks(world, {**around, **changed}, touched)
     if not removed(conflict, after, {c.key for c in changes}):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from calsync.core.model import Conflict, Goal, Level, Occurrence, RuleParams, RuleSetting
 from calsync.core.rules.common import DayView
@@ -47,9 +47,22 @@ from calsync.core.rules.timing import (
 
 Settings = Mapping[str, RuleSetting]
 DayCheck = Callable[[DayView, RuleSetting, Settings], Iterator[Conflict]]
-DaysCheck = Callable[
-    [Mapping[date, Sequence[Occurrence]], Sequence[date], RuleSetting], Iterator[Conflict]
-]
+
+
+class DaysCheck(Protocol):
+    """A check across days; `worded=False` asks for the same conflicts without a message
+    or hint where wording them costs more than finding them (for judging many changes)."""
+
+    def __call__(
+        self,
+        days: Mapping[date, Sequence[Occurrence]],
+        weeks: Sequence[date],
+        setting: RuleSetting,
+        *,
+        worded: bool = True,
+    ) -> Iterator[Conflict]: ...
+
+
 PlanCheck = Callable[
     [Sequence[CycleWeek], Sequence[tuple[int, date]], RuleSetting], Iterator[Conflict]
 ]
@@ -230,13 +243,17 @@ def placement_starts(view: DayView, length: timedelta, settings: Settings) -> se
 
 
 def span_conflicts(
-    days: Mapping[date, Sequence[Occurrence]], weeks: Iterable[date], settings: Settings
+    days: Mapping[date, Sequence[Occurrence]],
+    weeks: Iterable[date],
+    settings: Settings,
+    worded: bool = True,
 ) -> Iterator[Conflict]:
+    """The conflicts of the rules across days; `worded=False`: see `DaysCheck`."""
     weeks = tuple(weeks)
     for rule in CATALOGUE:
         setting = settings[rule.id]
         if isinstance(rule, DaysRule) and setting.level is not Level.OFF:
-            yield from rule.check(days, weeks, setting)
+            yield from rule.check(days, weeks, setting, worded=worded)
 
 
 def plan_conflicts(
