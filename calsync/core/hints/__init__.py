@@ -20,7 +20,7 @@ from datetime import date, datetime, time
 from functools import partial
 
 from calsync.core.hints.candidates import candidates
-from calsync.core.hints.world import DAY, World, minutes_of, monday, outcome
+from calsync.core.hints.world import DAY, Looks, World, minutes_of, monday, outcome
 from calsync.core.model import Change, Conflict, Fix, Session
 
 TRIES = 60  # candidates judged per kind of change: bounds the work for one conflict
@@ -95,14 +95,32 @@ def _key_parts(key: str, base: date) -> tuple[int, str]:
 
 
 def _signature(world: World, c: Conflict, base: date) -> tuple[object, ...]:
-    # the days its fixes may touch (its week; for two hard days, the first one's week
-    # too) and a day either side, where the weekly rules judge them
+    """Everything its fixes are worked out from, relative to its Monday.
+
+    The days its fixes may touch (its week; for two hard days, the first one's week
+    too) as the rules see them, and a day either side (and one more after) as the rules
+    across days alone judge them there: by `World.seen`. Days without a daylight-saving
+    change all have one UTC offset, and the rules compare instants only with each other,
+    so which offset that is does not count.
+    """
     first_touched = monday(c.date - DAY) if c.rule == "hard-then-easy" else base
-    reach = range((first_touched - base).days - 1, 8 + 1)
-    days = tuple(world.looks(base + offset * DAY) for offset in reach)
-    first = min(max((world.first - base).days, reach.start - 1), reach.stop)
+    low = (first_touched - base).days
+    inner = tuple(world.looks(base + offset * DAY) for offset in range(low, 7))
+    edges = tuple(world.seen(base + offset * DAY) for offset in (low - 1, 7, 8))
+    first = min(max((world.first - base).days, low - 2), 9)
     keys = tuple(_key_parts(k, base) for k in c.keys)
-    return (c.rule, (c.date - base).days, keys, first, days)
+    return (c.rule, (c.date - base).days, keys, first, _offsets_aside(inner), edges)
+
+
+def _offsets_aside(days: tuple[Looks, ...]) -> tuple[object, ...]:
+    """The days without their UTC offsets when they all have the same one all day long."""
+    offsets = {offset for _, _, *at_midnight in days for offset in at_midnight}
+    if len(offsets) != 1:
+        return days
+    return tuple(
+        (tuple((name, minute, session) for name, minute, _, session in sessions), busy)
+        for sessions, busy, _, _ in days
+    )
 
 
 def _relative(fix: Fix, base: date) -> _Relative:

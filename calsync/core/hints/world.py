@@ -4,14 +4,14 @@ new error."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Hashable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from calsync.core.model import Busy, Change, Conflict, Level, Occurrence, RuleSetting, Session
-from calsync.core.rules import day_conflicts, span_conflicts
+from calsync.core.rules import day_conflicts, span_conflicts, span_sees
 from calsync.core.rules.common import DayView
 from calsync.core.rules.params import GapParams
 
@@ -64,6 +64,19 @@ class World:
             busy = tuple((b.start - midnight, b.end - midnight) for b in self.busy.get(day, ()))
             self._looks[day] = (sessions, busy, midnight.utcoffset(), after.utcoffset())
         return self._looks[day]
+
+    def seen(self, day: date) -> tuple[tuple[str, ...], tuple[Hashable, ...]]:
+        """What the rules across days read of a day no change touches: its session names
+        and their `sees` (a day beside the days a change may touch is read by them alone)."""
+        if day not in self._seen:
+            sessions = self.days.get(day, ())
+            names = tuple(o.key.rsplit("/", 1)[1] for o in sessions)
+            self._seen[day] = (names, span_sees(sessions, self.settings))
+        return self._seen[day]
+
+    @cached_property
+    def _seen(self) -> dict[date, tuple[tuple[str, ...], tuple[Hashable, ...]]]:
+        return {}
 
     def before(self, touched: frozenset[date]) -> frozenset[Ident]:
         """The conflicts as they are, on the days a change touches (remembered)."""

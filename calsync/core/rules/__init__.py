@@ -11,7 +11,7 @@ training research the project follows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar, Protocol
@@ -34,7 +34,12 @@ from calsync.core.rules.params import (
     OrderParams,
     RestDaysParams,
 )
-from calsync.core.rules.recovery import check_hard_then_easy, check_rest_days
+from calsync.core.rules.recovery import (
+    check_hard_then_easy,
+    check_rest_days,
+    sees_hard_then_easy,
+    sees_rest_days,
+)
 from calsync.core.rules.timing import (
     check_gap,
     check_max_per_day,
@@ -108,10 +113,18 @@ class DayRule(Rule):
 
 @dataclass(frozen=True, kw_only=True)
 class DaysRule(Rule):
-    """A rule about neighbouring days or the weeks in range."""
+    """A rule about neighbouring days or the weeks in range.
+
+    `sees` is all its check reads of one day's sessions besides their names (the last
+    part of their keys): days that have the same names and `sees` day by day get the
+    same conflicts (rule, level, dates, session names), whatever their times and
+    lengths (tested against the check in tests/test_hints_memo.py). Hints use it to know
+    two weeks alike when only what the check cannot see differs around them.
+    """
 
     scope: ClassVar[str] = "days"
     check: DaysCheck
+    sees: Callable[[Sequence[Occurrence], RuleSetting], Hashable]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +177,7 @@ CATALOGUE: tuple[Rule, ...] = (
         defaults=RestDaysParams(),
         levels=_all(Level.WARN),
         check=check_rest_days,
+        sees=sees_rest_days,
     ),
     DaysRule(
         id="hard-then-easy",
@@ -172,6 +186,7 @@ CATALOGUE: tuple[Rule, ...] = (
         defaults=HardThenEasyParams(),
         levels=_all(Level.WARN),
         check=check_hard_then_easy,
+        sees=sees_hard_then_easy,
     ),
     DayRule(
         id="legs-then-hard",
@@ -254,6 +269,15 @@ def span_conflicts(
         setting = settings[rule.id]
         if isinstance(rule, DaysRule) and setting.level is not Level.OFF:
             yield from rule.check(days, weeks, setting, worded=worded)
+
+
+def span_sees(sessions: Sequence[Occurrence], settings: Settings) -> tuple[Hashable, ...]:
+    """All the rules across days read of one day's sessions besides their names (`sees`)."""
+    return tuple(
+        rule.sees(sessions, settings[rule.id])
+        for rule in CATALOGUE
+        if isinstance(rule, DaysRule) and settings[rule.id].level is not Level.OFF
+    )
 
 
 def plan_conflicts(

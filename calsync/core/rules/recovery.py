@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -32,6 +32,11 @@ def check_rest_days(
                 *sessions,
                 hint="make one day a rest day",
             )
+
+
+def sees_rest_days(sessions: Sequence[Occurrence], setting: RuleSetting) -> Hashable:
+    """Nothing besides the day's session names: whether it has any is all that counts."""
+    return ()
 
 
 MUSCLES = ("legs", "upper", "core")  # what `full` stands for
@@ -135,6 +140,12 @@ def _one_swap(pattern: Sequence[frozenset[str]], index: int) -> int | None:
         if not (swapped[index - 1] & swapped[index]) and _cyclic_clashes(swapped) < now:
             return other
     return None
+
+
+def sees_hard_then_easy(sessions: Sequence[Occurrence], setting: RuleSetting) -> Hashable:
+    """What each session loads hard (`hard_groups` of it alone): all the check reads."""
+    by = setting.typed(HardThenEasyParams).by
+    return tuple(hard_groups((o,), by) for o in sessions)
 
 
 def check_hard_then_easy(
