@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time
-from functools import partial
 
 from calsync.core.hints.candidates import candidates
-from calsync.core.hints.world import DAY, Looks, World, minutes_of, monday, outcome
+from calsync.core.hints.memo import Outcomes
+from calsync.core.hints.world import DAY, Looks, World, key_parts, minutes_of, monday
 from calsync.core.model import Change, Conflict, Fix, Session
 
 TRIES = 60  # candidates judged per kind of change: bounds the work for one conflict
@@ -69,6 +69,7 @@ def with_hints(conflicts: Iterable[Conflict], world: World) -> tuple[Conflict, .
     """
     result = []
     known: dict[tuple[object, ...], tuple[_Relative, ...]] = {}
+    outcomes = Outcomes(world)  # and the changes they try, judged once wherever they read alike
     for c in conflicts:
         if c.rule not in HINTED:
             result.append(c)
@@ -76,7 +77,7 @@ def with_hints(conflicts: Iterable[Conflict], world: World) -> tuple[Conflict, .
         base = monday(c.date)
         signature = _signature(world, c, base)
         if signature not in known:
-            fixes = fixes_for(world, c, partial(outcome, world, c))
+            fixes = fixes_for(world, c, outcomes.judge(c))
             known[signature] = tuple(_relative(f, base) for f in fixes)
         plan = c.keys[0].split("/", 1)[0]
         fixes = tuple(_absolute(world, f, base, plan) for f in known[signature])
@@ -87,11 +88,6 @@ def with_hints(conflicts: Iterable[Conflict], world: World) -> tuple[Conflict, .
 # A fix relative to its conflict's Monday: (text, adds, changes as (key day, key name,
 # day, minutes, fold, session)), so the same fix serves every week that looks the same.
 _Relative = tuple[str, tuple[str, ...], tuple[tuple[int, str, int, int, int, Session], ...]]
-
-
-def _key_parts(key: str, base: date) -> tuple[int, str]:
-    _, day, name = key.rsplit("/", 2)
-    return (date.fromisoformat(day) - base).days, name
 
 
 def _signature(world: World, c: Conflict, base: date) -> tuple[object, ...]:
@@ -108,7 +104,7 @@ def _signature(world: World, c: Conflict, base: date) -> tuple[object, ...]:
     inner = tuple(world.looks(base + offset * DAY) for offset in range(low, 7))
     edges = tuple(world.seen(base + offset * DAY) for offset in (low - 1, 7, 8))
     first = min(max((world.first - base).days, low - 2), 9)
-    keys = tuple(_key_parts(k, base) for k in c.keys)
+    keys = tuple(key_parts(k, base) for k in c.keys)
     return (c.rule, (c.date - base).days, keys, first, _offsets_aside(inner), edges)
 
 
@@ -126,7 +122,7 @@ def _offsets_aside(days: tuple[Looks, ...]) -> tuple[object, ...]:
 def _relative(fix: Fix, base: date) -> _Relative:
     changes = tuple(
         (
-            *_key_parts(ch.key, base),
+            *key_parts(ch.key, base),
             (ch.date - base).days,
             minutes_of(ch.start),
             ch.start.fold,

@@ -130,6 +130,12 @@ def length_of(o: Occurrence) -> int:
     return int(o.session.duration.total_seconds() // 60)
 
 
+def key_parts(key: str, base: date) -> tuple[int, str]:
+    """A session key relative to a Monday: (days from it, the session's name)."""
+    _, day, name = key.rsplit("/", 2)
+    return (date.fromisoformat(day) - base).days, name
+
+
 def ident(c: Conflict) -> Ident:
     """What makes two conflicts the same one, before and after a change.
 
@@ -188,8 +194,8 @@ def outcome(
             if c.level is Level.ERROR and ident(c) not in before:
                 return None  # the days alone already say no: spare the weekly rules
             after.append(c)
-    around = {d: world.days[d] for d in _around(touched) if d in world.days}
-    after += judge_weeks(world, {**around, **changed}, touched)
+    nearby = {d: world.days[d] for d in around(touched) if d in world.days}
+    after += judge_weeks(world, {**nearby, **changed}, touched)
     if not removed(conflict, after, {c.key for c in changes}):
         return None
     new = [c for c in after if ident(c) not in before]
@@ -198,7 +204,8 @@ def outcome(
     return tuple(sorted({c.rule for c in new}))
 
 
-def _around(touched: Set[date]) -> set[date]:
+def around(touched: Set[date]) -> set[date]:
+    """The days the rules across days read when `touched` change: their weeks, a day either side."""
     return {monday(d) + i * DAY for d in touched for i in range(-1, 8)}
 
 

@@ -1,0 +1,96 @@
+"""A change's outcome, judged once for every week where it reads the same.
+
+`outcome` (world.py) judges a change by the rule catalogue on the days it touches
+and, for the rules across days, on their weeks and a day either side. What it
+reads there is all a remembered outcome is keyed on, relative to the conflict's
+Monday:
+
+- the conflict: its rule, its date and its session keys;
+- the change: each session's key, new day, wall-clock start and (changed) session;
+- the days it touches, whole (`World.looks`: sessions, busy time), with their UTC
+  offsets only where a daylight-saving change falls on the day: the day rules
+  compare a day's instants only with each other, so one offset all day long is as
+  good as another;
+- the other days the rules across days read, only as they see them (`World.seen`,
+  from each `DaysRule.sees`).
+
+Two changes that agree on all of it, in whichever weeks, have the same outcome, so
+a deload week, a summer week or a week after a holiday reuses what the weeks before
+it found wherever their differences are out of the change's sight. The plain
+`outcome` is the definition; tests/test_hints_memo.py holds them equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from datetime import date
+
+from calsync.core.hints.world import World, around, key_parts, minutes_of, monday, outcome
+from calsync.core.model import Change, Conflict
+
+Verdict = tuple[str, ...] | None  # what `outcome` says: None, or the rules a change adds warnings of
+Judge = Callable[[tuple[Change, ...]], Verdict]
+
+
+class Outcomes:
+    """The outcomes judged so far in one world, for every conflict of it."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._known: dict[tuple[object, ...], Verdict] = {}
+        self._ids: dict[Hashable, int] = {}  # each distinct look of a day, numbered
+        self._whole: dict[date, int] = {}
+        self._seen: dict[date, int] = {}
+
+    def judge(self, conflict: Conflict) -> Judge:
+        """`outcome(world, conflict, ...)`, remembered."""
+        base = monday(conflict.date)
+        about = (
+            conflict.rule,
+            (conflict.date - base).days,
+            tuple(key_parts(k, base) for k in conflict.keys),
+        )
+
+        def judge_one(changes: tuple[Change, ...]) -> Verdict:
+            where = self.world.where
+            touched = sorted({c.date for c in changes} | {where[c.key] for c in changes})
+            key = (
+                about,
+                tuple(
+                    (
+                        key_parts(c.key, base),
+                        (c.date - base).days,
+                        minutes_of(c.start),
+                        c.start.fold,
+                        c.session,
+                    )
+                    for c in changes
+                ),
+                tuple(((d - base).days, self.whole(d)) for d in touched),
+                tuple(self.seen(d) for d in sorted(around(touched) - set(touched))),
+            )
+            if key not in self._known:
+                self._known[key] = outcome(self.world, conflict, changes)
+            return self._known[key]
+
+        return judge_one
+
+    def whole(self, day: date) -> int:
+        """The number of a day's look, its UTC offsets left out when it has one all day."""
+        if day not in self._whole:
+            sessions, busy, midnight, next_midnight = looks = self.world.looks(day)
+            if midnight == next_midnight:
+                plain = tuple((name, minute, session) for name, minute, _, session in sessions)
+                self._whole[day] = self._number(("plain", plain, busy))
+            else:
+                self._whole[day] = self._number(("whole", looks))
+        return self._whole[day]
+
+    def seen(self, day: date) -> int:
+        """The number of what the rules across days read of a day."""
+        if day not in self._seen:
+            self._seen[day] = self._number(("seen", self.world.seen(day)))
+        return self._seen[day]
+
+    def _number(self, look: Hashable) -> int:
+        return self._ids.setdefault(look, len(self._ids))
