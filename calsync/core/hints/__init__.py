@@ -20,7 +20,7 @@ from datetime import date, datetime, time
 
 from calsync.core.hints.candidates import candidates
 from calsync.core.hints.memo import Outcomes
-from calsync.core.hints.world import DAY, Looks, World, key_parts, minutes_of, monday
+from calsync.core.hints.world import DAY, World, key_parts, minutes_of, monday
 from calsync.core.model import Change, Conflict, Fix, Session
 
 TRIES = 60  # candidates judged per kind of change: bounds the work for one conflict
@@ -75,7 +75,7 @@ def with_hints(conflicts: Iterable[Conflict], world: World) -> tuple[Conflict, .
             result.append(c)
             continue
         base = monday(c.date)
-        signature = _signature(world, c, base)
+        signature = _signature(outcomes, c, base)
         if signature not in known:
             fixes = fixes_for(world, c, outcomes.judge(c))
             known[signature] = tuple(_relative(f, base) for f in fixes)
@@ -90,33 +90,21 @@ def with_hints(conflicts: Iterable[Conflict], world: World) -> tuple[Conflict, .
 _Relative = tuple[str, tuple[str, ...], tuple[tuple[int, str, int, int, int, Session], ...]]
 
 
-def _signature(world: World, c: Conflict, base: date) -> tuple[object, ...]:
+def _signature(outcomes: Outcomes, c: Conflict, base: date) -> tuple[object, ...]:
     """Everything its fixes are worked out from, relative to its Monday.
 
     The days its fixes may touch (its week; for two hard days, the first one's week
-    too) as the rules see them, and a day either side (and one more after) as the rules
-    across days alone judge them there: by `World.seen`. Days without a daylight-saving
-    change all have one UTC offset, and the rules compare instants only with each other,
-    so which offset that is does not count.
+    too) whole, and a day either side (and one more after) as the rules across days
+    alone judge them there; each day as `Outcomes` numbers it, so without its UTC
+    offset when it has one all day (see calsync/core/hints/memo.py).
     """
     first_touched = monday(c.date - DAY) if c.rule == "hard-then-easy" else base
     low = (first_touched - base).days
-    inner = tuple(world.looks(base + offset * DAY) for offset in range(low, 7))
-    edges = tuple(world.seen(base + offset * DAY) for offset in (low - 1, 7, 8))
-    first = min(max((world.first - base).days, low - 2), 9)
+    inner = tuple(outcomes.whole(base + offset * DAY) for offset in range(low, 7))
+    edges = tuple(outcomes.seen(base + offset * DAY) for offset in (low - 1, 7, 8))
+    first = min(max((outcomes.world.first - base).days, low - 2), 9)
     keys = tuple(key_parts(k, base) for k in c.keys)
-    return (c.rule, (c.date - base).days, keys, first, _offsets_aside(inner), edges)
-
-
-def _offsets_aside(days: tuple[Looks, ...]) -> tuple[object, ...]:
-    """The days without their UTC offsets when they all have the same one all day long."""
-    offsets = {offset for _, _, *at_midnight in days for offset in at_midnight}
-    if len(offsets) != 1:
-        return days
-    return tuple(
-        (tuple((name, minute, session) for name, minute, _, session in sessions), busy)
-        for sessions, busy, _, _ in days
-    )
+    return (c.rule, (c.date - base).days, keys, first, inner, edges)
 
 
 def _relative(fix: Fix, base: date) -> _Relative:

@@ -25,10 +25,21 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from datetime import date
 
-from calsync.core.hints.world import World, around, key_parts, minutes_of, monday, outcome
+from calsync.core.hints.world import (
+    DAY,
+    World,
+    across_days,
+    around,
+    key_parts,
+    minutes_of,
+    monday,
+    on_the_days,
+)
 from calsync.core.model import Change, Conflict
 
-Verdict = tuple[str, ...] | None  # what `outcome` says: None, or the rules a change adds warnings of
+Verdict = (
+    tuple[str, ...] | None
+)  # what `outcome` says: None, or the rules a change adds warnings of
 Judge = Callable[[tuple[Change, ...]], Verdict]
 
 
@@ -38,9 +49,12 @@ class Outcomes:
     def __init__(self, world: World) -> None:
         self.world = world
         self._known: dict[tuple[object, ...], Verdict] = {}
+        self._days_say_no: set[tuple[object, ...]] = set()  # changes the day rules refuse
         self._ids: dict[Hashable, int] = {}  # each distinct look of a day, numbered
         self._whole: dict[date, int] = {}
         self._seen: dict[date, int] = {}
+        self._arounds: dict[tuple[date, ...], tuple[int, ...]] = {}
+        self._keys: dict[str, tuple[str, date]] = {}  # a session key: its name and its day
 
     def judge(self, conflict: Conflict) -> Judge:
         """`outcome(world, conflict, ...)`, remembered."""
@@ -53,12 +67,11 @@ class Outcomes:
 
         def judge_one(changes: tuple[Change, ...]) -> Verdict:
             where = self.world.where
-            touched = sorted({c.date for c in changes} | {where[c.key] for c in changes})
-            key = (
-                about,
+            touched = tuple(sorted({c.date for c in changes} | {where[c.key] for c in changes}))
+            on_days = (
                 tuple(
                     (
-                        key_parts(c.key, base),
+                        self._key_parts(c.key, base),
                         (c.date - base).days,
                         minutes_of(c.start),
                         c.start.fold,
@@ -67,10 +80,17 @@ class Outcomes:
                     for c in changes
                 ),
                 tuple(((d - base).days, self.whole(d)) for d in touched),
-                tuple(self.seen(d) for d in sorted(around(touched) - set(touched))),
             )
-            if key not in self._known:
-                self._known[key] = outcome(self.world, conflict, changes)
+            key = (about, on_days, self._around(touched))
+            if key in self._known:
+                return self._known[key]
+            if on_days in self._days_say_no:
+                return None
+            judged = on_the_days(self.world, changes)
+            if judged is None:
+                self._days_say_no.add(on_days)
+                return None
+            self._known[key] = across_days(self.world, conflict, changes, judged)
             return self._known[key]
 
         return judge_one
@@ -91,6 +111,20 @@ class Outcomes:
         if day not in self._seen:
             self._seen[day] = self._number(("seen", self.world.seen(day)))
         return self._seen[day]
+
+    def _around(self, touched: tuple[date, ...]) -> tuple[int, ...]:
+        """What the rules across days read of the other days around `touched`."""
+        if touched not in self._arounds:
+            others = sorted(around(set(touched)) - set(touched))
+            self._arounds[touched] = tuple(self.seen(d) for d in others)
+        return self._arounds[touched]
+
+    def _key_parts(self, key: str, base: date) -> tuple[int, str]:
+        """`key_parts`, each key read once."""
+        if key not in self._keys:
+            self._keys[key] = key_parts(key, base)[1], base + key_parts(key, base)[0] * DAY
+        name, day = self._keys[key]
+        return (day - base).days, name
 
     def _number(self, look: Hashable) -> int:
         return self._ids.setdefault(look, len(self._ids))

@@ -92,11 +92,12 @@ class World:
     def day(self, day: date, sessions: Sequence[Occurrence]) -> tuple[Conflict, ...]:
         """What the day rules find on `day` with these sessions (remembered: a change
         that moves a session away leaves its day the same whatever it does with it)."""
-        key = (day, tuple(sessions))
+        # by identity: the sessions are kept with the verdict, so no other object takes an id
+        key = (day, tuple(map(id, sessions)))
         if key not in self._days:
             view = DayView(day, sessions, self.busy.get(day, ()))
-            self._days[key] = tuple(day_conflicts(view, self.settings))
-        return self._days[key]
+            self._days[key] = (tuple(sessions), tuple(day_conflicts(view, self.settings)))
+        return self._days[key][1]
 
     @cached_property
     def _before(self) -> dict[frozenset[date], frozenset[Ident]]:
@@ -107,7 +108,9 @@ class World:
         return {}
 
     @cached_property
-    def _days(self) -> dict[tuple[date, tuple[Occurrence, ...]], tuple[Conflict, ...]]:
+    def _days(
+        self,
+    ) -> dict[tuple[date, tuple[int, ...]], tuple[tuple[Occurrence, ...], tuple[Conflict, ...]]]:
         return {}
 
     @cached_property
@@ -185,6 +188,22 @@ def outcome(
     world: World, conflict: Conflict, changes: tuple[Change, ...]
 ) -> tuple[str, ...] | None:
     """None if the change leaves the conflict or adds an error; else the rules it adds warnings of."""
+    judged = on_the_days(world, changes)
+    return None if judged is None else across_days(world, conflict, changes, judged)
+
+
+# the days a change touches; what was found there before it; the days changed; what the
+# day rules find on them now
+Judged = tuple[set[date], frozenset[Ident], dict[date, list[Occurrence]], list[Conflict]]
+
+
+def on_the_days(world: World, changes: tuple[Change, ...]) -> Judged | None:
+    """The day rules on the days a change touches; None when they find a new error there.
+
+    Whatever the conflict: the day rules say no on the days alone (and spare the rules
+    across days), and only their own conflicts on those days count, which
+    `World.before` holds beside the ones across days under other rule ids.
+    """
     touched = {c.date for c in changes} | {world.where[c.key] for c in changes}
     before = world.before(frozenset(touched))
     changed = apply({d: world.days.get(d, ()) for d in touched}, changes)
@@ -192,10 +211,18 @@ def outcome(
     for day in sorted(touched):
         for c in world.day(day, changed[day]):
             if c.level is Level.ERROR and ident(c) not in before:
-                return None  # the days alone already say no: spare the weekly rules
+                return None
             after.append(c)
+    return touched, before, changed, after
+
+
+def across_days(
+    world: World, conflict: Conflict, changes: tuple[Change, ...], judged: Judged
+) -> tuple[str, ...] | None:
+    """`outcome` once the day rules have said yes: the rules across days, and the conflict."""
+    touched, before, changed, after = judged
     nearby = {d: world.days[d] for d in around(touched) if d in world.days}
-    after += judge_weeks(world, {**nearby, **changed}, touched)
+    after = after + judge_weeks(world, {**nearby, **changed}, touched)
     if not removed(conflict, after, {c.key for c in changes}):
         return None
     new = [c for c in after if ident(c) not in before]
@@ -206,7 +233,10 @@ def outcome(
 
 def around(touched: Set[date]) -> set[date]:
     """The days the rules across days read when `touched` change: their weeks, a day either side."""
-    return {monday(d) + i * DAY for d in touched for i in range(-1, 8)}
+    return {week + step for week in {monday(d) for d in touched} for step in _AROUND}
+
+
+_AROUND = tuple(i * DAY for i in range(-1, 8))
 
 
 def removed(conflict: Conflict, after: Iterable[Conflict], changed: set[str]) -> bool:
