@@ -81,13 +81,19 @@ class World:
     def before(self, touched: frozenset[date]) -> frozenset[Ident]:
         """The conflicts as they are, on the days a change touches (remembered)."""
         if touched not in self._before:
-            found = judge_days(self, self.days, touched)
             weeks = frozenset(monday(d) for d in touched)
             if weeks not in self._weeks:
-                self._weeks[weeks] = judge_weeks(self, self.days, weeks)
-            found += self._weeks[weeks]
-            self._before[touched] = frozenset(ident(c) for c in found)
+                found = judge_weeks(self, self.days, weeks)
+                self._weeks[weeks] = frozenset(ident(c) for c in found)
+            self._before[touched] = self.before_days(touched) | self._weeks[weeks]
         return self._before[touched]
+
+    def before_days(self, touched: frozenset[date]) -> frozenset[Ident]:
+        """What the day rules find as it is on the days a change touches (remembered)."""
+        if touched not in self._before_days:
+            found = judge_days(self, self.days, touched)
+            self._before_days[touched] = frozenset(ident(c) for c in found)
+        return self._before_days[touched]
 
     def day(self, day: date, sessions: Sequence[Occurrence]) -> tuple[Conflict, ...]:
         """What the day rules find on `day` with these sessions (remembered: a change
@@ -104,7 +110,11 @@ class World:
         return {}
 
     @cached_property
-    def _weeks(self) -> dict[frozenset[date], list[Conflict]]:
+    def _before_days(self) -> dict[frozenset[date], frozenset[Ident]]:
+        return {}
+
+    @cached_property
+    def _weeks(self) -> dict[frozenset[date], frozenset[Ident]]:
         return {}
 
     @cached_property
@@ -192,20 +202,19 @@ def outcome(
     return None if judged is None else across_days(world, conflict, changes, judged)
 
 
-# the days a change touches; what was found there before it; the days changed; what the
-# day rules find on them now
-Judged = tuple[set[date], frozenset[Ident], dict[date, list[Occurrence]], list[Conflict]]
+# the days a change touches; the days changed; what the day rules find on them now
+Judged = tuple[frozenset[date], dict[date, list[Occurrence]], list[Conflict]]
 
 
 def on_the_days(world: World, changes: tuple[Change, ...]) -> Judged | None:
     """The day rules on the days a change touches; None when they find a new error there.
 
     Whatever the conflict: the day rules say no on the days alone (and spare the rules
-    across days), and only their own conflicts on those days count, which
-    `World.before` holds beside the ones across days under other rule ids.
+    across days), and only what they found there before counts (`World.before_days`):
+    the rules across days have other rule ids.
     """
-    touched = {c.date for c in changes} | {world.where[c.key] for c in changes}
-    before = world.before(frozenset(touched))
+    touched = frozenset({c.date for c in changes} | {world.where[c.key] for c in changes})
+    before = world.before_days(touched)
     changed = apply({d: world.days.get(d, ()) for d in touched}, changes)
     after: list[Conflict] = []
     for day in sorted(touched):
@@ -213,14 +222,15 @@ def on_the_days(world: World, changes: tuple[Change, ...]) -> Judged | None:
             if c.level is Level.ERROR and ident(c) not in before:
                 return None
             after.append(c)
-    return touched, before, changed, after
+    return touched, changed, after
 
 
 def across_days(
     world: World, conflict: Conflict, changes: tuple[Change, ...], judged: Judged
 ) -> tuple[str, ...] | None:
     """`outcome` once the day rules have said yes: the rules across days, and the conflict."""
-    touched, before, changed, after = judged
+    touched, changed, after = judged
+    before = world.before(touched)
     nearby = {d: world.days[d] for d in around(touched) if d in world.days}
     after = after + judge_weeks(world, {**nearby, **changed}, touched)
     if not removed(conflict, after, {c.key for c in changes}):
