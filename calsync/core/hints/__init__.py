@@ -100,7 +100,7 @@ def _signature(outcomes: Outcomes, c: Conflict, base: date) -> tuple[object, ...
     """
     first_touched = monday(c.date - DAY) if c.rule == "hard-then-easy" else base
     low = (first_touched - base).days
-    inner = tuple(outcomes.whole(base + offset * DAY) for offset in range(low, 7))
+    inner = outcomes.week(base) if low == 0 else outcomes.week(first_touched) + outcomes.week(base)
     edges = tuple(outcomes.seen(base + offset * DAY) for offset in (low - 1, 7, 8))
     first = min(max((outcomes.world.first - base).days, low - 2), 9)
     keys = tuple(key_parts(k, base) for k in c.keys)

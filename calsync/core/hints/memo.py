@@ -53,6 +53,7 @@ class Outcomes:
         self._ids: dict[Hashable, int] = {}  # each distinct look of a day, numbered
         self._whole: dict[date, int] = {}
         self._seen: dict[date, int] = {}
+        self._weeks: dict[date, tuple[int, ...]] = {}
         self._arounds: dict[tuple[date, ...], tuple[int, ...]] = {}
         self._keys: dict[str, tuple[str, date]] = {}  # a session key: its name and its day
 
@@ -105,6 +106,12 @@ class Outcomes:
             else:
                 self._whole[day] = self._number(("whole", looks))
         return self._whole[day]
+
+    def week(self, monday: date) -> tuple[int, ...]:
+        """`whole` of each day of a week."""
+        if monday not in self._weeks:
+            self._weeks[monday] = tuple(self.whole(monday + i * DAY) for i in range(7))
+        return self._weeks[monday]
 
     def seen(self, day: date) -> int:
         """The number of what the rules across days read of a day."""
