@@ -225,16 +225,16 @@ CATALOGUE: tuple[Rule, ...] = (
 )
 
 RULES: Mapping[str, Rule] = {rule.id: rule for rule in CATALOGUE}
+DAY_RULES = tuple(rule for rule in CATALOGUE if isinstance(rule, DayRule))
+DAYS_RULES = tuple(rule for rule in CATALOGUE if isinstance(rule, DaysRule))
 
 
 def day_conflicts(
     view: DayView, settings: Settings, timed_only: bool = False
 ) -> Iterator[Conflict]:
-    for rule in CATALOGUE:
+    for rule in DAY_RULES:
         setting = settings[rule.id]
-        if not isinstance(rule, DayRule) or setting.level is Level.OFF:
-            continue
-        if timed_only and not rule.timed:
+        if setting.level is Level.OFF or (timed_only and not rule.timed):
             continue
         yield from rule.check(view, setting, settings)
 
@@ -265,9 +265,9 @@ def span_conflicts(
 ) -> Iterator[Conflict]:
     """The conflicts of the rules across days; `worded=False`: see `DaysCheck`."""
     weeks = tuple(weeks)
-    for rule in CATALOGUE:
+    for rule in DAYS_RULES:
         setting = settings[rule.id]
-        if isinstance(rule, DaysRule) and setting.level is not Level.OFF:
+        if setting.level is not Level.OFF:
             yield from rule.check(days, weeks, setting, worded=worded)
 
 
@@ -275,8 +275,8 @@ def span_sees(sessions: Sequence[Occurrence], settings: Settings) -> tuple[Hasha
     """All the rules across days read of one day's sessions besides their names (`sees`)."""
     return tuple(
         rule.sees(sessions, settings[rule.id])
-        for rule in CATALOGUE
-        if isinstance(rule, DaysRule) and settings[rule.id].level is not Level.OFF
+        for rule in DAYS_RULES
+        if settings[rule.id].level is not Level.OFF
     )
 
 
