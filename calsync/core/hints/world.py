@@ -128,6 +128,11 @@ class World:
         return {}
 
     @cached_property
+    def instants(self) -> dict[tuple[date, int], datetime | None]:
+        """Wall-clock minutes of a day as instants, as candidates.py works them out."""
+        return {}
+
+    @cached_property
     def hours(self) -> tuple[int, int]:
         """Minutes of the day a hint may use: the usual hours, or the plan's own if wider."""
         starts = [minutes_of(o.start) for day in self.days.values() for o in day]
