@@ -101,7 +101,7 @@ class Outcomes:
         if day not in self._whole:
             sessions, busy, midnight, next_midnight = looks = self.world.looks(day)
             if midnight == next_midnight:
-                plain = tuple((name, minute, session) for name, minute, _, session in sessions)
+                plain = tuple((name, clock, session) for name, clock, _, session in sessions)
                 self._whole[day] = self._number(("plain", plain, busy))
             else:
                 self._whole[day] = self._number(("whole", looks))

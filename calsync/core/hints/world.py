@@ -22,7 +22,7 @@ Ident = tuple[str, date, object]  # what makes two conflicts the same one (`iden
 # What the rules can see of a day, whatever its date (`World.looks`).
 Offset = timedelta | None
 Looks = tuple[
-    tuple[tuple[str, int, Offset, Session], ...],  # sessions: name, minute, offset, session
+    tuple[tuple[str, time, Offset, Session], ...],  # sessions: name, wall clock, offset, session
     tuple[tuple[timedelta, timedelta], ...],  # busy time from midnight
     Offset,  # at midnight
     Offset,  # at the next midnight
@@ -58,7 +58,7 @@ class World:
             midnight = datetime.combine(day, time(), tzinfo=self.zone)
             after = datetime.combine(day + DAY, time(), tzinfo=self.zone)
             sessions = tuple(
-                (o.key.rsplit("/", 1)[1], minutes_of(o.start), o.start.utcoffset(), o.session)
+                (o.key.rsplit("/", 1)[1], o.start.time(), o.start.utcoffset(), o.session)
                 for o in self.days.get(day, ())
             )
             busy = tuple((b.start - midnight, b.end - midnight) for b in self.busy.get(day, ()))
