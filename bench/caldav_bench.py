@@ -87,7 +87,7 @@ def _measure(
     latency: float,
     state_dir: Path,
 ) -> list[Cost]:
-    from calsync.core.loader import load_plan
+    from calsync.io.plans import load_plan
     from calsync.sync.request import Range, SyncRequest
     from calsync.targets.caldav import caldav_target
 

@@ -37,8 +37,8 @@ from calsync.core.expand import expand  # noqa: E402
 from calsync.core.fit import Problem, best_week  # noqa: E402
 from calsync.core.fit.moves import arranged_schedule  # noqa: E402
 from calsync.core.fit.weekly import Present  # noqa: E402
-from calsync.core.loader import load_plan  # noqa: E402
 from calsync.core.model import Plan  # noqa: E402
+from calsync.io.plans import load_plan  # noqa: E402
 
 TEMPLATE = ROOT / "templates" / "rider-fit.yaml"
 FIRST = date(2026, 12, 7)

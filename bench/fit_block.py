@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from calsync.core.fit import Problem, best_week, check_against_catalogue  # noqa: E402
-from calsync.core.loader import load_plan  # noqa: E402
 from calsync.core.model import Busy  # noqa: E402
+from calsync.io.plans import load_plan  # noqa: E402
 
 TEMPLATE = ROOT / "templates" / "rider-fit.yaml"
 FIRST = date(2026, 12, 7)

@@ -24,8 +24,8 @@ from calsync.core.fit.highs import solve as highs_solve  # noqa: E402
 from calsync.core.fit.model import INF, Model, build  # noqa: E402
 from calsync.core.fit.problem import Problem, candidates  # noqa: E402
 from calsync.core.fit.solve import costs  # noqa: E402
-from calsync.core.loader import load_plan  # noqa: E402
 from calsync.core.model import Level  # noqa: E402
+from calsync.io.plans import load_plan  # noqa: E402
 
 
 def cpsat_solve(model: Model, objective, rows, workers: int):

@@ -235,7 +235,7 @@ def fit_cost(reps: int) -> list[Row]:
             )
         )
     from calsync.core.fit import Problem, best_week
-    from calsync.core.loader import load_plan
+    from calsync.io.plans import load_plan
 
     plan = load_plan(rider)
     assert plan.fit is not None

@@ -472,6 +472,10 @@ def _has_properties(body: JSON, scope: str, wanted: list[tuple[str, str]]) -> bo
     return all(have.get(key) == value for key, value in wanted)
 
 
+def _with_properties(scope: str, wanted: list[tuple[str, str]]) -> Callable[[_EventRecord], bool]:
+    return lambda record: _has_properties(record.body, scope, wanted)
+
+
 def _matches_text(body: JSON, text: str) -> bool:
     haystack = " ".join(str(body.get(f, "")) for f in ("summary", "description", "location"))
     return text.lower() in haystack.lower()
@@ -684,7 +688,8 @@ class FakeGoogleCalendar:
                 self._faults.insert(0, [scheduled, scheduled.times - 1])
             return scheduled
         for entry in self._faults:
-            fault, remaining = entry
+            fault: Fault = entry[0]
+            remaining: int = entry[1]
             if fault.matches(method, path):
                 entry[1] = remaining - 1
                 if entry[1] <= 0:
@@ -972,7 +977,9 @@ class FakeGoogleCalendar:
             raise ApiError(400, "invalid", "Invalid page token value.", location="pageToken")
         return state
 
-    def _sort_key(self, query: Query, calendar: _Calendar) -> Callable[[_EventRecord], tuple]:
+    def _sort_key(
+        self, query: Query, calendar: _Calendar
+    ) -> Callable[[_EventRecord], tuple[object, ...]]:
         order = _one(query, "orderBy")
         if order is None:
             return lambda r: (r.idx,)
@@ -1015,7 +1022,7 @@ class FakeGoogleCalendar:
         ):
             wanted = _property_filters(query, name)
             if wanted:
-                predicates.append(lambda r, s=scope, w=wanted: _has_properties(r.body, s, w))
+                predicates.append(_with_properties(scope, wanted))
         ical_uid = _one(query, "iCalUID")
         if ical_uid is not None:
             predicates.append(lambda r: r.body.get("iCalUID") == ical_uid)
@@ -1101,7 +1108,7 @@ class FakeGoogleCalendar:
             message = f"A batch may contain at most {MAX_BATCH_PARTS} calls."
             return ApiError(400, "badRequest", message).reply()
         # Every inner call runs (and counts) even if one of them loses the whole answer.
-        replies = [self._batch_part(part) for part in parts]
+        replies = [self._batch_part(part) for part in parts if isinstance(part, Message)]
         if any(reply.drop for reply in replies):
             return Reply(0, drop=True)
         answers = [
@@ -1226,7 +1233,8 @@ def build_service(server: FakeGoogleCalendar, token: str = "test-token", timeout
     from googleapiclient.discovery import build
 
     authed = google_auth_httplib2.AuthorizedHttp(
-        Credentials(token=token), http=httplib2.Http(timeout=timeout)
+        Credentials(token=token),  # type: ignore[no-untyped-call]  # google-auth's constructor has no hints
+        http=httplib2.Http(timeout=timeout),
     )
     return build(
         "calendar",

@@ -27,8 +27,8 @@ import pytest
 from calsync.cli.sync_report import sync_counts
 from calsync.core.content import EventContent
 from calsync.core.expand import expand
-from calsync.core.loader import load_plan
 from calsync.core.model import Plan
+from calsync.io.plans import load_plan
 from calsync.sync.backend import Backend
 from calsync.sync.engine import Action, Outcome, Policy, SyncReport, desired_events
 from calsync.sync.request import Range, SyncRequest

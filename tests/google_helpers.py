@@ -18,8 +18,8 @@ from click.testing import CliRunner, Result
 from calsync.cli.main import cli
 from calsync.core.content import EventContent
 from calsync.core.expand import expand
-from calsync.core.loader import load_plan
 from calsync.core.model import Busy
+from calsync.io.plans import load_plan
 from calsync.sync.engine import desired_events
 from fakes.fakegoogle import TOKEN as TOKEN  # re-exported for the tests
 from fakes.fakegoogle import FakeGoogleCalendar

@@ -25,9 +25,9 @@ from icalendar import Calendar
 
 from bench.http_proxy import Fault, Proxy
 from calsync.cli.sync_report import sync_counts
-from calsync.core.loader import load_plan
 from calsync.core.model import Plan
 from calsync.errors import Failure
+from calsync.io.plans import load_plan
 from calsync.sync.engine import SyncReport
 from calsync.sync.request import Range, SyncRequest
 from calsync.targets import caldav as cs

@@ -88,3 +88,17 @@ def test_the_readme_radicale_row_works_on_a_server_without_authentication(
         password="anything", state=tmp_path,
     )  # fmt: skip
     assert json.loads(again.stdout)["counts"]["unchanged"] == 10
+
+
+def test_a_warning_the_target_gives_is_on_stderr_and_in_the_json(
+    radicale: RadicaleServer, tmp_path: Path
+) -> None:
+    result = sync_caldav(
+        "--url", radicale.home, "--calendar", f"Training {tmp_path.name}",
+        "--username", radicale.user, "--insecure", "--json",
+        password=radicale.password, state=tmp_path,
+    )  # fmt: skip
+    assert result.exit_code in (0, 3), result.output
+    warnings = json.loads(result.stdout)["warnings"]
+    assert len(warnings) == 1 and "TLS certificate is NOT checked" in warnings[0], warnings
+    assert f"calsync: WARNING: {warnings[0]}\n" in result.stderr

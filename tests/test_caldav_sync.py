@@ -23,9 +23,9 @@ import pytest
 from icalendar import Calendar, Event
 
 from calsync.core.expand import expand
-from calsync.core.loader import load_plan
 from calsync.core.model import Plan
 from calsync.errors import BadInput, Failure
+from calsync.io.plans import load_plan
 from calsync.sync.engine import Outcome, Policy, SyncReport, run_sync
 from calsync.sync.request import Range, SyncRequest
 from calsync.targets import caldav as cs

@@ -213,7 +213,7 @@ def test_a_sync_with_a_damaged_caldav_memory_warns_once_and_goes_on(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from calsync.core.loader import load_plan
+    from calsync.io.plans import load_plan
     from calsync.sync.request import Range, SyncRequest
     from calsync.targets import caldav as cs
 

@@ -30,8 +30,9 @@ from ical.calendar_stream import IcsCalendarStream
 from calsync.cli.main import cli
 from calsync.core.expand import expand
 from calsync.core.instants import as_written
-from calsync.core.loader import load_plan, parse_plan
+from calsync.core.loader import parse_plan
 from calsync.core.model import Plan
+from calsync.io.plans import load_plan
 from calsync.sync.engine import Outcome, run_sync
 from calsync.targets.caldav import CalDAVBackend, Retry, Transport, make_client
 from calsync.targets.ics import render

@@ -19,7 +19,7 @@ from calsync.core.expand import expand
 from calsync.core.loader import parse_plan
 from calsync.sync.engine import Action, ChangeSet, Policy, Remote, plan_changes
 from calsync.targets.ics import render
-from tests.test_properties import plans
+from tests.strategies import plans
 
 BASE = datetime(2026, 11, 30, tzinfo=UTC)
 NOW = BASE + timedelta(days=3)

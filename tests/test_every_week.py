@@ -20,8 +20,8 @@ from calsync.cli.main import cli
 from calsync.core.expand import expand
 from calsync.core.fit.moves import arranged_schedule, week_moves
 from calsync.core.fit.weekly import Present, arrange_weeks, usual_week
-from calsync.core.loader import load_plan
 from calsync.core.model import Busy, Level, Plan, Schedule
+from calsync.io.plans import load_plan
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "rider-fit.yaml"
 FIRST = date(2026, 12, 7)  # plan week 2 of rider-fit

@@ -24,8 +24,8 @@ from icalendar import Calendar
 from calsync.cli.main import cli
 from calsync.core.expand import expand
 from calsync.core.fit.weekly import session_of_key
-from calsync.core.loader import load_plan
 from calsync.core.model import Busy, Entry, Level, Plan
+from calsync.io.plans import load_plan
 from fakes.fakegoogle import FakeGoogleCalendar, build_service
 from fakes.radicale_server import RadicaleServer
 from tests.google_helpers import instant, private, write_token

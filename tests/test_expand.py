@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calsync.core.expand import expand
-from calsync.core.loader import load_plan, parse_plan
+from calsync.core.loader import parse_plan
 from calsync.core.model import Busy, Level, Schedule
+from calsync.io.plans import load_plan
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 BRUSSELS = ZoneInfo("Europe/Brussels")

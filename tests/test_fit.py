@@ -18,9 +18,10 @@ from click.testing import CliRunner, Result
 from calsync.cli.main import cli
 from calsync.core.fit import Problem, best_week, check_against_catalogue
 from calsync.core.fit.model import MODELLED, NOT_MODELLED
-from calsync.core.loader import load_plan, parse_plan
+from calsync.core.loader import parse_plan
 from calsync.core.model import Busy, Entry
 from calsync.core.rules import CATALOGUE
+from calsync.io.plans import load_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 RIDER = ROOT / "templates" / "rider-fit.yaml"

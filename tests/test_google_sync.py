@@ -284,6 +284,37 @@ def test_busy_time_of_the_target_calendar_leaves_out_the_plans_own_sessions(
     assert_holds_plan(server, "primary", desired(plan))
 
 
+def test_an_all_day_event_is_busy_from_midnight_to_midnight_where_the_plan_lives(
+    server: FakeGoogleCalendar, plan: Path, token: Path
+) -> None:
+    day = {"start": {"date": "2026-12-03"}, "end": {"date": "2026-12-04"}}
+    server.add_event("primary", {"summary": "Family day", **day})
+    server.add_event(
+        "primary",
+        {
+            "summary": "Dentist",
+            "start": {"dateTime": "2026-12-04T09:30:00", "timeZone": "Europe/Brussels"},
+            "end": {"dateTime": "2026-12-04T10:30:00", "timeZone": "Europe/Brussels"},
+        },
+    )
+    result = sync(server, plan, token, "--calendar", "primary", "--busy", "primary", "--json")
+
+    busy = {
+        b["title"]: (datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"]))
+        for c in json.loads(result.stdout)["conflicts"]
+        for b in c["busy"]
+    }
+    brussels = ZoneInfo("Europe/Brussels")
+    assert busy["Family day"] == (
+        datetime(2026, 12, 3, tzinfo=brussels),
+        datetime(2026, 12, 4, tzinfo=brussels),
+    )
+    assert busy["Dentist"] == (
+        datetime(2026, 12, 4, 9, 30, tzinfo=brussels),
+        datetime(2026, 12, 4, 10, 30, tzinfo=brussels),
+    )
+
+
 def test_conflict_warnings_are_written_into_events_and_removed(
     server: FakeGoogleCalendar, plan: Path, token: Path
 ) -> None:

@@ -16,7 +16,7 @@ from calsync.core.loader import parse_plan
 from calsync.core.model import Busy, Change, Conflict, Level, Occurrence, Plan, Schedule
 from calsync.core.rules import day_conflicts, span_conflicts
 from calsync.core.rules.common import DayView
-from tests.test_properties import SETTINGS, cases
+from tests.strategies import SETTINGS, cases
 
 DAY = timedelta(days=1)
 TEMPLATE_WEEK = """\

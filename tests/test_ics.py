@@ -14,7 +14,7 @@ from ical.calendar_stream import IcsCalendarStream
 
 from calsync.cli.main import cli
 from calsync.core.expand import expand
-from calsync.core.loader import load_plan
+from calsync.io.plans import load_plan
 
 pytestmark = pytest.mark.any_date  # see tests/conftest.py
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from icalendar import Alarm, Event
+from icalendar.parser import Contentline
 
 from calsync.core.content import EventContent
 from calsync.core.expand import expand
@@ -27,8 +28,8 @@ from calsync.targets.ics import (
     render,
     scan_previous,
 )
-from calsync.targets.ics.text import event_text
-from tests.test_properties import plans
+from calsync.targets.ics.text import event_text, fold
+from tests.strategies import plans
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FIRST_NOW = datetime(2026, 11, 26, 8, tzinfo=UTC)
@@ -274,3 +275,16 @@ def test_a_damaged_file_is_refused_naming_its_line(
     with pytest.raises(BadInput) as refused:
         read_previous(damaged, s.plan.id, first_instant(s), SOURCE)
     assert str(refused.value).startswith(f"{SOURCE}:{line}: {message}; ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    line=st.text(alphabet=st.sampled_from("ab ,;\\^é€😀"), max_size=400)
+    | st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=300
+    )
+)
+def test_a_line_is_folded_where_icalendar_folds_it(line: str) -> None:
+    """calsync's folding (sliced for plain ASCII, char by char otherwise) cuts where
+    icalendar does: never inside a character, never after a lone escape."""
+    assert fold(line).encode() == Contentline(line).to_ical()

@@ -26,8 +26,8 @@ from hypothesis.stateful import (
 )
 
 from calsync.core.expand import expand
-from calsync.core.loader import load_plan
 from calsync.errors import Failure
+from calsync.io.plans import load_plan
 from calsync.sync.engine import desired_events
 from calsync.sync.request import SyncRequest
 from calsync.targets.intervals import ENDPOINT_VARIABLE, intervals_target

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from calsync.cli.main import cli
 from calsync.core.expand import expand
 from calsync.core.load import monotony, session_load, weekly_load
-from calsync.core.loader import load_plan, parse_plan
+from calsync.core.loader import parse_plan
 from calsync.core.model import Kind
+from calsync.io.plans import load_plan
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 MON = date(2026, 11, 30)

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calsync.cli.main import cli
-from calsync.core.loader import PlanError, load_plan, parse_plan
+from calsync.core.loader import PlanError, parse_plan
 from calsync.core.model import Goal, Kind, Level, Load
 from calsync.core.rules.params import GapParams, HypertrophyRideParams, MaxPerDayParams, OrderParams
+from calsync.io.plans import load_plan
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"
 

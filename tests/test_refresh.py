@@ -285,7 +285,7 @@ def test_a_failing_target_does_not_stop_the_others(
     assert "Traceback" not in result.output
     # The good target is whole: every session of the two weeks is in the file.
     from calsync.core.expand import expand
-    from calsync.core.loader import load_plan
+    from calsync.io.plans import load_plan
 
     expected = expand(load_plan(setup.plan), date(2026, 11, 30), date(2026, 12, 14))
     assert set(ics_events(setup.ics)) == {o.key for o in expected.occurrences}
@@ -374,6 +374,30 @@ password_env = "CALDAV_TEST_PASSWORD"
     assert missing.exit_code == 1
     assert f"caldav:{name}: FAILED: the environment variable CALDAV_TEST_PASSWORD" in missing.output
     assert "Error:" not in missing.output
+
+
+def test_a_target_s_warnings_are_in_the_json(
+    setup: Setup, radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(setup.folder / "xdg-state"))
+    setup.env["CALDAV_TEST_PASSWORD"] = radicale.password
+    setup.write_config(
+        f'''
+[[target]]
+type = "caldav"
+url = "{radicale.home}"
+calendar = "Warned {setup.folder.name}"
+username = "{radicale.user}"
+password_env = "CALDAV_TEST_PASSWORD"
+insecure = true
+'''
+    )
+    result = setup.on("2026-11-30", "--json")
+    assert result.exit_code == 0, result.output
+    (caldav,) = json.loads(result.stdout)["targets"]
+    assert len(caldav["warnings"]) == 1, caldav
+    assert "TLS certificate is NOT checked" in caldav["warnings"][0]
+    assert caldav["warnings"][0] in result.stderr
 
 
 def test_the_worst_status_wins() -> None:

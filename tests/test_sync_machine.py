@@ -33,8 +33,8 @@ from hypothesis.stateful import (
 
 from calsync.core.content import EventContent
 from calsync.core.expand import expand
-from calsync.core.loader import load_plan
 from calsync.core.model import Plan
+from calsync.io.plans import load_plan
 from calsync.sync.backend import Backend
 from calsync.sync.engine import (
     Action,

@@ -25,12 +25,12 @@ from calsync.cli.options import (
 )
 from calsync.cli.report import schedule_json, totals_line, week_grid
 from calsync.core.expand import monday
-from calsync.core.loader import load_plan
 from calsync.core.model import Level, Plan
 from calsync.core.problems import decode_text
 from calsync.errors import BadInput, Failure, exit_status
 from calsync.io.atomic import write_atomic
 from calsync.io.clock import instant
+from calsync.io.plans import load_plan
 from calsync.sync.request import Range
 
 if TYPE_CHECKING:

@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from calsync.cli.auth import auth
 from calsync.cli.plan_commands import check, init, plan_command, show, templates, validate
 from calsync.cli.sync_commands import ics, sync
 from calsync.errors import EXIT_FAILURE, EXIT_USAGE, BadInput, Failure, InputProblems
@@ -28,6 +27,7 @@ class CalsyncGroup(click.Group):
     """
 
     LAZY = {
+        "auth": "calsync.cli.auth:auth",
         "refresh": "calsync.cli.refresh:refresh_command",
         "cron": "calsync.cli.cron:cron_command",
         "fit": "calsync.cli.fit:fit_command",
@@ -102,7 +102,6 @@ cli.add_command(check)
 cli.add_command(plan_command)
 cli.add_command(ics)
 cli.add_command(sync)
-cli.add_command(auth)
 cli.add_command(templates)
 cli.add_command(init)
 

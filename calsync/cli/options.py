@@ -20,9 +20,9 @@ from calsync.cli.report import (
     input_warning_lines,
 )
 from calsync.core.expand import monday
-from calsync.core.loader import load_plan
 from calsync.core.model import Busy, InputWarning, Level, Plan, Schedule
 from calsync.io.clock import NOW_FORMATS, instant, today_in
+from calsync.io.plans import load_plan
 from calsync.sync.engine import Silent
 from calsync.sync.request import Range
 

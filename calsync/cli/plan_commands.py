@@ -31,9 +31,9 @@ from calsync.cli.report import (
     totals_line,
     week_grid,
 )
-from calsync.core.loader import load_plan
 from calsync.errors import BadInput
 from calsync.io.clock import instant
+from calsync.io.plans import load_plan
 from calsync.sync.request import Range
 
 # --- commands ---------------------------------------------------------------------

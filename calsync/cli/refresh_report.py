@@ -49,6 +49,7 @@ def run_json(run: Run) -> dict[str, Any]:
                 "counts": t.counts,
                 "error": t.error,
                 "failures": list(t.failures),
+                "warnings": list(t.warnings),
             }
             for t in run.targets
         ],

@@ -29,6 +29,7 @@ class TargetRun:
     error: str | None = None
     failures: tuple[dict[str, Any], ...] = ()
     conflicts: tuple[Conflict, ...] = ()  # the target's own (edits, busy time), not the plan's
+    warnings: tuple[str, ...] = ()  # what the target said along the way (also on stderr)
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,9 @@ def run_targets(config: Config, today: date | None, now: datetime | None) -> Run
     The run's instant (see `calsync.io.clock`) is --now, else the start of --today, else
     SOURCE_DATE_EPOCH or the clock; every target plans, stamps and leaves the past
     alone from that one instant."""
-    from calsync.core.loader import load_plan
     from calsync.core.weekly import arranged
     from calsync.io.clock import instant, today_in
+    from calsync.io.plans import load_plan
 
     plan = load_plan(config.plan)
     if now is None and today is not None:
@@ -140,6 +141,7 @@ def sync_run(
         error,
         failures,
         own,
+        report.warnings,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -32,11 +32,13 @@ from calsync.cli.report import (
     conflict_lines,
     totals_line,
 )
-from calsync.core.loader import load_plan
 from calsync.core.model import Level, Plan
 from calsync.io.clock import instant, today_in
+from calsync.io.plans import load_plan
 from calsync.sync.request import SyncRequest
-from calsync.targets.open import CalDAVTarget, GoogleTarget, IntervalsTarget, SyncTarget
+
+if TYPE_CHECKING:
+    from calsync.targets.open import SyncTarget
 
 
 @click.command()
@@ -217,6 +219,8 @@ def sync_google(
       calsync sync google my-plan.yaml --dry-run
       calsync sync google my-plan.yaml --busy primary   # after: calsync auth google --busy
     """
+    from calsync.targets.open import GoogleTarget
+
     target = GoogleTarget(None, calendar, token, service_account, busy_calendars)
     run_target(target, plan_path, options)
 
@@ -280,6 +284,8 @@ def sync_caldav(
       calsync sync caldav my-plan.yaml --url http://127.0.0.1:5232/me/ --username me \\
           --password-env RADICALE_PASSWORD --dry-run
     """
+    from calsync.targets.open import CalDAVTarget
+
     target = CalDAVTarget(
         None,
         url,
@@ -337,6 +343,8 @@ def sync_intervals(
     **options: Any,
 ) -> None:
     """Put the plan's sessions into intervals.icu as planned workouts and keep them in step."""
+    from calsync.targets.open import IntervalsTarget
+
     target = IntervalsTarget(
         None, athlete, api_key_file, api_key_env, use_keyring, ride_type, indoor
     )

@@ -76,4 +76,5 @@ def sync_json(report: SyncReport) -> dict[str, Any]:
             for r in report.failures
         ],
         "conflicts": [conflict_json(c) for c in report.conflicts],
+        "warnings": list(report.warnings),
     }

@@ -12,7 +12,6 @@ import re
 from dataclasses import replace
 from datetime import date, time, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,7 +31,7 @@ from calsync.core.model import (
     Window,
 )
 from calsync.core.plan_fields import iso_date, read_cycle, read_rules, rpe
-from calsync.core.problems import Problem, decode_text
+from calsync.core.problems import decode_text
 from calsync.core.units import parse_duration, parse_span, parse_time
 from calsync.core.yamlread import NodeReader, all_read, compose
 from calsync.errors import PlanError
@@ -42,24 +41,12 @@ NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$")
 DEFAULT_REMINDER = 30  # minutes: time to change and get to the gym or the bike
 OFF = ("off", "none", "false", "no")
 
-# PlanError is what both readers raise: callers catch it from here.
-__all__ = ["PlanError", "load_plan", "parse_plan"]
-
-
-def load_plan(path: Path | str) -> Plan:
-    """Read and validate a plan file; raises PlanError (with the file's name) on any problem."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise PlanError(
-            [Problem(str(path), 1, "", f"cannot read the plan: {err.strerror}")]
-        ) from None
-    return parse_plan(data, str(path))
+# PlanError is what parsing (and io.plans reading) raises: callers catch it from here.
+__all__ = ["PlanError", "parse_plan"]
 
 
 def parse_plan(data: bytes | str, source: str = "plan.yaml") -> Plan:
-    """The pure half of `load_plan`: text in, a `Plan` or a PlanError out."""
+    """A plan's text in, a `Plan` or a PlanError out (`io.plans.load_plan` reads the file)."""
     root = compose(decode_text(data, source), source)
     reader = NodeReader(source)
     if root is None:

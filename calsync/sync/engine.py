@@ -196,6 +196,7 @@ class SyncReport:
     results: list[Result] = field(default_factory=list)
     conflicts: tuple[Conflict, ...] = ()
     dry_run: bool = False
+    warnings: tuple[str, ...] = ()  # what the target said along the way (busy time left out...)
 
     def count(self, action: Action) -> int:
         if self.dry_run:

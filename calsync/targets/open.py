@@ -10,7 +10,7 @@ when that target is opened.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,14 +98,34 @@ def sync_target(
     progress: ProgressFor = quiet,
     warn: Warn = warn_on_stderr,
 ) -> SyncReport:
-    """One sync of `plan` to the checked target; TargetError (exit 1) when it cannot be done."""
-    target = checked.target
+    """One sync of `plan` to the checked target; TargetError (exit 1) when it cannot be done.
+
+    Every warning the target gives is said as it comes (`warn`) and kept in the report,
+    so the JSON says it too."""
+    said: list[str] = []
+
+    def keep(message: str) -> None:
+        said.append(message)
+        warn(message)
+
+    report = _sync(checked.target, checked.from_config, plan, request, progress, keep)
+    return replace(report, warnings=(*said, *report.warnings))
+
+
+def _sync(
+    target: SyncTarget,
+    from_config: bool,
+    plan: Plan,
+    request: SyncRequest,
+    progress: ProgressFor,
+    warn: Warn,
+) -> SyncReport:
     if isinstance(target, GoogleTarget):
         return _google(target, plan, request, progress, warn)
     if isinstance(target, CalDAVTarget):
         from calsync.targets.caldav import caldav_target, resolve_password
 
-        names = _caldav_names(checked.from_config)
+        names = _caldav_names(from_config)
         password = resolve_password(
             target.password_file,
             target.password_env,

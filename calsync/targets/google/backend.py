@@ -206,7 +206,10 @@ class GoogleBackend:
                 if not busy or "start" not in event:
                     continue
                 title = event.get("summary") or "busy"
-                found.append(Busy(instant(event["start"]), instant(event["end"]), title))
+                local = start.tzinfo or UTC
+                found.append(
+                    Busy(instant(event["start"], local), instant(event["end"], local), title)
+                )
             token = page.get("nextPageToken")
             if not token:
                 return found

@@ -8,8 +8,9 @@ id derives from the key, so a resent insert can never make a second event.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calsync.core.content import EventContent, fingerprint
 from calsync.sync.engine import Remote
@@ -49,10 +50,25 @@ def event_body(content: EventContent) -> dict[str, Any]:
     return body
 
 
-def instant(value: dict[str, Any]) -> datetime:
+def instant(value: dict[str, Any], local: tzinfo = UTC) -> datetime:
+    """An event's start or end as an aware instant.
+
+    An all-day event's date begins at midnight in `local` (the plan's zone: the days
+    the user lives in), and a time without an offset is in the event's own `timeZone`
+    (else `local`), as the Calendar API defines them."""
     if "dateTime" in value:
-        return datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
-    return datetime.fromisoformat(value["date"]).replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_zone(value.get("timeZone")) or local)
+        return moment
+    return datetime.fromisoformat(value["date"]).replace(tzinfo=local)
+
+
+def _zone(name: str | None) -> tzinfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None  # a name this machine does not know: the plan's zone stands in
 
 
 def current_fingerprint(event: dict[str, Any]) -> str:

@@ -82,6 +82,10 @@ def fold(line: str) -> str:
     """A content line folded at 75 octets, never after a lone backslash (as icalendar does)."""
     if len(line) < 75 // 4 or len(line.encode()) < 75:
         return line
+    return _fold_ascii(line) if line.isascii() else _fold_chars(line)
+
+
+def _fold_chars(line: str) -> str:
     parts: list[str] = []
     current: list[str] = []
     size = 0
@@ -98,4 +102,18 @@ def fold(line: str) -> str:
         current.append(char)
         size += width
     parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+def _fold_ascii(line: str) -> str:
+    """`fold` for a line of one-octet characters: the same cuts, taken by slicing."""
+    parts: list[str] = []
+    start = 0
+    while len(line) - start > 74:
+        end = start + 74
+        if line[end - 1] in "\\^":
+            end -= 1  # the escape goes on with what it escapes
+        parts.append(line[start:end])
+        start = end
+    parts.append(line[start:])
     return "\r\n ".join(parts)
