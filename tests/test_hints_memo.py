@@ -21,7 +21,7 @@ from calsync.core.hints import HINTED, fixes_for, with_hints
 from calsync.core.hints.candidates import candidates
 from calsync.core.hints.memo import Outcomes
 from calsync.core.hints.world import World, monday, outcome
-from calsync.core.loader import load_plan, parse_plan
+from calsync.core.loader import parse_plan
 from calsync.core.model import (
     Busy,
     Conflict,
@@ -36,7 +36,8 @@ from calsync.core.model import (
 )
 from calsync.core.rules import CATALOGUE, span_conflicts, span_sees
 from calsync.core.rules.params import HardThenEasyParams, RestDaysParams
-from tests.test_properties import cases, plans
+from calsync.io.plans import load_plan
+from tests.strategies import cases, plans
 
 DAY = timedelta(days=1)
 MON = date(2027, 3, 22)  # the week before clocks go forward in Brussels
