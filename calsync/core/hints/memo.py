@@ -31,15 +31,13 @@ from calsync.core.hints.world import (
     across_days,
     around,
     key_parts,
-    minutes_of,
     monday,
     on_the_days,
 )
 from calsync.core.model import Change, Conflict
 
-Verdict = (
-    tuple[str, ...] | None
-)  # what `outcome` says: None, or the rules a change adds warnings of
+# what `outcome` says: None, or the rules a change adds warnings of
+Verdict = tuple[str, ...] | None
 Judge = Callable[[tuple[Change, ...]], Verdict]
 
 
@@ -74,8 +72,8 @@ class Outcomes:
                     (
                         self._key_parts(c.key, base),
                         (c.date - base).days,
-                        minutes_of(c.start),
-                        c.start.fold,
+                        c.start.time(),
+                        c.start.fold,  # which a time does not compare
                         c.session,
                     )
                     for c in changes
@@ -129,7 +127,8 @@ class Outcomes:
     def _key_parts(self, key: str, base: date) -> tuple[int, str]:
         """`key_parts`, each key read once."""
         if key not in self._keys:
-            self._keys[key] = key_parts(key, base)[1], base + key_parts(key, base)[0] * DAY
+            _, written, session = key.rsplit("/", 2)
+            self._keys[key] = session, date.fromisoformat(written)
         name, day = self._keys[key]
         return (day - base).days, name
 
