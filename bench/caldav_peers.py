@@ -44,11 +44,18 @@ def make_calendar(server: CalDAVServer, name: str) -> str:
     return path
 
 
-def _calsync(
-    work: Workload, proxy: LatencyProxy, server: CalDAVServer, folder: Path, rep: int
+def calsync_runs(
+    work: Workload,
+    proxy: LatencyProxy,
+    server: CalDAVServer,
+    folder: Path,
+    calendar: str,
+    **extra: str,
 ) -> list[Measure]:
-    env = state_env(folder, CALSYNC_BENCH_PASSWORD=server.password)
-    args = [proxy.url + server.home, f"calsync-{rep}", server.user]
+    """`calsync sync caldav` into a new `calendar` (made inside the first sync): the first
+    sync, a no-op rerun, a rerun after the one change; `extra` joins its environment."""
+    env = state_env(folder, CALSYNC_BENCH_PASSWORD=server.password, **extra)
+    args = [proxy.url + server.home, calendar, server.user]
     plan = work.plan(folder)
     runs = [timed(proxy, lambda: run_command(work.sync_caldav(plan, *args), env, ok_codes()))
             for _ in range(2)]  # fmt: skip
@@ -110,7 +117,9 @@ def caldav_rows(work: Workload, name: str, with_loop: bool = True) -> list[Row]:
         split = folder / "split" / "events"
         split_export(exports[0], split)
         for rep in range(work.reps):
-            ours.append(_calsync(work, proxy, server, folder / f"calsync-{rep}", rep))
+            ours.append(
+                calsync_runs(work, proxy, server, folder / f"calsync-{rep}", f"calsync-{rep}")
+            )
             theirs.append(_vdirsyncer(proxy, server, exports, folder / f"vdir-{rep}", rep))
             if with_loop:
                 loop.append(_loop(proxy, server, split, rep))

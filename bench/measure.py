@@ -36,6 +36,10 @@ class Measure:
     up: int  # bytes client to server
     down: int  # bytes server to client
     writes: int = 0  # requests with a method that writes (PUT, DELETE, POST, PATCH, MK*)
+    methods: tuple[tuple[str, int], ...] = ()  # requests by method, sorted by method
+
+    def by_method(self) -> dict[str, int]:
+        return dict(self.methods)
 
     def cell(self, who: str = "") -> str:
         named = f"{who} " if who else ""
@@ -50,13 +54,16 @@ def kb(size: int) -> str:
 
 
 def median(runs: Sequence[Measure]) -> Measure:
-    """The median of each quantity (counts rarely differ between runs; times do)."""
+    """The median of each quantity (counts rarely differ between runs; times do); the
+    requests by method of the run of median time."""
+    middle = sorted(runs, key=lambda m: m.seconds)[len(runs) // 2]
     return Measure(
         statistics.median(m.seconds for m in runs),
         round(statistics.median(m.requests for m in runs)),
         round(statistics.median(m.up for m in runs)),
         round(statistics.median(m.down for m in runs)),
         round(statistics.median(m.writes for m in runs)),
+        middle.methods,
     )
 
 
@@ -71,14 +78,16 @@ def run_command(args: Sequence[str], env: Mapping[str, str], ok: tuple[int, ...]
 
 
 def timed(proxy: LatencyProxy, run: Callable[[], object]) -> Measure:
-    """Run `run` once; its wall time and the traffic the proxy counted meanwhile."""
+    """Run `run` once; its wall time and the traffic the proxy counted meanwhile. The one
+    timing and metering loop of every benchmark that talks to a server."""
     before = proxy.traffic()
     began = time.perf_counter()
     run()
     took = time.perf_counter() - began
     seen = proxy.traffic() - before
     writes = sum(n for method, n in seen.methods.items() if method in WRITES)
-    return Measure(took, seen.requests, seen.up, seen.down, writes)
+    methods = tuple(sorted((m, n) for m, n in seen.methods.items() if n))
+    return Measure(took, seen.requests, seen.up, seen.down, writes, methods)
 
 
 def speed(calsync: float, peer: float) -> str:

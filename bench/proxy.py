@@ -1,15 +1,23 @@
-"""A latency proxy: every client of a benchmark talks to the server through it.
+"""The one latency proxy: every benchmark client and the CalDAV cost tests talk through it.
 
     with LatencyProxy("http://127.0.0.1:5232", delay=0.05) as proxy:
-        ...  # point the client at proxy.url; read proxy.traffic()
+        ...  # point the client at proxy.url (or proxy.through(url)); read proxy.traffic()
 
 A threaded HTTP/1.1 forwarding proxy on 127.0.0.1 in front of one server. It
 waits `delay` seconds before forwarding each request (a fixed round-trip time,
 as a server across the internet costs), keeps connections alive on both sides
 (one upstream connection per client connection, so a client that reuses its
-connection pays no extra set-up), and counts requests and bytes each way
-(request and status lines, headers and bodies, as they cross the proxy), so
-calsync and its peers are measured by the same meter.
+connection pays no extra set-up), and records each exchange (method, path,
+status, bytes each way as they cross the proxy: request and status lines,
+headers and bodies, and whether it carried credentials), so calsync and its
+peers are measured by the same meter.
+
+It can also break exchange number n (1-based, counted from the last `reset`):
+`refuse` drops the client's connection without forwarding, `lose` forwards it
+(it lands on the server) and drops the connection before the answer (a lost
+answer), `dead` refuses n and every later one (a link that died). An exchange
+is recorded before its answer leaves, so a client that has its answer always
+finds it counted. It imports nothing from calsync or the tests.
 """
 
 from __future__ import annotations
@@ -21,8 +29,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Literal
 from urllib.parse import urlsplit
 
+Fault = Literal["refuse", "lose", "dead"]
 # Headers that describe one connection, not the message (RFC 9110 section 7.6.1).
 HOP_BY_HOP = frozenset(
     {
@@ -38,24 +48,22 @@ HOP_BY_HOP = frozenset(
     }
 )
 # Every method a CalDAV or Google client sends.
-METHODS = [
-    "GET",
-    "HEAD",
-    "POST",
-    "PUT",
-    "PATCH",
-    "DELETE",
-    "OPTIONS",
-    "PROPFIND",
-    "PROPPATCH",
-    "REPORT",
-    "MKCALENDAR",
-    "MKCOL",
-    "MOVE",
-    "COPY",
-    "LOCK",
-    "UNLOCK",
-]
+METHODS = (
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND", "PROPPATCH",
+    "REPORT", "MKCALENDAR", "MKCOL", "MOVE", "COPY", "LOCK", "UNLOCK",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer as they crossed the proxy."""
+
+    method: str
+    path: str
+    status: int  # 0: broken by a fault, no answer
+    up: int  # request line, headers and body, in bytes
+    down: int  # status line, headers and body, in bytes
+    authorized: bool  # it carried an Authorization header
 
 
 @dataclass(frozen=True)
@@ -77,19 +85,21 @@ class Traffic:
 
 
 class LatencyProxy:
-    """Forwards to `upstream` (scheme://host:port) after `delay` seconds a request."""
+    """Forwards to `upstream` (http://host:port, any path ignored) after `delay` seconds
+    a request."""
 
-    def __init__(self, upstream: str, delay: float) -> None:
+    def __init__(self, upstream: str, delay: float = 0.0) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname or not parts.port:
             raise ValueError(f"upstream must be http://host:port, not {upstream!r}")
         self.upstream_host, self.upstream_port = parts.hostname, parts.port
         self.delay = delay
         self._lock = threading.Lock()
-        self._requests = 0
-        self._up = 0
-        self._down = 0
-        self._methods: Counter[str] = Counter()
+        self._traffic = Traffic()  # since the proxy started
+        self._exchanges: list[Exchange] = []  # since the last reset
+        self._arrived = 0  # requests numbered since the last reset
+        self._fault_at: int | None = None
+        self._fault: Fault = "refuse"
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.proxy = self
         self._thread = threading.Thread(
@@ -100,6 +110,10 @@ class LatencyProxy:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
+
+    def through(self, upstream_url: str) -> str:
+        """The same URL of the upstream server, through this proxy."""
+        return urlsplit(upstream_url)._replace(netloc=f"127.0.0.1:{self.port}").geturl()
 
     def start(self) -> LatencyProxy:
         self._thread.start()
@@ -121,17 +135,45 @@ class LatencyProxy:
     ) -> None:
         self.stop()
 
-    def traffic(self) -> Traffic:
-        """The totals so far; subtract an earlier reading to get one run's share."""
-        with self._lock:
-            return Traffic(self._requests, self._up, self._down, Counter(self._methods))
+    # --- counts ---
 
-    def count(self, method: str, up: int, down: int) -> None:
+    def traffic(self) -> Traffic:
+        """The totals since the proxy started; subtract an earlier reading for one run's."""
         with self._lock:
-            self._requests += 1
-            self._up += up
-            self._down += down
-            self._methods[method] += 1
+            seen = self._traffic
+            return Traffic(seen.requests, seen.up, seen.down, Counter(seen.methods))
+
+    def exchanges(self) -> list[Exchange]:
+        """Each exchange since the last `reset`, in the order they were counted."""
+        with self._lock:
+            return list(self._exchanges)
+
+    def reset(self, fault_at: int | None = None, fault: Fault = "refuse") -> None:
+        """Start a new list of exchanges, numbered from 1, breaking number `fault_at`."""
+        with self._lock:
+            self._exchanges, self._arrived = [], 0
+            self._fault_at, self._fault = fault_at, fault
+
+    # --- serving (called by the handler threads) ---
+
+    def arrived(self) -> Fault | None:
+        """Number one arriving request; the fault it meets, if any."""
+        with self._lock:
+            self._arrived += 1
+            number, at = self._arrived, self._fault_at
+            if at is not None and (number == at or (self._fault == "dead" and number > at)):
+                return self._fault
+            return None
+
+    def record(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._exchanges.append(exchange)
+            seen = self._traffic
+            methods = Counter(seen.methods)
+            methods[exchange.method] += 1
+            self._traffic = Traffic(
+                seen.requests + 1, seen.up + exchange.up, seen.down + exchange.down, methods
+            )
 
     def connect(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
@@ -191,16 +233,27 @@ class _Handler(BaseHTTPRequestHandler):
         raise AssertionError("unreachable")
 
     def _relay(self) -> None:
+        proxy = self.server.proxy
         body = self._body()
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         headers["Content-Length"] = str(len(body))
         up = len(self.requestline) + 2 + sum(len(k) + len(v) + 4 for k, v in self.headers.items())
         up += 2 + len(body)
-        time.sleep(self.server.proxy.delay)
+        authorized = "Authorization" in self.headers
+        fault = proxy.arrived()
+        time.sleep(proxy.delay)
+        if fault in ("refuse", "dead"):
+            proxy.record(Exchange(self.command, self.path, 0, up, 0, authorized))
+            self.close_connection = True
+            return
         answer = self._forward(body, headers)
         payload = answer.read()
         if answer.will_close and self._upstream is not None:
             self._upstream.close()  # http.client reopens it for the next request
+        if fault == "lose":
+            proxy.record(Exchange(self.command, self.path, 0, up, 0, authorized))
+            self.close_connection = True
+            return
         self.send_response_only(answer.status, answer.reason)
         sent = [(k, v) for k, v in answer.getheaders() if k.lower() not in HOP_BY_HOP]
         for name, value in sent:
@@ -216,7 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
         status_line = len(f"HTTP/1.1 {answer.status} {answer.reason}\r\n")
         down = status_line + sum(len(k) + len(v) + 4 for k, v in sent) + 2 + len(payload)
         # Counted before the answer leaves: a client that has its answer sees it counted.
-        self.server.proxy.count(self.command, up, down)
+        proxy.record(Exchange(self.command, self.path, answer.status, up, down, authorized))
         self.end_headers()
         self.wfile.write(payload)
 

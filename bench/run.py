@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -55,15 +56,26 @@ def command(*args: str) -> Callable[[], object]:
     return lambda: subprocess.run(args, check=False, capture_output=True)
 
 
-def peak_memory_kb(args: Sequence[str]) -> int:
-    """Peak RSS of one command, measured in a fresh wrapper so no other child counts."""
-    probe = (
-        "import resource, subprocess, sys; "
-        "subprocess.run(sys.argv[1:], capture_output=True); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+def checked(case: str, *args: str) -> Callable[[], object]:
+    """`command`, failing the benchmark when the command does (3: the plan's conflicts)."""
+    return lambda: run_checked(case, args)
+
+
+def run_checked(case: str, args: Sequence[str]) -> int:
+    """Run one command to its end; its peak resident memory in kB (from its own rusage,
+    so no other process counts). Fails the benchmark when the command does (3: the
+    plan's conflicts)."""
+    process = subprocess.Popen(
+        list(args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
     )
-    out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
-    return int(out.stdout.strip())
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    process.stderr.close()
+    if process.returncode not in (0, 3):
+        raise RuntimeError(f"{case}: exit {process.returncode}: {errors.decode()[-2000:]}")
+    return int(usage.ru_maxrss)
 
 
 # --- 1. start-up ---------------------------------------------------------------------
@@ -116,6 +128,9 @@ def startup(reps: int) -> list[Row]:
 
 
 def export_scaling(reps: int, sizes: Sequence[tuple[str, int]]) -> list[Row]:
+    """`sizes`: a small export, a year and ten years, (label, weeks) each; the year is
+    set beside the floors, the decade against the year and over its previous file."""
+    year, decade = sizes[1][1], sizes[2][1]
     exe = calsync_exe()
     rows = []
     times: dict[int, float] = {}
@@ -126,24 +141,29 @@ def export_scaling(reps: int, sizes: Sequence[tuple[str, int]]) -> list[Row]:
             return [exe, "ics", str(TEMPLATE), "--from", START, "--weeks", str(weeks),
                     "-o", str(out), "--now", "2026-11-26"]  # fmt: skip
 
+        peaks: dict[tuple[str, int], int] = {}  # the most memory a timed run took
+
+        def export(how: str, weeks: int) -> None:
+            memory = run_checked(f"calsync ics, {weeks} weeks, {how}", args(weeks))
+            peaks[how, weeks] = max(peaks.get((how, weeks), 0), memory)
+
         def write(weeks: int) -> Callable[[], object]:
             def run() -> None:
                 out.unlink(missing_ok=True)  # each run writes a new file, the worst case
-                subprocess.run(args(weeks), check=False, capture_output=True)
+                export("fresh", weeks)
 
             return run
 
         def rewrite(weeks: int) -> Callable[[], object]:
-            return lambda: subprocess.run(args(weeks), check=False, capture_output=True)
+            return lambda: export("over the previous file", weeks)  # over the file just written
 
         floor = median_time(command(exe, "--help"), reps)
         imports = median_time(command(sys.executable, "-c", "import icalendar, yaml"), reps)
         for label, weeks in sizes:
             times[weeks] = median_time(write(weeks), reps)
-            out.unlink(missing_ok=True)
-            memory = peak_memory_kb(args(weeks))
+            memory = peaks["fresh", weeks]
             measured = f"{times[weeks]:.2f} s, {memory / 1024:.0f} MB"
-            if weeks == 52:
+            if weeks == year:
                 ratio = times[weeks] / imports
                 rows.append(
                     Row("ics", f"{label}, fresh", measured,
@@ -158,8 +178,8 @@ def export_scaling(reps: int, sizes: Sequence[tuple[str, int]]) -> list[Row]:
                 )  # fmt: skip
                 continue
             target, met = "", None
-            if weeks == 520 and 52 in times:
-                grow = (times[520] - floor) / max(times[52] - floor, 1e-9)
+            if weeks == decade and year in times:
+                grow = (times[decade] - floor) / max(times[year] - floor, 1e-9)
                 target, met = (
                     f"<= 10x a year ({grow:.1f}x); < 100 MB",
                     grow <= 10 and memory < 100_000,
@@ -174,9 +194,9 @@ def export_scaling(reps: int, sizes: Sequence[tuple[str, int]]) -> list[Row]:
         fresh, regenerated = [], []
         for _ in range(reps):
             fresh.append(median_time(write(weeks), 1))
-            regenerated.append(median_time(rewrite(weeks), 1))  # over the file just written
+            regenerated.append(median_time(rewrite(weeks), 1))
         took, baseline = statistics.median(regenerated), statistics.median(fresh)
-        memory = peak_memory_kb(args(weeks))
+        memory = peaks["over the previous file", weeks]
         rows.append(
             Row(
                 "ics",
@@ -219,10 +239,7 @@ def fit_cost(reps: int) -> list[Row]:
         ("4 weeks in a row, each with its own busy time", (sys.executable, str(ROOT / "bench" / "fit_block.py")), 5.0),
     )  # fmt: skip
     for case, args, limit in cases:
-        done = subprocess.run(args, capture_output=True, check=False)
-        if done.returncode not in (0, 3):
-            raise RuntimeError(f"fit {case}: {done.stderr.decode()}")
-        took = median_time(command(*args), reps)
+        took = median_time(checked(case, *args), reps)
         rows.append(
             Row(
                 "fit",
@@ -299,7 +316,8 @@ def options() -> argparse.Namespace:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="1 week, one run, 5 ms, CalDAV on Radicale only; prints, writes nothing",
+        help="1 week synced (.ics: 1, 2, 3 weeks), one run, 5 ms, CalDAV on Radicale only; "
+        "every row of every table; prints, writes nothing",
     )
     parser.add_argument("--weeks", type=int, default=52, help="weeks synced (52: 517 sessions)")
     parser.add_argument("--latency", type=float, default=50, help="ms the proxy adds a request")
@@ -323,9 +341,9 @@ def main() -> None:
     proxied = (
         f"{runs}; {opts.latency:g} ms a request through bench/proxy.py; {opts.weeks} weeks synced"
     )
-    sizes = (
-        [("4 weeks", 4)] if opts.smoke else [("4 weeks", 4), ("52 weeks", 52), ("520 weeks", 520)]
-    )
+    sizes = [("4 weeks", 4), ("52 weeks", 52), ("520 weeks", 520)]
+    if opts.smoke:  # every row, at tiny sizes
+        sizes = [("1 week", 1), ("2 weeks", 2), ("3 weeks", 3)]
     servers = SERVERS[:1] if opts.smoke else SERVERS
     measure: dict[str, Callable[[], list[Row]]] = {
         "start-up": lambda: startup(reps),

@@ -12,7 +12,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.measure import run_command
 from bench.servers import environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,9 +50,15 @@ class Workload:
         return ["--from", START, "--weeks", str(self.weeks), "--now", NOW]
 
     def export(self, plan: Path, out: Path) -> Path:
-        """calsync's .ics export of `plan` (over `out`'s previous version, if any)."""
-        run_command([calsync_exe(), "ics", str(plan), *self.window(), "-o", str(out)],
-                    environment(), ok=(0, 3))  # fmt: skip
+        """calsync's .ics export of `plan` (over `out`'s previous version, if any): the
+        peers' input, untimed, so made in this process (no start-up to pay)."""
+        from click.testing import CliRunner
+
+        from calsync.cli.main import cli
+
+        result = CliRunner().invoke(cli, ["ics", str(plan), *self.window(), "-o", str(out)])
+        if result.exit_code not in ok_codes():
+            raise RuntimeError(f"calsync ics {plan}: exit {result.exit_code}: {result.output}")
         return out
 
     def sync_caldav(self, plan: Path, url: str, calendar: str, user: str) -> list[str]:
@@ -71,6 +76,7 @@ class Workload:
 def state_env(folder: Path, **extra: str) -> dict[str, str]:
     """A client's environment with its own state and config folders under `folder`."""
     return environment(
+        CALSYNC_STATE_DIR=str(folder / "state" / "calsync"),
         XDG_STATE_HOME=str(folder / "state"),
         XDG_CONFIG_HOME=str(folder / "config"),
         XDG_CACHE_HOME=str(folder / "cache"),

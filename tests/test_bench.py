@@ -1,6 +1,6 @@
-"""The benchmarks run once, at tiny sizes (--smoke), so they never rot: every section,
-calsync and every peer, through the latency proxy (their numbers are not judged here).
-Two runs, so that the suite's workers share them."""
+"""The benchmarks run once, at tiny sizes (--smoke), so they never rot: every section and
+every row of its table, calsync and every peer, through the latency proxy (times are not
+judged here; request counts are). Two runs, so that the suite's workers share them."""
 
 from __future__ import annotations
 
@@ -34,38 +34,29 @@ def test_calsync_vdirsyncer_and_the_caldav_loop_sync_the_same_week(tmp_path: Pat
     for case in ("first sync", "no-op rerun", "one change"):
         assert f"| Radicale, {case}" in text
     assert text.count("| vdirsyncer ") == 3 and text.count("| `caldav` loop ") == 1
+    assert "| Radicale, no-op rerun | " in text and ", 1 request, " in _row(text, "Radicale, no-op")
 
 
-def test_the_other_sections_run_google_one_at_a_time_and_the_floor_included(
-    tmp_path: Path,
-) -> None:
+def test_the_other_sections_produce_every_row(tmp_path: Path) -> None:
     text = _smoke(tmp_path / "bench.md", "start-up", "ics", "google", "fit")
-    assert text.count("| one at a time ") == 3 and "| `events.list?syncToken=` " in text
+    assert "| calsync validate (template) |" in text
+    for case in ("1 week, fresh", "2 weeks, fresh, against the library alone",
+                 "3 weeks, fresh", "3 weeks, over the previous file"):  # fmt: skip
+        assert f"| {case} |" in text
+    assert text.count("| one at a time ") == 4 and "| `events.list?syncToken=` " in text
+    assert "| Google, second run, settling " in text
+    # The steady state: one incremental listing, next to the floor's one request.
+    steady = _row(text, "Google, no-op rerun (steady state) against the floor")
+    assert steady.startswith("| Google, no-op rerun (steady state) against the floor | ")
+    assert " 1 request, " in steady and steady.endswith("| yes |")
+    assert _row(text, "Google, one change").endswith("| 1 listing + 1 write | yes |")
     assert "| calsync fit, one week, best week only |" in text
+    assert "| every-week: 4-week window, rerun (target's arrangement) |" in text
 
 
-def test_google_reruns_are_counted_beside_the_sync_token_floor(tmp_path: Path) -> None:
-    from bench.google_bench import google_reruns, sync_token_floor, synced_calendar
-    from fakes.fakegoogle import FakeGoogleCalendar
-    from tests.google_helpers import write_token
-
-    token = write_token(tmp_path / "token.json")
-    with FakeGoogleCalendar() as server:
-
-        def meter() -> tuple[int, int, int]:
-            return server.round_trips, server.bytes_up, server.bytes_down
-
-        costs = google_reruns(server.root_url, token, tmp_path, meter, weeks=2, reps=2)
-        floor = sync_token_floor(server.root_url, token, synced_calendar(tmp_path), meter)
-
-    assert costs["first sync"].requests == 3  # calendarList, calendars.insert, one batch
-    assert costs["settling run"].requests == 2  # calendarList, the full listing
-    assert costs["no-op rerun"].requests == 1 and "20 unchanged" in costs["no-op rerun"].summary
-    assert (
-        costs["one-change rerun"].requests == 2 and "1 updated" in costs["one-change rerun"].summary
-    )
-    assert floor.requests == 1 and floor.summary == "0 changes"
-    assert costs["no-op rerun"].down <= 2 * floor.down
+def _row(text: str, case: str) -> str:
+    (line,) = [line for line in text.splitlines() if line.startswith(f"| {case}")]
+    return line
 
 
 def test_no_benchmark_imports_the_tests() -> None:

@@ -1,5 +1,6 @@
-"""bench/proxy.py, the latency proxy every benchmark client talks through: it forwards,
-adds its delay to each request, keeps connections alive and counts requests and bytes."""
+"""bench/proxy.py, the latency proxy every benchmark client and the CalDAV cost tests talk
+through: it forwards, adds its delay to each request, keeps connections alive, counts
+requests and bytes, records each exchange, and breaks the one it is told to."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench.proxy import LatencyProxy
+from bench.proxy import Exchange, Fault, LatencyProxy
 
 
 class _Upstream(ThreadingHTTPServer):
     daemon_threads = True
     connections = 0
+    seen: list[str]  # the paths of the requests that reached it
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -34,6 +36,7 @@ class _Echo(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.seen.append(self.path)
         if self.path == "/big":
             payload = b"x" * 50_000
         else:
@@ -49,6 +52,7 @@ class _Echo(BaseHTTPRequestHandler):
 @pytest.fixture
 def upstream() -> Iterator[_Upstream]:
     server = _Upstream(("127.0.0.1", 0), _Echo)
+    server.seen = []
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
@@ -131,3 +135,57 @@ def test_it_counts_requests_by_method_and_bytes_each_way(upstream: _Upstream) ->
 def test_an_upstream_that_is_not_plain_http_is_refused() -> None:
     with pytest.raises(ValueError, match="http://host:port"):
         LatencyProxy("https://calendar.example.com/", delay=0)
+
+
+def test_each_exchange_is_recorded_with_its_status_and_credentials(upstream: _Upstream) -> None:
+    with LatencyProxy(_address(upstream), delay=0) as proxy:
+        connection = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+        connection.request("PROPFIND", "/athlete/", headers={"Authorization": "Basic YTpi"})
+        connection.getresponse().read()
+        _ask(connection, "GET", "/big")
+        first = proxy.exchanges()
+        proxy.reset()
+        _ask(connection, "PUT", "/athlete/training/a.ics", b"event")
+        connection.close()
+        second = proxy.exchanges()
+    assert [(e.method, e.path, e.status, e.authorized) for e in first] == [
+        ("PROPFIND", "/athlete/", 207, True),
+        ("GET", "/big", 200, False),
+    ]
+    assert 50_000 < first[1].down < 50_300
+    assert [(e.method, e.status) for e in second] == [("PUT", 200)]  # a new list after reset
+
+
+def _three_puts(proxy: LatencyProxy) -> list[str]:
+    """PUT /1, /2 and /3, each on a new connection; what each got back."""
+    outcomes = []
+    for number in (1, 2, 3):
+        connection = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+        try:
+            status, _ = _ask(connection, "PUT", f"/{number}", b"x")
+            outcomes.append(str(status))
+        except (http.client.RemoteDisconnected, ConnectionError):
+            outcomes.append("dropped")
+        finally:
+            connection.close()
+    return outcomes
+
+
+@pytest.mark.parametrize(
+    ("fault", "answers", "reached"),
+    [
+        ("refuse", ["200", "dropped", "200"], ["/1", "/3"]),  # never forwarded
+        ("lose", ["200", "dropped", "200"], ["/1", "/2", "/3"]),  # landed, answer lost
+        ("dead", ["200", "dropped", "dropped"], ["/1"]),  # the link died at the second
+    ],
+)
+def test_the_exchange_it_is_told_to_break_is_broken(
+    upstream: _Upstream, fault: Fault, answers: list[str], reached: list[str]
+) -> None:
+    with LatencyProxy(_address(upstream), delay=0) as proxy:
+        proxy.reset(fault_at=2, fault=fault)
+        assert _three_puts(proxy) == answers
+        recorded = proxy.exchanges()
+    assert upstream.seen == reached
+    assert [e.status for e in recorded] == [200 if a == "200" else 0 for a in answers]
+    assert all(isinstance(e, Exchange) and e.method == "PUT" for e in recorded)

@@ -1,6 +1,6 @@
 """What a CalDAV run costs on the wire, counted by a proxy between calsync and a real Radicale.
 
-The proxy (bench/http_proxy.py) sees every exchange, with its method and bytes,
+The proxy (bench/proxy.py, the benchmarks' own) sees every exchange, with its method and bytes,
 and can break any one of them: refused, answer lost, or the link dead from
 there on. A rerun that changes nothing is one small listing; one change is the
 listing and one PUT; an owner's edit is read and kept; writing four at a time
@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ import caldav
 import pytest
 from icalendar import Calendar
 
-from bench.http_proxy import Fault, Proxy
+from bench.proxy import Fault, LatencyProxy
 from calsync.cli.sync_report import sync_counts
 from calsync.core.model import Plan
 from calsync.errors import Failure
@@ -42,8 +43,8 @@ NO_WAIT = cs.Retry(sleep=lambda seconds: None)
 
 
 @pytest.fixture
-def proxy(radicale: RadicaleServer) -> Iterator[Proxy]:  # noqa: F811
-    with Proxy(radicale.root) as counting:
+def proxy(radicale: RadicaleServer) -> Iterator[LatencyProxy]:  # noqa: F811
+    with LatencyProxy(radicale.root) as counting:
         yield counting
 
 
@@ -89,7 +90,7 @@ def request(plan: Plan, weeks: int) -> SyncRequest:
 
 def sync(
     server: RadicaleServer,
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     calendar: str,
     state: Path,
@@ -101,7 +102,7 @@ def sync(
     return cs.caldav_target(
         plan,
         request(plan, weeks),
-        proxy.url(calendar),
+        proxy.through(calendar),
         None,
         server.user,
         server.password,
@@ -111,6 +112,11 @@ def sync(
         retry=options.pop("retry", NO_WAIT),
         **options,
     )
+
+
+def methods(proxy: LatencyProxy) -> dict[str, int]:
+    """Requests by method since the proxy's last reset."""
+    return dict(Counter(e.method for e in proxy.exchanges()))
 
 
 def counts(report: SyncReport) -> dict[str, int]:
@@ -134,7 +140,7 @@ def on_server(calendar: str) -> dict[str, str]:
 
 def test_a_no_op_rerun_is_one_small_listing_with_credentials_sent_first(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     calendar: str,
     tmp_path: Path,
@@ -142,25 +148,27 @@ def test_a_no_op_rerun_is_one_small_listing_with_credentials_sent_first(
     state = tmp_path / "known.json"
     first = sync(radicale, proxy, plan, calendar, state)
     sessions = counts(first)["created"]
-    assert proxy.methods() == {"PROPFIND": 1, "PUT": sessions, "REPORT": 1}
+    assert methods(proxy) == {"PROPFIND": 1, "PUT": sessions, "REPORT": 1}
 
     again = sync(radicale, proxy, plan, calendar, state)
     assert counts(again) == {"unchanged": sessions}
-    assert proxy.methods() == {"REPORT": 1}  # the calendar is remembered: no PROPFIND
-    assert all(e.authorized for e in proxy.exchanges)  # no 401 round trip
-    listing = proxy.bytes_down()
+    assert methods(proxy) == {"REPORT": 1}  # the calendar is remembered: no PROPFIND
+    assert all(e.authorized for e in proxy.exchanges())  # no 401 round trip
+    listing = sum(e.down for e in proxy.exchanges())
 
     # The same range listed with every event's data, as calsync did before.
     proxy.reset()
-    client = cs.make_client(proxy.url(calendar), radicale.user, radicale.password, False)
+    client = cs.make_client(proxy.through(calendar), radicale.user, radicale.password, False)
     body = cs.query_body(datetime(2026, 11, 30), datetime(2026, 12, 28))
-    client.request(proxy.url(calendar), "REPORT", body, {"Depth": "1"})
-    assert listing * 2 < proxy.bytes_down()  # both gzipped, as the server sends them
+    client.request(proxy.through(calendar), "REPORT", body, {"Depth": "1"})
+    assert listing * 2 < sum(
+        e.down for e in proxy.exchanges()
+    )  # both gzipped, as the server sends them
 
 
 def test_one_change_costs_the_listing_and_one_put(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     calendar: str,
     tmp_path: Path,
@@ -174,14 +182,14 @@ def test_one_change_costs_the_listing_and_one_put(
     changed = load_plan(tmp_path / "plan.yaml")
     report = sync(radicale, proxy, changed, calendar, state)
     assert counts(report)["updated"] == 1
-    assert proxy.methods() == {"PUT": 1, "REPORT": 1}
+    assert methods(proxy) == {"PUT": 1, "REPORT": 1}
     sync(radicale, proxy, changed, calendar, state)
-    assert proxy.methods() == {"REPORT": 1}  # the PUT's new ETag was kept
+    assert methods(proxy) == {"REPORT": 1}  # the PUT's new ETag was kept
 
 
 def test_an_owner_edit_is_read_by_its_new_etag_and_kept(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     calendar: str,
     tmp_path: Path,
@@ -197,16 +205,16 @@ def test_an_owner_edit_is_read_by_its_new_etag_and_kept(
 
     report = sync(radicale, proxy, plan, calendar, state)
     assert counts(report)["kept_edited"] == 1 and "updated" not in counts(report)
-    assert proxy.methods() == {"REPORT": 2}  # the listing, then a multiget of that one event
-    multiget = [e for e in proxy.exchanges if e.method == "REPORT"][1]
+    assert methods(proxy) == {"REPORT": 2}  # the listing, then a multiget of that one event
+    multiget = [e for e in proxy.exchanges() if e.method == "REPORT"][1]
     assert multiget.up < 2000  # one href asked for
     report = sync(radicale, proxy, plan, calendar, state)
-    assert counts(report)["kept_edited"] == 1 and proxy.methods() == {"REPORT": 1}
+    assert counts(report)["kept_edited"] == 1 and methods(proxy) == {"REPORT": 1}
 
 
 def test_what_is_kept_of_each_event_is_what_reading_it_gives(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     calendar: str,
     tmp_path: Path,
@@ -233,7 +241,7 @@ def test_what_is_kept_of_each_event_is_what_reading_it_gives(
 
 def test_a_damaged_listing_is_one_warning_and_a_full_read(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     calendar: str,
     tmp_path: Path,
@@ -248,16 +256,16 @@ def test_a_damaged_listing_is_one_warning_and_a_full_read(
 
     report = sync(radicale, proxy, plan, calendar, state)
     assert counts(report) == {"unchanged": counts(first)["created"]}
-    assert proxy.methods() == {"REPORT": 2}  # the listing, and every event read again
+    assert methods(proxy) == {"REPORT": 2}  # the listing, and every event read again
     err = capsys.readouterr().err
     assert err.count("WARNING") == 1 and "damaged list of the calendar's events" in err
     sync(radicale, proxy, plan, calendar, state)
-    assert proxy.methods() == {"REPORT": 1} and "WARNING" not in capsys.readouterr().err
+    assert methods(proxy) == {"REPORT": 1} and "WARNING" not in capsys.readouterr().err
 
 
 def test_a_remembered_calendar_that_is_gone_is_found_afresh(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     tmp_path: Path,
 ) -> None:
@@ -267,7 +275,7 @@ def test_a_remembered_calendar_that_is_gone_is_found_afresh(
     def run() -> SyncReport:
         proxy.reset()
         return cs.caldav_target(
-            plan, request(plan, 1), proxy.url(radicale.home), name, radicale.user,
+            plan, request(plan, 1), proxy.through(radicale.home), name, radicale.user,
             radicale.password, (), False, state_path=state, retry=NO_WAIT,
         )  # fmt: skip
 
@@ -277,7 +285,7 @@ def test_a_remembered_calendar_that_is_gone_is_found_afresh(
     made.delete()  # the owner deletes the whole calendar
     again = run()
     assert counts(again) == counts(first)  # made again, filled again
-    assert proxy.methods()["MKCALENDAR"] == 1
+    assert methods(proxy)["MKCALENDAR"] == 1
     assert [c.get_display_name() for c in owner().principal().calendars()].count(name) == 1
 
 
@@ -286,7 +294,7 @@ def test_a_remembered_calendar_that_is_gone_is_found_afresh(
 
 def test_four_at_a_time_leaves_the_same_calendar_and_report_as_one(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -328,7 +336,7 @@ def sweep_plan(tmp_path: Path, plan: Plan) -> Plan:
 @pytest.mark.parametrize("fault", ["refuse", "lose", "dead"])
 def test_a_fault_at_any_request_is_repaired_by_the_next_run(
     radicale: RadicaleServer,  # noqa: F811
-    proxy: Proxy,
+    proxy: LatencyProxy,
     plan: Plan,
     tmp_path: Path,
     fault: Fault,
@@ -339,10 +347,10 @@ def test_a_fault_at_any_request_is_repaired_by_the_next_run(
     # A clean pair of runs, to know how many requests each takes and the end state.
     url = calendar_url(radicale)
     sync(radicale, proxy, plan, url, tmp_path / "clean.json", SWEEP_WEEKS)
-    first_requests = len(proxy.exchanges)
+    first_requests = len(proxy.exchanges())
     expected = {"first": on_server(url)}
     sync(radicale, proxy, changed, url, tmp_path / "clean.json", SWEEP_WEEKS)
-    second_requests = len(proxy.exchanges)
+    second_requests = len(proxy.exchanges())
     expected["change"] = on_server(url)
     assert expected["first"] != expected["change"]
 
@@ -362,16 +370,18 @@ def test_a_fault_at_any_request_is_repaired_by_the_next_run(
             assert counts(quiet).keys() == {"unchanged"}, (stage, n, counts(quiet))
 
 
-def test_the_benchmark_measures_the_three_runs(
+def test_the_pool_benchmark_measures_the_three_runs(
     radicale: RadicaleServer,  # noqa: F811
-    calendar: str,
-    tmp_path: Path,
 ) -> None:
-    from bench.caldav_bench import measure
+    from bench.caldav_bench import pool_runs
+    from bench.servers import CalDAVServer
+    from bench.workload import Workload
 
-    first, noop, change = measure(
-        radicale.root, calendar, radicale.user, radicale.password,
-        weeks=4, latency=0.0, jobs=2, state_dir=tmp_path,
-    )  # fmt: skip
-    assert first.requests["PUT"] == len(on_server(calendar)) > 0
-    assert noop.requests == {"REPORT": 1} and change.requests == {"PUT": 1, "REPORT": 1}
+    server = CalDAVServer(
+        "Radicale", radicale.root, f"{radicale.user}/", radicale.user, radicale.password
+    )
+    found = pool_runs(Workload(weeks=1, latency=0.0, reps=1), server, [2])
+    first, noop, change = found[2]
+    calendar = f"{radicale.home}pool-2/"
+    assert first.by_method()["PUT"] == first.writes - 1 == len(on_server(calendar)) > 0
+    assert noop.by_method() == {"REPORT": 1} and change.by_method() == {"PUT": 1, "REPORT": 1}

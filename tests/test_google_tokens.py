@@ -402,6 +402,7 @@ FAULTS = {
 }
 
 
+@pytest.mark.clocks("real-clock", "during-the-plans")
 def test_a_changing_rerun_on_a_token_cut_off_at_any_call_is_repaired_by_the_next(
     tmp_path: Path,
 ) -> None:
