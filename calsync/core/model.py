@@ -205,11 +205,12 @@ class Occurrence:
         """The iCalendar UID: the same in the .ics file, on CalDAV and in Google."""
         return uid_for(self.key)
 
-    @property
+    # remembered: every rule compares instants, many times over while hints are judged
+    @cached_property
     def start_utc(self) -> datetime:
         return self.start.astimezone(UTC)
 
-    @property
+    @cached_property
     def end_utc(self) -> datetime:
         return self.end.astimezone(UTC)
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time
-from functools import partial
 
 from calsync.core.hints.candidates import candidates
-from calsync.core.hints.world import DAY, World, minutes_of, monday, outcome
+from calsync.core.hints.memo import Outcomes
+from calsync.core.hints.world import DAY, World, key_parts, minutes_of, monday
 from calsync.core.model import Change, Conflict, Fix, Session
 
 TRIES = 60  # candidates judged per kind of change: bounds the work for one conflict
@@ -69,14 +69,15 @@ def with_hints(conflicts: Iterable[Conflict], world: World) -> tuple[Conflict, .
     """
     result = []
     known: dict[tuple[object, ...], tuple[_Relative, ...]] = {}
+    outcomes = Outcomes(world)  # and the changes they try, judged once wherever they read alike
     for c in conflicts:
         if c.rule not in HINTED:
             result.append(c)
             continue
         base = monday(c.date)
-        signature = _signature(world, c, base)
+        signature = _signature(outcomes, c, base)
         if signature not in known:
-            fixes = fixes_for(world, c, partial(outcome, world, c))
+            fixes = fixes_for(world, c, outcomes.judge(c))
             known[signature] = tuple(_relative(f, base) for f in fixes)
         plan = c.keys[0].split("/", 1)[0]
         fixes = tuple(_absolute(world, f, base, plan) for f in known[signature])
@@ -89,26 +90,27 @@ def with_hints(conflicts: Iterable[Conflict], world: World) -> tuple[Conflict, .
 _Relative = tuple[str, tuple[str, ...], tuple[tuple[int, str, int, int, int, Session], ...]]
 
 
-def _key_parts(key: str, base: date) -> tuple[int, str]:
-    _, day, name = key.rsplit("/", 2)
-    return (date.fromisoformat(day) - base).days, name
+def _signature(outcomes: Outcomes, c: Conflict, base: date) -> tuple[object, ...]:
+    """Everything its fixes are worked out from, relative to its Monday.
 
-
-def _signature(world: World, c: Conflict, base: date) -> tuple[object, ...]:
-    # the days its fixes may touch (its week; for two hard days, the first one's week
-    # too) and a day either side, where the weekly rules judge them
+    The days its fixes may touch (its week; for two hard days, the first one's week
+    too) whole, and a day either side (and one more after) as the rules across days
+    alone judge them there; each day as `Outcomes` numbers it, so without its UTC
+    offset when it has one all day (see calsync/core/hints/memo.py).
+    """
     first_touched = monday(c.date - DAY) if c.rule == "hard-then-easy" else base
-    reach = range((first_touched - base).days - 1, 8 + 1)
-    days = tuple(world.looks(base + offset * DAY) for offset in reach)
-    first = min(max((world.first - base).days, reach.start - 1), reach.stop)
-    keys = tuple(_key_parts(k, base) for k in c.keys)
-    return (c.rule, (c.date - base).days, keys, first, days)
+    low = (first_touched - base).days
+    inner = outcomes.week(base) if low == 0 else outcomes.week(first_touched) + outcomes.week(base)
+    edges = tuple(outcomes.seen(base + offset * DAY) for offset in (low - 1, 7, 8))
+    first = min(max((outcomes.world.first - base).days, low - 2), 9)
+    keys = tuple(key_parts(k, base) for k in c.keys)
+    return (c.rule, (c.date - base).days, keys, first, inner, edges)
 
 
 def _relative(fix: Fix, base: date) -> _Relative:
     changes = tuple(
         (
-            *_key_parts(ch.key, base),
+            *key_parts(ch.key, base),
             (ch.date - base).days,
             minutes_of(ch.start),
             ch.start.fold,

@@ -20,6 +20,12 @@ Candidate = tuple[str, tuple[Change, ...]]
 
 def _at(world: World, day: date, minutes: int) -> datetime | None:
     """The instant of a wall-clock minute on a day, if it exists exactly once."""
+    if (day, minutes) not in world.instants:
+        world.instants[day, minutes] = _instant(world, day, minutes)
+    return world.instants[day, minutes]
+
+
+def _instant(world: World, day: date, minutes: int) -> datetime | None:
     if not 0 <= minutes < 24 * 60:
         return None
     moment = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=world.zone)

@@ -4,14 +4,14 @@ new error."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Hashable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from calsync.core.model import Busy, Change, Conflict, Level, Occurrence, RuleSetting, Session
-from calsync.core.rules import day_conflicts, span_conflicts
+from calsync.core.rules import day_conflicts, span_conflicts, span_sees
 from calsync.core.rules.common import DayView
 from calsync.core.rules.params import GapParams
 
@@ -22,7 +22,7 @@ Ident = tuple[str, date, object]  # what makes two conflicts the same one (`iden
 # What the rules can see of a day, whatever its date (`World.looks`).
 Offset = timedelta | None
 Looks = tuple[
-    tuple[tuple[str, int, Offset, Session], ...],  # sessions: name, minute, offset, session
+    tuple[tuple[str, time, Offset, Session], ...],  # sessions: name, wall clock, offset, session
     tuple[tuple[timedelta, timedelta], ...],  # busy time from midnight
     Offset,  # at midnight
     Offset,  # at the next midnight
@@ -58,25 +58,78 @@ class World:
             midnight = datetime.combine(day, time(), tzinfo=self.zone)
             after = datetime.combine(day + DAY, time(), tzinfo=self.zone)
             sessions = tuple(
-                (o.key.rsplit("/", 1)[1], minutes_of(o.start), o.start.utcoffset(), o.session)
+                (o.key.rsplit("/", 1)[1], o.start.time(), o.start.utcoffset(), o.session)
                 for o in self.days.get(day, ())
             )
             busy = tuple((b.start - midnight, b.end - midnight) for b in self.busy.get(day, ()))
             self._looks[day] = (sessions, busy, midnight.utcoffset(), after.utcoffset())
         return self._looks[day]
 
+    def seen(self, day: date) -> tuple[tuple[str, ...], tuple[Hashable, ...]]:
+        """What the rules across days read of a day no change touches: its session names
+        and their `sees` (a day beside the days a change may touch is read by them alone)."""
+        if day not in self._seen:
+            sessions = self.days.get(day, ())
+            names = tuple(o.key.rsplit("/", 1)[1] for o in sessions)
+            self._seen[day] = (names, span_sees(sessions, self.settings))
+        return self._seen[day]
+
+    @cached_property
+    def _seen(self) -> dict[date, tuple[tuple[str, ...], tuple[Hashable, ...]]]:
+        return {}
+
     def before(self, touched: frozenset[date]) -> frozenset[Ident]:
         """The conflicts as they are, on the days a change touches (remembered)."""
         if touched not in self._before:
-            self._before[touched] = frozenset(ident(c) for c in judge(self, self.days, touched))
+            weeks = frozenset(monday(d) for d in touched)
+            if weeks not in self._weeks:
+                found = judge_weeks(self, self.days, weeks)
+                self._weeks[weeks] = frozenset(ident(c) for c in found)
+            self._before[touched] = self.before_days(touched) | self._weeks[weeks]
         return self._before[touched]
+
+    def before_days(self, touched: frozenset[date]) -> frozenset[Ident]:
+        """What the day rules find as it is on the days a change touches (remembered)."""
+        if touched not in self._before_days:
+            found = judge_days(self, self.days, touched)
+            self._before_days[touched] = frozenset(ident(c) for c in found)
+        return self._before_days[touched]
+
+    def day(self, day: date, sessions: Sequence[Occurrence]) -> tuple[Conflict, ...]:
+        """What the day rules find on `day` with these sessions (remembered: a change
+        that moves a session away leaves its day the same whatever it does with it)."""
+        # by identity: the sessions are kept with the verdict, so no other object takes an id
+        key = (day, tuple(map(id, sessions)))
+        if key not in self._days:
+            view = DayView(day, sessions, self.busy.get(day, ()))
+            self._days[key] = (tuple(sessions), tuple(day_conflicts(view, self.settings)))
+        return self._days[key][1]
 
     @cached_property
     def _before(self) -> dict[frozenset[date], frozenset[Ident]]:
         return {}
 
     @cached_property
+    def _before_days(self) -> dict[frozenset[date], frozenset[Ident]]:
+        return {}
+
+    @cached_property
+    def _weeks(self) -> dict[frozenset[date], frozenset[Ident]]:
+        return {}
+
+    @cached_property
+    def _days(
+        self,
+    ) -> dict[tuple[date, tuple[int, ...]], tuple[tuple[Occurrence, ...], tuple[Conflict, ...]]]:
+        return {}
+
+    @cached_property
     def _looks(self) -> dict[date, Looks]:
+        return {}
+
+    @cached_property
+    def instants(self) -> dict[tuple[date, int], datetime | None]:
+        """Wall-clock minutes of a day as instants, as candidates.py works them out."""
         return {}
 
     @cached_property
@@ -93,6 +146,12 @@ def minutes_of(moment: datetime) -> int:
 
 def length_of(o: Occurrence) -> int:
     return int(o.session.duration.total_seconds() // 60)
+
+
+def key_parts(key: str, base: date) -> tuple[int, str]:
+    """A session key relative to a Monday: (days from it, the session's name)."""
+    _, day, name = key.rsplit("/", 2)
+    return (date.fromisoformat(day) - base).days, name
 
 
 def ident(c: Conflict) -> Ident:
@@ -120,15 +179,15 @@ def apply(days: Days, changes: Iterable[Change]) -> dict[date, list[Occurrence]]
 
 
 def judge(world: World, days: Days, touched: Set[date]) -> list[Conflict]:
-    """Every conflict the catalogue finds that a change on `touched` days could alter."""
+    """Every conflict the catalogue finds that a change on `touched` days could alter
+    (the rules across days unworded: judging needs only `ident` and the level)."""
     return judge_days(world, days, touched) + judge_weeks(world, days, touched)
 
 
 def judge_days(world: World, days: Days, touched: Set[date]) -> list[Conflict]:
     found: list[Conflict] = []
     for day in sorted(touched):
-        view = DayView(day, days.get(day, ()), world.busy.get(day, ()))
-        found += day_conflicts(view, world.settings)
+        found += world.day(day, days.get(day, ()))
     return found
 
 
@@ -137,21 +196,48 @@ def judge_weeks(world: World, days: Days, touched: Set[date]) -> list[Conflict]:
     region = {
         w + i * DAY: days[w + i * DAY] for w in weeks for i in range(-1, 8) if w + i * DAY in days
     }
-    return list(span_conflicts(region, weeks, world.settings))
+    return list(span_conflicts(region, weeks, world.settings, worded=False))
 
 
 def outcome(
     world: World, conflict: Conflict, changes: tuple[Change, ...]
 ) -> tuple[str, ...] | None:
     """None if the change leaves the conflict or adds an error; else the rules it adds warnings of."""
-    touched = {c.date for c in changes} | {world.where[c.key] for c in changes}
-    before = world.before(frozenset(touched))
+    judged = on_the_days(world, changes)
+    return None if judged is None else across_days(world, conflict, changes, judged)
+
+
+# the days a change touches; the days changed; what the day rules find on them now
+Judged = tuple[frozenset[date], dict[date, list[Occurrence]], list[Conflict]]
+
+
+def on_the_days(world: World, changes: tuple[Change, ...]) -> Judged | None:
+    """The day rules on the days a change touches; None when they find a new error there.
+
+    Whatever the conflict: the day rules say no on the days alone (and spare the rules
+    across days), and only what they found there before counts (`World.before_days`):
+    the rules across days have other rule ids.
+    """
+    touched = frozenset({c.date for c in changes} | {world.where[c.key] for c in changes})
+    before = world.before_days(touched)
     changed = apply({d: world.days.get(d, ()) for d in touched}, changes)
-    after = judge_days(world, changed, touched)
-    if any(c.level is Level.ERROR and ident(c) not in before for c in after):
-        return None  # the days alone already say no: spare the weekly rules
-    around = {d: world.days[d] for d in _around(touched) if d in world.days}
-    after += judge_weeks(world, {**around, **changed}, touched)
+    after: list[Conflict] = []
+    for day in sorted(touched):
+        for c in world.day(day, changed[day]):
+            if c.level is Level.ERROR and ident(c) not in before:
+                return None
+            after.append(c)
+    return touched, changed, after
+
+
+def across_days(
+    world: World, conflict: Conflict, changes: tuple[Change, ...], judged: Judged
+) -> tuple[str, ...] | None:
+    """`outcome` once the day rules have said yes: the rules across days, and the conflict."""
+    touched, changed, after = judged
+    before = world.before(touched)
+    nearby = {d: world.days[d] for d in around(touched) if d in world.days}
+    after = after + judge_weeks(world, {**nearby, **changed}, touched)
     if not removed(conflict, after, {c.key for c in changes}):
         return None
     new = [c for c in after if ident(c) not in before]
@@ -160,8 +246,12 @@ def outcome(
     return tuple(sorted({c.rule for c in new}))
 
 
-def _around(touched: Set[date]) -> set[date]:
-    return {monday(d) + i * DAY for d in touched for i in range(-1, 8)}
+def around(touched: Set[date]) -> set[date]:
+    """The days the rules across days read when `touched` change: their weeks, a day either side."""
+    return {week + step for week in {monday(d) for d in touched} for step in _AROUND}
+
+
+_AROUND = tuple(i * DAY for i in range(-1, 8))
 
 
 def removed(conflict: Conflict, after: Iterable[Conflict], changed: set[str]) -> bool:

@@ -11,10 +11,10 @@ training research the project follows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from calsync.core.model import Conflict, Goal, Level, Occurrence, RuleParams, RuleSetting
 from calsync.core.rules.common import DayView
@@ -34,7 +34,12 @@ from calsync.core.rules.params import (
     OrderParams,
     RestDaysParams,
 )
-from calsync.core.rules.recovery import check_hard_then_easy, check_rest_days
+from calsync.core.rules.recovery import (
+    check_hard_then_easy,
+    check_rest_days,
+    sees_hard_then_easy,
+    sees_rest_days,
+)
 from calsync.core.rules.timing import (
     check_gap,
     check_max_per_day,
@@ -47,9 +52,22 @@ from calsync.core.rules.timing import (
 
 Settings = Mapping[str, RuleSetting]
 DayCheck = Callable[[DayView, RuleSetting, Settings], Iterator[Conflict]]
-DaysCheck = Callable[
-    [Mapping[date, Sequence[Occurrence]], Sequence[date], RuleSetting], Iterator[Conflict]
-]
+
+
+class DaysCheck(Protocol):
+    """A check across days; `worded=False` asks for the same conflicts without a message
+    or hint where wording them costs more than finding them (for judging many changes)."""
+
+    def __call__(
+        self,
+        days: Mapping[date, Sequence[Occurrence]],
+        weeks: Sequence[date],
+        setting: RuleSetting,
+        *,
+        worded: bool = True,
+    ) -> Iterator[Conflict]: ...
+
+
 PlanCheck = Callable[
     [Sequence[CycleWeek], Sequence[tuple[int, date]], RuleSetting], Iterator[Conflict]
 ]
@@ -95,10 +113,18 @@ class DayRule(Rule):
 
 @dataclass(frozen=True, kw_only=True)
 class DaysRule(Rule):
-    """A rule about neighbouring days or the weeks in range."""
+    """A rule about neighbouring days or the weeks in range.
+
+    `sees` is all its check reads of one day's sessions besides their names (the last
+    part of their keys): days that have the same names and `sees` day by day get the
+    same conflicts (rule, level, dates, session names), whatever their times and
+    lengths (tested against the check in tests/test_hints_memo.py). Hints use it to know
+    two weeks alike when only what the check cannot see differs around them.
+    """
 
     scope: ClassVar[str] = "days"
     check: DaysCheck
+    sees: Callable[[Sequence[Occurrence], RuleSetting], Hashable]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,6 +177,7 @@ CATALOGUE: tuple[Rule, ...] = (
         defaults=RestDaysParams(),
         levels=_all(Level.WARN),
         check=check_rest_days,
+        sees=sees_rest_days,
     ),
     DaysRule(
         id="hard-then-easy",
@@ -159,6 +186,7 @@ CATALOGUE: tuple[Rule, ...] = (
         defaults=HardThenEasyParams(),
         levels=_all(Level.WARN),
         check=check_hard_then_easy,
+        sees=sees_hard_then_easy,
     ),
     DayRule(
         id="legs-then-hard",
@@ -197,16 +225,16 @@ CATALOGUE: tuple[Rule, ...] = (
 )
 
 RULES: Mapping[str, Rule] = {rule.id: rule for rule in CATALOGUE}
+DAY_RULES = tuple(rule for rule in CATALOGUE if isinstance(rule, DayRule))
+DAYS_RULES = tuple(rule for rule in CATALOGUE if isinstance(rule, DaysRule))
 
 
 def day_conflicts(
     view: DayView, settings: Settings, timed_only: bool = False
 ) -> Iterator[Conflict]:
-    for rule in CATALOGUE:
+    for rule in DAY_RULES:
         setting = settings[rule.id]
-        if not isinstance(rule, DayRule) or setting.level is Level.OFF:
-            continue
-        if timed_only and not rule.timed:
+        if setting.level is Level.OFF or (timed_only and not rule.timed):
             continue
         yield from rule.check(view, setting, settings)
 
@@ -230,13 +258,26 @@ def placement_starts(view: DayView, length: timedelta, settings: Settings) -> se
 
 
 def span_conflicts(
-    days: Mapping[date, Sequence[Occurrence]], weeks: Iterable[date], settings: Settings
+    days: Mapping[date, Sequence[Occurrence]],
+    weeks: Iterable[date],
+    settings: Settings,
+    worded: bool = True,
 ) -> Iterator[Conflict]:
+    """The conflicts of the rules across days; `worded=False`: see `DaysCheck`."""
     weeks = tuple(weeks)
-    for rule in CATALOGUE:
+    for rule in DAYS_RULES:
         setting = settings[rule.id]
-        if isinstance(rule, DaysRule) and setting.level is not Level.OFF:
-            yield from rule.check(days, weeks, setting)
+        if setting.level is not Level.OFF:
+            yield from rule.check(days, weeks, setting, worded=worded)
+
+
+def span_sees(sessions: Sequence[Occurrence], settings: Settings) -> tuple[Hashable, ...]:
+    """All the rules across days read of one day's sessions besides their names (`sees`)."""
+    return tuple(
+        rule.sees(sessions, settings[rule.id])
+        for rule in DAYS_RULES
+        if settings[rule.id].level is not Level.OFF
+    )
 
 
 def plan_conflicts(

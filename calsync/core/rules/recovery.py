@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -13,7 +13,11 @@ from calsync.core.rules.params import ENDURANCE, HardThenEasyParams, RestDaysPar
 Days = Mapping[date, Sequence[Occurrence]]
 
 
-def check_rest_days(days: Days, weeks: Iterable[date], setting: RuleSetting) -> Iterator[Conflict]:
+def check_rest_days(
+    days: Days, weeks: Iterable[date], setting: RuleSetting, *, worded: bool = True
+) -> Iterator[Conflict]:
+    """Always worded: what a week's conflict says (its rest days) is what makes it the same
+    conflict before and after a change (see calsync/core/hints/world.py, `ident`)."""
     need = setting.typed(RestDaysParams).min
     for monday in weeks:
         week = [monday + timedelta(days=i) for i in range(7)]
@@ -28,6 +32,11 @@ def check_rest_days(days: Days, weeks: Iterable[date], setting: RuleSetting) -> 
                 *sessions,
                 hint="make one day a rest day",
             )
+
+
+def sees_rest_days(sessions: Sequence[Occurrence], setting: RuleSetting) -> Hashable:
+    """Nothing besides the day's session names: whether it has any is all that counts."""
+    return ()
 
 
 MUSCLES = ("legs", "upper", "core")  # what `full` stands for
@@ -66,11 +75,6 @@ def hard_groups(sessions: Iterable[Occurrence], by: str) -> frozenset[str]:
     if by == "day":
         return frozenset({"day"} if hard else ())
     return frozenset().union(*(muscle_groups(o.session) for o in hard))
-
-
-def _clashing(before: Sequence[Occurrence], today: Sequence[Occurrence], by: str) -> frozenset[str]:
-    """The groups loaded hard on both days (with `by: day`, {'day'} when both days are hard)."""
-    return hard_groups(before, by) & hard_groups(today, by)
 
 
 def _cyclic_clashes(pattern: Sequence[frozenset[str]]) -> int:
@@ -138,27 +142,40 @@ def _one_swap(pattern: Sequence[frozenset[str]], index: int) -> int | None:
     return None
 
 
-def check_hard_then_easy(
-    days: Days, weeks: Iterable[date], setting: RuleSetting
-) -> Iterator[Conflict]:
+def sees_hard_then_easy(sessions: Sequence[Occurrence], setting: RuleSetting) -> Hashable:
+    """What each session loads hard (`hard_groups` of it alone): all the check reads."""
     by = setting.typed(HardThenEasyParams).by
+    return tuple(hard_groups((o,), by) for o in sessions)
+
+
+def check_hard_then_easy(
+    days: Days, weeks: Iterable[date], setting: RuleSetting, *, worded: bool = True
+) -> Iterator[Conflict]:
+    """`worded=False`: the same conflicts (rule, level, date, sessions) without a message
+    or hint, for judging many candidate changes (calsync/core/hints/) where only that counts."""
+    by = setting.typed(HardThenEasyParams).by
+    groups = {day: hard_groups(sessions, by) for day, sessions in days.items()}
+    none: frozenset[str] = frozenset()
     for day in sorted(days):
         before_day = day - timedelta(days=1)
-        before, today = days.get(before_day, ()), days[day]
-        shared = _clashing(before, today, by)
+        shared = groups.get(before_day, none) & groups[day]  # hard on both days
         if not shared:
             continue
+        before, today = days.get(before_day, ()), days[day]
         involved = [
             o
             for o in (*before, *today)
             if o.session.load is Load.HARD and (by == "day" or muscle_groups(o.session) & shared)
         ]
-        message, hint = _hard_then_easy_words(days, day, shared, by, involved)
+        if not worded:
+            yield conflict(setting, day, "", *involved)
+            continue
+        message, hint = _hard_then_easy_words(groups, day, shared, by, involved)
         yield conflict(setting, day, message, *involved, hint=hint)
 
 
 def _hard_then_easy_words(
-    days: Mapping[date, Sequence[Occurrence]],
+    groups: Mapping[date, frozenset[str]],
     day: date,
     shared: frozenset[str],
     by: str,
@@ -167,7 +184,7 @@ def _hard_then_easy_words(
     """The message and a hint that holds: the week is searched before a reorder is offered."""
     monday = day - timedelta(days=day.weekday())
     week = [monday + timedelta(days=i) for i in range(7)]
-    pattern = tuple(hard_groups(days.get(d, ()), by) for d in week)
+    pattern = tuple(groups.get(d, frozenset()) for d in week)
     titles = ", ".join(titled(o) for o in involved)
     on = "" if by == "day" else " on the " + " and ".join(g for g in MUSCLES if g in shared)
     message = f"two hard days in a row{on}: {titles}"

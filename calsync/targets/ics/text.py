@@ -79,41 +79,23 @@ def trigger(minutes: int) -> str:
 
 
 def fold(line: str) -> str:
-    """A content line folded at 75 octets, never after a lone backslash (as icalendar does)."""
-    if len(line) < 75 // 4 or len(line.encode()) < 75:
+    """A content line folded at 75 octets, never inside a character and never after a lone
+    backslash (as icalendar does): each part is the most whole characters that fit in 74
+    octets, the continuation's leading space not counted."""
+    if len(line) < 75 // 4:
         return line
-    return _fold_ascii(line) if line.isascii() else _fold_chars(line)
-
-
-def _fold_chars(line: str) -> str:
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in line:
-        width = len(char.encode())
-        if current and size + width >= 75:
-            if len(current) > 1 and current[-1] in "\\^":
-                carried = current.pop()
-                parts.append("".join(current))
-                current, size = [carried], len(carried.encode())
-            else:
-                parts.append("".join(current))
-                current, size = [], 0
-        current.append(char)
-        size += width
-    parts.append("".join(current))
-    return "\r\n ".join(parts)
-
-
-def _fold_ascii(line: str) -> str:
-    """`fold` for a line of one-octet characters: the same cuts, taken by slicing."""
-    parts: list[str] = []
+    data = line.encode()
+    if len(data) < 75:
+        return line
+    parts: list[bytes] = []
     start = 0
-    while len(line) - start > 74:
+    while len(data) - start > 74:
         end = start + 74
-        if line[end - 1] in "\\^":
+        while data[end] & 0xC0 == 0x80:  # inside a character: cut before it
+            end -= 1
+        if data[end - 1] in b"\\^" and end - 1 > start:
             end -= 1  # the escape goes on with what it escapes
-        parts.append(line[start:end])
+        parts.append(data[start:end])
         start = end
-    parts.append(line[start:])
-    return "\r\n ".join(parts)
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode()
