@@ -8,7 +8,6 @@ subprocesses, since the lock is there for separate processes.
 from __future__ import annotations
 
 import configparser
-import functools
 import json
 import os
 import re
@@ -35,7 +34,6 @@ from icalendar import Calendar
 from calsync.cli.cron import parse_at
 from calsync.cli.main import cli
 from calsync.cli.refresh_run import Run, TargetRun
-from calsync.targets import google as google_sync
 from fakes.fakegoogle import FakeGoogleCalendar
 from fakes.radicale_server import RadicaleServer
 from tests.google_helpers import write_token
@@ -269,12 +267,9 @@ def refused_url() -> Iterator[str]:
 
 
 def test_a_failing_target_does_not_stop_the_others(
-    setup: Setup, monkeypatch: pytest.MonkeyPatch, refused_url: str
+    setup: Setup, refused_url: str, retry_sleeps: list[float]
 ) -> None:
     # Retries without their waits: the server is down for good.
-    monkeypatch.setattr(
-        google_sync, "Retry", functools.partial(google_sync.Retry, sleep=lambda s: None)
-    )
     setup.env["CALSYNC_GOOGLE_ENDPOINT"] = refused_url
     log = setup.folder / "refresh.log"
     result = setup.on("2026-11-30", "--log", str(log))
