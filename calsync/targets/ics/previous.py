@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -131,9 +132,8 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
     stamps: dict[str, Stamp] = {}
     past: list[PastEvent] = []
     held: list[Held] = []
-    offsets = [0]  # byte offset of each raw line, to copy an event verbatim
-    for line in raw:
-        offsets.append(offsets[-1] + len(line.encode("utf-8")) + 2)
+    # the byte offset of each raw line, to copy an event verbatim
+    offsets = [0, *accumulate(len(line) + 2 for line in data.split(b"\r\n")[:-1])]
     depth: list[str] = []
     prodid = ""
     top: set[str] = set()  # the calendar's own properties seen so far
