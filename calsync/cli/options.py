@@ -23,7 +23,6 @@ from calsync.core.expand import monday
 from calsync.core.model import Busy, InputWarning, Level, Plan, Schedule
 from calsync.io.clock import NOW_FORMATS, instant, today_in
 from calsync.io.plans import load_plan
-from calsync.sync.engine import Silent
 from calsync.sync.request import Range
 
 F = TypeVar("F", bound=Callable[..., Any])  # a command function, before click wraps it
@@ -221,4 +220,6 @@ def progress_bar(writes: int) -> Any:
 
     if writes > 5 and sys.stderr.isatty():
         return click.progressbar(length=writes, label="writing", file=sys.stderr)
+    from calsync.sync.engine import Silent
+
     return Silent()

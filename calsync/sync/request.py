@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from calsync.core.model import Plan
 from calsync.io.clock import today_in
-from calsync.sync.engine import Policy
+
+if TYPE_CHECKING:
+    from calsync.sync.engine import Policy
 
 
 @dataclass(frozen=True)
@@ -55,4 +58,6 @@ class SyncRequest:
         return cls(Range(day, weeks), now, not_before, **{**defaults, **policy})
 
     def policy(self) -> Policy:
+        from calsync.sync.engine import Policy  # the engine is not needed to ask for a range
+
         return Policy(self.overwrite_edits, self.restore_deleted, self.annotate)
