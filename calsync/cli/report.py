@@ -14,8 +14,6 @@ from typing import Any
 
 import click
 
-from calsync.cli.load_report import load_json, schedule_weeks, week_summary
-from calsync.core.load import session_rpe
 from calsync.core.model import Busy, Conflict, InputWarning, Level, Occurrence, Schedule
 from calsync.core.units import format_duration
 
@@ -28,6 +26,8 @@ COLOUR = {Level.ERROR: "red", Level.WARN: "yellow"}
 
 
 def occurrence_json(o: Occurrence) -> dict[str, Any]:
+    from calsync.core.load import session_rpe  # the load model: only for what shows it
+
     s = o.session
     return {
         "key": o.key,
@@ -90,6 +90,8 @@ def summary(schedule: Schedule) -> dict[str, int]:
 
 
 def schedule_json(schedule: Schedule, sessions: bool) -> dict[str, Any]:
+    from calsync.cli.load_report import load_json
+
     plan = schedule.plan
     doc: dict[str, Any] = {
         "calsync": FORMAT,
@@ -197,6 +199,8 @@ def totals_line(schedule: Schedule) -> str:
 
 def week_grid(schedule: Schedule, width: int | None = None) -> list[str]:
     """One block per week, one line per session, days as rows: what a person scans."""
+    from calsync.cli.load_report import schedule_weeks, week_summary
+
     by_day: dict[date, list[Occurrence]] = {}
     for o in schedule.occurrences:
         by_day.setdefault(o.date, []).append(o)

@@ -12,12 +12,11 @@ import re
 from dataclasses import replace
 from datetime import date, time, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from calsync.core.fitspec import FitReader, FitSpec
 from calsync.core.model import (
     FOCUS_GROUPS,
     WEEKDAYS,
@@ -35,6 +34,9 @@ from calsync.core.problems import decode_text
 from calsync.core.units import parse_duration, parse_span, parse_time
 from calsync.core.yamlread import NodeReader, all_read, compose
 from calsync.errors import PlanError
+
+if TYPE_CHECKING:
+    from calsync.core.fitspec import FitSpec
 
 PLAN_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$")
@@ -353,6 +355,8 @@ class _PlanReader:
     # --- fit: what the athlete wants in a week (calsync/fitspec.py) ---
 
     def _fit(self, node: Node) -> FitSpec | None:
+        from calsync.core.fitspec import FitReader  # read only for a plan that has `fit:`
+
         reader = FitReader(self.r, self.sessions, self.broken, self.windows, self._day)
         return reader.read(node)
 
