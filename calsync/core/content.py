@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from calsync.core.model import Conflict, Kind, Level, Occurrence
 from calsync.core.units import format_duration
@@ -44,7 +45,7 @@ class EventContent:
     categories: tuple[str, ...]
     reminder: int | None
 
-    @property
+    @cached_property  # asked for by the writer, the stamps and the memo: hashed once
     def fingerprint(self) -> str:
         return fingerprint(
             self.summary, self.description, self.start, self.end, self.location, self.reminder

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
 from typing import Any
@@ -44,6 +44,9 @@ class PastEvent:
     text: bytes  # from BEGIN:VEVENT to END:VEVENT, CRLF-terminated
     year: int  # of DTSTART, as written
     zones: frozenset[str]  # the TZIDs of DTSTART and DTEND
+    uid: str = ""
+    start: datetime | None = None  # as written
+    key: str = ""  # X-CALSYNC-KEY
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Previous:
     stamps: Mapping[str, Stamp]
     past: tuple[PastEvent, ...]  # this plan's events before the new range, kept verbatim
     held: tuple[Held, ...] = ()  # this plan's events that carry a session key, in file order
+    # read from calsync's plain form (the scanner, or its memo): how, not what
+    plain: bool = field(default=False, compare=False)
 
 
 class DamagedFile(BadInput):
@@ -97,11 +102,13 @@ def parse_previous(data: bytes, plan_id: str, range_start: datetime, source: str
 
         uid, stamp, start = _checked(event, line, source)
         stamps[uid] = stamp
-        if key := str(event.get("X-CALSYNC-KEY", "")):
+        key = str(event.get("X-CALSYNC-KEY", ""))
+        if key:
             held.append(Held(key, start))
         if start < range_start:
             year = event.decoded("DTSTART").year
-            past.append(PastEvent(event.to_ical(), year, frozenset(_zones_of(event))))
+            zones = frozenset(_zones_of(event))
+            past.append(PastEvent(event.to_ical(), year, zones, uid, start, key))
     return Previous(stamps, tuple(past), tuple(held))
 
 
@@ -177,11 +184,12 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
                 if scanned:
                     uid, stamp, start, zones = scanned
                     stamps[uid] = stamp
-                    if key := event.get("X-CALSYNC-KEY", ("", ""))[1]:
+                    key = event.get("X-CALSYNC-KEY", ("", ""))[1]
+                    if key:
                         held.append(Held(key, start))
                     if start < range_start:
                         chunk = data[offsets[begin] : offsets[index]]
-                        past.append(PastEvent(chunk, start.year, zones))
+                        past.append(PastEvent(chunk, start.year, zones, uid, start, key))
             elif not depth and (index != len(raw) or not prodid.startswith("-//calsync//")):
                 return None
         elif not depth:
@@ -206,7 +214,7 @@ def scan_previous(data: bytes, plan_id: str, range_start: datetime) -> Previous 
             event[name] = (params, value)
     if depth or not raw:
         return None
-    return Previous(stamps, tuple(past), tuple(held))
+    return Previous(stamps, tuple(past), tuple(held), plain=True)
 
 
 def _scanned_event(

@@ -8,7 +8,7 @@ unchanged plan regenerates the same bytes. The past is never rewritten.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -16,9 +16,11 @@ from pathlib import Path
 from icalendar import Calendar, Timezone
 
 from calsync.core.content import EventContent, event_content
+from calsync.core.instants import as_written
 from calsync.core.model import Schedule
 from calsync.errors import Failure
 from calsync.io.atomic import write_atomic
+from calsync.targets.ics.memo import Written, memo_path, recalled, remember
 from calsync.targets.ics.previous import Previous, Stamp, read_previous
 from calsync.targets.ics.text import event_text, zones_of
 
@@ -28,7 +30,7 @@ REFRESH = timedelta(hours=12)
 
 def render(schedule: Schedule, now: datetime, previous: Previous | None = None) -> bytes:
     """The whole calendar as bytes; pure, and deterministic for the same inputs."""
-    return _build(schedule, now, previous)[0]
+    return _build(schedule, now, previous).data
 
 
 @dataclass(frozen=True)
@@ -40,24 +42,44 @@ class Export:
     unchanged: int
 
 
-def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> tuple[bytes, Export]:
+@dataclass(frozen=True)
+class Built:
+    data: bytes
+    counts: Export
+    events: list[Written]  # in file order, for the memo of the file
+    first: int  # where the first event begins in `data`
+    plain: bool  # every event in calsync's plain form (its past ones scanned as such)
+
+
+def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> Built:
     """Serialise event by event, straight to text (see `text`)."""
     plan = schedule.plan
     stamps = previous.stamps if previous else {}
     chunks: list[bytes] = []
+    written: list[Written] = []
     years: set[int] = set()
     zones: set[str] = set()
     for event in previous.past if previous else ():
         chunks.append(event.text)
         years.add(event.year)
         zones.update(event.zones)
+        if event.start is not None:
+            stamp = stamps[event.uid]
+            size = len(event.text)
+            written.append(Written(event.uid, stamp, event.start, event.key, event.zones, size))
     counts = {"created": 0, "updated": 0, "unchanged": 0}
+    plain = previous is None or previous.plain
     for occurrence in schedule.occurrences:
         content = event_content(occurrence, schedule.conflicts_for(occurrence.key))
         before = stamps.get(content.uid)
-        chunks.append(_event(content, before, now))
+        chunk, stamp = _event(content, before, now)
+        chunks.append(chunk)
+        start = as_written(content.start).replace(microsecond=0)
+        plain = plain and _unambiguous(start) and _unambiguous(as_written(content.end))
+        kept = zones_of(content)
+        written.append(Written(content.uid, stamp, start, content.key, frozenset(kept), len(chunk)))
         years.add(occurrence.start.year)
-        zones.update(zones_of(content))
+        zones.update(kept)
         if before is None:
             counts["created"] += 1
         else:
@@ -68,8 +90,14 @@ def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> tupl
     timezones = [
         Timezone.from_tzid(z, first_date=first, last_date=last).to_ical() for z in sorted(zones)
     ]
-    head = _header(plan.title, plan.timezone).to_ical().removesuffix(_END)
-    return head + b"".join(timezones) + b"".join(chunks) + _END, Export(**counts)
+    head = _header(plan.title, plan.timezone).to_ical().removesuffix(_END) + b"".join(timezones)
+    return Built(head + b"".join(chunks) + _END, Export(**counts), written, len(head), plain)
+
+
+def _unambiguous(written: datetime) -> bool:
+    """A time the scanner reads without icalendar: not a local time that occurs twice
+    (or not at all) on its day."""
+    return written.utcoffset() == written.replace(fold=1 - written.fold).utcoffset()
 
 
 def _header(title: str, timezone: str) -> Calendar:
@@ -86,13 +114,17 @@ def _header(title: str, timezone: str) -> Calendar:
     return calendar
 
 
-def _event(content: EventContent, before: Stamp | None, now: datetime) -> bytes:
-    """A changed event gets SEQUENCE + 1 and DTSTAMP now; an unchanged one keeps both."""
+def _event(content: EventContent, before: Stamp | None, now: datetime) -> tuple[bytes, Stamp]:
+    """A changed event gets SEQUENCE + 1 and DTSTAMP now; an unchanged one keeps both.
+    Returns its text and the stamp written into it."""
     if before is None:
-        return event_text(content, now, 0)
-    if before.fingerprint != content.fingerprint:
-        return event_text(content, now, before.sequence + 1)
-    return event_text(content, before.dtstamp, before.sequence)
+        stamp = Stamp(content.fingerprint, 0, now)
+    elif before.fingerprint != content.fingerprint:
+        stamp = Stamp(content.fingerprint, before.sequence + 1, now)
+    else:
+        stamp = Stamp(content.fingerprint, before.sequence, before.dtstamp)
+    stamp = replace(stamp, dtstamp=stamp.dtstamp.replace(microsecond=0))
+    return event_text(content, stamp.dtstamp, stamp.sequence), stamp
 
 
 def export(schedule: Schedule, path: Path, now: datetime) -> Export:
@@ -105,17 +137,26 @@ def export(schedule: Schedule, path: Path, now: datetime) -> Export:
     from calsync.io.locks import writing
 
     special = _not_a_file(path)
+    plan_id = schedule.plan.id
     with writing("ics", str(path.expanduser().absolute()), str(path)):
         previous = None
+        memo = memo_path(path)
         if path.exists() and not special:
             first = schedule.plan.midnight(schedule.start)
-            previous = read_previous(path.read_bytes(), schedule.plan.id, first, str(path))
-        data, counts = _build(schedule, now, previous)
+            data = path.read_bytes()
+            previous = recalled(memo, data, plan_id, first) or read_previous(
+                data, plan_id, first, str(path)
+            )
+        built = _build(schedule, now, previous)
         if special:
-            _write_through(path, data)
+            _write_through(path, built.data)
+            return built.counts
+        write_atomic(path, built.data)
+        if built.plain:
+            remember(memo, built.data, plan_id, built.first, built.events)
         else:
-            write_atomic(path, data)
-        return counts
+            memo.unlink(missing_ok=True)
+        return built.counts
 
 
 def _write_through(path: Path, data: bytes) -> None:
@@ -143,7 +184,7 @@ def render_event(content: EventContent, now: datetime, sequence: int | None = No
     """
     # A fingerprint of "" never matches, so `_event` bumps SEQUENCE and DTSTAMP.
     before = None if sequence is None else Stamp("", sequence, now)
-    event = _event(content, before, now)
+    event = _event(content, before, now)[0]
     zones = b"".join(_vtimezone(zone, content.start.year) for zone in sorted(zones_of(content)))
     return _RESOURCE_HEAD + zones + event + _END
 
