@@ -1,10 +1,11 @@
 """Dates as people type them on a command line: `2026-11-30`, `today`, `tomorrow`,
-`friday`, `+2w`. Pure: the caller says what day today is."""
+`friday`, `+2w`, and wall-clock times that DST makes ambiguous. Pure: the caller says
+what day today is."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 EXPECTED = "expected YYYY-MM-DD, today, tomorrow, a weekday such as mon, or +2w, -3d"
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -37,3 +38,9 @@ def parse_day(text: str, today: date) -> date:
         except ValueError:
             raise ValueError(f"'{text}' is not a date ({EXPECTED})") from None
     raise ValueError(f"'{text}' is not a date ({EXPECTED})")
+
+
+def reads_once(moment: datetime) -> bool:
+    """Its wall-clock time names one instant: not repeated when the clocks go back, nor
+    skipped when they go forward (a UTC or floating time always does)."""
+    return moment.replace(fold=0).utcoffset() == moment.replace(fold=1).utcoffset()

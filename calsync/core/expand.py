@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from calsync.core.dates import reads_once
 from calsync.core.hints import with_hints
 from calsync.core.hints.world import World
 from calsync.core.model import (
@@ -120,8 +121,7 @@ def phase_of(plan: Plan, week: int) -> Phase | None:
 def wall_clock(day: date, at: time, zone: ZoneInfo) -> tuple[datetime, str | None]:
     """The instant of a wall-clock time, and a note when DST makes it move or repeat."""
     first = datetime.combine(day, at, tzinfo=zone)
-    second = first.replace(fold=1)
-    if first.utcoffset() == second.utcoffset():
+    if reads_once(first):
         return first, None
     resolved = first.astimezone(UTC).astimezone(zone)
     if resolved.replace(tzinfo=None) != first.replace(tzinfo=None):

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from icalendar import Event
 
 from calsync.core.content import fingerprint
+from calsync.core.dates import reads_once
 
 
 def as_written(value: datetime) -> datetime:
@@ -103,4 +104,4 @@ def _repeated(event: Event, name: str) -> bool:
     value = event.decoded(name)
     if not isinstance(value, datetime) or value.tzinfo in (None, UTC):
         return False
-    return value.replace(fold=0).utcoffset() != value.replace(fold=1).utcoffset()
+    return not reads_once(value)

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
+from calsync.core.dates import reads_once
 from calsync.core.hints.world import DAY, World, apply, length_of, minutes_of, monday
 from calsync.core.model import Change, Conflict, Kind, Level, Load, Occurrence
 from calsync.core.rules import day_conflicts
@@ -29,7 +30,7 @@ def _instant(world: World, day: date, minutes: int) -> datetime | None:
     if not 0 <= minutes < 24 * 60:
         return None
     moment = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=world.zone)
-    if moment.utcoffset() != moment.replace(fold=1).utcoffset():
+    if not reads_once(moment):
         return None
     return moment
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,8 +54,6 @@ def remember(memo: Path, data: bytes, plan_id: str, first: int, events: list[Wri
     rows = []
     offset = first
     for e in events:
-        if e.stamp.dtstamp.utcoffset() != timedelta(0):
-            return  # not the plain form: the next run scans, and says what it finds
         start = e.start.replace(tzinfo=None).isoformat()
         dtstamp = e.stamp.dtstamp.astimezone(UTC).isoformat()
         stamp = [e.stamp.fingerprint, e.stamp.sequence, dtstamp]

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event
 
+from calsync.core.dates import reads_once
 from calsync.core.instants import event_fingerprint, misread
 from calsync.errors import BadInput
 from calsync.targets.ics.text import fold
@@ -44,9 +45,9 @@ class PastEvent:
     text: bytes  # from BEGIN:VEVENT to END:VEVENT, CRLF-terminated
     year: int  # of DTSTART, as written
     zones: frozenset[str]  # the TZIDs of DTSTART and DTEND
-    uid: str = ""
-    start: datetime | None = None  # as written
-    key: str = ""  # X-CALSYNC-KEY
+    uid: str
+    start: datetime  # as written
+    key: str  # X-CALSYNC-KEY, "" for none
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ def _instant(params: str, value: str) -> datetime | None:
         instant = datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError:
         return None
-    if instant.replace(fold=1).utcoffset() != instant.utcoffset():
+    if not reads_once(instant):
         return None
     return instant
 

@@ -48,7 +48,7 @@ def event_text(content: EventContent, dtstamp: datetime, sequence: int) -> bytes
 def zones_of(content: EventContent) -> set[str]:
     """The TZIDs the event's text names (none for a time written in UTC)."""
     written = (as_written(content.start), as_written(content.end))
-    return {str(value.tzinfo) for value in written if value.tzinfo not in (UTC, _UTC)}
+    return {str(value.tzinfo) for value in written if not in_utc(value)}
 
 
 def escaped(text: str) -> str:
@@ -64,9 +64,14 @@ def escaped(text: str) -> str:
     )
 
 
+def in_utc(value: datetime) -> bool:
+    """Written as a UTC time (`...Z`), not with a TZID."""
+    return value.tzinfo in (UTC, _UTC)
+
+
 def when(value: datetime) -> str:
     """A DATE-TIME property's parameters and value: UTC as `...Z`, else with its TZID."""
-    if value.tzinfo in (UTC, _UTC):
+    if in_utc(value):
         return value.strftime(":%Y%m%dT%H%M%SZ")
     return f";TZID={value.tzinfo}:{value:%Y%m%dT%H%M%S}"
 

@@ -16,13 +16,14 @@ from pathlib import Path
 from icalendar import Calendar, Timezone
 
 from calsync.core.content import EventContent, event_content
+from calsync.core.dates import reads_once
 from calsync.core.instants import as_written
 from calsync.core.model import Schedule
 from calsync.errors import Failure
 from calsync.io.atomic import write_atomic
 from calsync.targets.ics.memo import Written, memo_path, recalled, remember
 from calsync.targets.ics.previous import Previous, Stamp, read_previous
-from calsync.targets.ics.text import event_text, zones_of
+from calsync.targets.ics.text import event_text, in_utc, zones_of
 
 PRODID = "-//calsync//calsync 1//EN"
 REFRESH = timedelta(hours=12)
@@ -63,10 +64,8 @@ def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> Buil
         chunks.append(event.text)
         years.add(event.year)
         zones.update(event.zones)
-        if event.start is not None:
-            stamp = stamps[event.uid]
-            size = len(event.text)
-            written.append(Written(event.uid, stamp, event.start, event.key, event.zones, size))
+        stamp, size = stamps[event.uid], len(event.text)
+        written.append(Written(event.uid, stamp, event.start, event.key, event.zones, size))
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     plain = previous is None or previous.plain
     for occurrence in schedule.occurrences:
@@ -75,7 +74,9 @@ def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> Buil
         chunk, stamp = _event(content, before, now)
         chunks.append(chunk)
         start = as_written(content.start).replace(microsecond=0)
-        plain = plain and _unambiguous(start) and _unambiguous(as_written(content.end))
+        # the scanner leaves a time that does not read once to icalendar: no memo then
+        plain = plain and reads_once(start) and reads_once(as_written(content.end))
+        plain = plain and in_utc(stamp.dtstamp)  # a DTSTAMP with a TZID is not plain either
         kept = zones_of(content)
         written.append(Written(content.uid, stamp, start, content.key, frozenset(kept), len(chunk)))
         years.add(occurrence.start.year)
@@ -92,12 +93,6 @@ def _build(schedule: Schedule, now: datetime, previous: Previous | None) -> Buil
     ]
     head = _header(plan.title, plan.timezone).to_ical().removesuffix(_END) + b"".join(timezones)
     return Built(head + b"".join(chunks) + _END, Export(**counts), written, len(head), plain)
-
-
-def _unambiguous(written: datetime) -> bool:
-    """A time the scanner reads without icalendar: not a local time that occurs twice
-    (or not at all) on its day."""
-    return written.utcoffset() == written.replace(fold=1 - written.fold).utcoffset()
 
 
 def _header(title: str, timezone: str) -> Calendar:
