@@ -68,6 +68,14 @@ def remember(memo: Path, data: bytes, plan_id: str, first: int, events: list[Wri
         return
 
 
+def forget(memo: Path) -> None:
+    """No memo for a file the scanner would not read as calsync's plain form."""
+    try:
+        memo.unlink(missing_ok=True)
+    except OSError:
+        return  # a stale memo names other bytes: it is never used for these
+
+
 def recalled(memo: Path, data: bytes, plan_id: str, range_start: datetime) -> Previous | None:
     """What the scanner would read in `data`, from the memo of it; None when the memo is
     not of these very bytes and this plan (the caller then scans)."""

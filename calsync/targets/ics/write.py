@@ -21,7 +21,7 @@ from calsync.core.instants import as_written
 from calsync.core.model import Schedule
 from calsync.errors import Failure
 from calsync.io.atomic import write_atomic
-from calsync.targets.ics.memo import Written, memo_path, recalled, remember
+from calsync.targets.ics.memo import Written, forget, memo_path, recalled, remember
 from calsync.targets.ics.previous import Previous, Stamp, read_previous
 from calsync.targets.ics.text import event_text, in_utc, zones_of
 
@@ -150,7 +150,7 @@ def export(schedule: Schedule, path: Path, now: datetime) -> Export:
         if built.plain:
             remember(memo, built.data, plan_id, built.first, built.events)
         else:
-            memo.unlink(missing_ok=True)
+            forget(memo)
         return built.counts
 
 
