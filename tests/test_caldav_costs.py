@@ -161,7 +161,7 @@ def on_server(calendar: str) -> dict[str, str]:
 # --- reruns ------------------------------------------------------------------------
 
 
-def test_a_no_op_rerun_is_one_small_listing_with_credentials_sent_first(
+def test_a_no_op_rerun_is_one_small_request_with_credentials_sent_first(
     radicale: RadicaleServer,  # noqa: F811
     proxy: LatencyProxy,
     plan: Plan,
@@ -170,11 +170,11 @@ def test_a_no_op_rerun_is_one_small_listing_with_credentials_sent_first(
 ) -> None:
     first, done = target.counted(plan)
     sessions = first["created"]
-    assert done == {"PROPFIND": 1, "PUT": sessions, "REPORT": 1}
+    assert done == {"PROPFIND": 2, "PUT": sessions, "REPORT": 1}  # the URL, the sync token
 
     again, done = target.counted(plan)
     assert again == {"unchanged": sessions}
-    assert done == {"REPORT": 1}  # the calendar is remembered: no PROPFIND
+    assert done == {"REPORT": 1}  # what changed since: calsync's own writes, nothing read
     assert all(e.authorized for e in proxy.exchanges())  # no 401 round trip
     listing = sum(e.down for e in proxy.exchanges())
 
@@ -186,6 +186,10 @@ def test_a_no_op_rerun_is_one_small_listing_with_credentials_sent_first(
     assert listing * 2 < sum(
         e.down for e in proxy.exchanges()
     )  # both gzipped, as the server sends them
+
+    third, done = target.counted(plan)
+    assert third == again and done == {"REPORT": 1}
+    assert sum(e.down for e in proxy.exchanges()) < 1000  # nothing changed: a new token
 
 
 def test_one_change_costs_the_listing_and_one_put(
@@ -217,11 +221,85 @@ def test_an_owner_edit_is_read_by_its_new_etag_and_kept(
 
     report, done = target.counted(plan)
     assert report["kept_edited"] == 1 and "updated" not in report
-    assert done == {"REPORT": 2}  # the listing, then a multiget of that one event
-    multiget = [e for e in proxy.exchanges() if e.method == "REPORT"][1]
+    # What changed (not calsync's doing), the range's ETags, then that one event read.
+    assert done == {"REPORT": 3}
+    multiget = [e for e in proxy.exchanges() if e.method == "REPORT"][2]
     assert multiget.up < 2000  # one href asked for
     report, done = target.counted(plan)
     assert report["kept_edited"] == 1 and done == {"REPORT": 1}
+
+
+def test_an_event_the_owner_adds_is_listed_not_taken_on_trust(
+    plan: Plan, calendar: str, target: Target
+) -> None:
+    first, _ = target.counted(plan)
+    target.sync(plan)  # now the kept token is after calsync's own writes
+    appointment = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//phone//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:dentist-1@phone\r\nDTSTAMP:20261201T080000Z\r\n"
+        "DTSTART:20261203T080000Z\r\nDTEND:20261203T090000Z\r\n"
+        "SUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    caldav.Calendar(client=owner(), url=calendar).save_event(appointment)
+
+    report, done = target.counted(plan)
+    assert report == {"unchanged": first["created"]}
+    assert done == {"REPORT": 3}  # what changed, the range's ETags, the new event read
+    _, done = target.counted(plan)
+    assert done == {"REPORT": 1}  # read once: now part of the kept listing
+
+
+def test_a_session_the_owner_deletes_is_seen_through_the_changes(
+    plan: Plan, calendar: str, target: Target
+) -> None:
+    first = target.sync(plan)
+    target.sync(plan)
+    uid = next(c.content.uid for c in first.changes.changes if c.content and "Legs" in c.summary)
+    caldav.Calendar(client=owner(), url=calendar).get_event_by_uid(uid).delete()
+
+    report, done = target.counted(plan)
+    assert report.get("kept_deleted") == 1 and "created" not in report
+    assert done == {"REPORT": 2}  # what changed (one href gone), then it is looked for
+
+
+def test_another_range_is_listed_and_the_token_kept(plan: Plan, target: Target) -> None:
+    target.sync(plan)
+    longer = sync(target.server, target.proxy, plan, target.calendar, target.state, weeks=6)
+    assert "created" in counts(longer) and "deleted" not in counts(longer)
+    done = methods(target.proxy)
+    assert done["REPORT"] == 1 and "PROPFIND" not in done  # listed; the old token still good
+    again = sync(target.server, target.proxy, plan, target.calendar, target.state, weeks=6)
+    assert counts(again).keys() == {"unchanged"} and methods(target.proxy) == {"REPORT": 1}
+
+
+def test_a_token_the_server_no_longer_knows_means_a_new_one_and_a_listing(
+    plan: Plan, target: Target
+) -> None:
+    first, _ = target.counted(plan)
+    document = json.loads(target.state.read_text())
+    document["listing"]["token"] = "http://radicale.org/ns/sync/" + "0" * 64
+    target.state.write_text(json.dumps(document))
+
+    report, done = target.counted(plan)
+    assert report == {"unchanged": first["created"]}
+    assert done == {"REPORT": 2, "PROPFIND": 1}  # refused, a new token, the listing
+    _, done = target.counted(plan)
+    assert done == {"REPORT": 1}
+
+
+def test_a_server_that_offers_no_sync_token_is_listed_and_not_asked_again(
+    plan: Plan, target: Target
+) -> None:
+    first, _ = target.counted(plan)
+    document = json.loads(target.state.read_text())
+    document["listing"]["token"] = ""  # what `current_token` keeps for such a server
+    target.state.write_text(json.dumps(document))
+
+    for _ in range(2):
+        report, done = target.counted(plan)
+        assert report == {"unchanged": first["created"]}
+        assert done == {"REPORT": 1}  # the range's ETags, as before RFC 6578
+        assert json.loads(target.state.read_text())["listing"]["token"] == ""
 
 
 def test_what_is_kept_of_each_event_is_what_reading_it_gives(
@@ -257,7 +335,7 @@ def test_a_damaged_listing_is_one_warning_and_a_full_read(
 
     report, done = target.counted(plan)
     assert report == {"unchanged": first["created"]}
-    assert done == {"REPORT": 2}  # the listing, and every event read again
+    assert done == {"PROPFIND": 1, "REPORT": 2}  # a sync token, the listing, every event read
     err = capsys.readouterr().err
     assert err.count("WARNING") == 1 and "damaged list of the calendar's events" in err
     _, done = target.counted(plan)

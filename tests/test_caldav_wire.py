@@ -26,7 +26,7 @@ from calsync.errors import BadInput
 from calsync.targets.caldav.http import CalDAVFailure, Transport
 from calsync.targets.caldav.proxies import bypassed, proxy_for
 from calsync.targets.caldav.wire import Answer as WireAnswer
-from calsync.targets.caldav.wire import Client, Headers, RateLimitError
+from calsync.targets.caldav.wire import AuthorizationError, Client, Headers, RateLimitError
 from fakes.radicale_server import RadicaleServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -385,3 +385,32 @@ def test_a_retry_after_date_is_counted_from_the_answers_own_date(
     with pytest.raises(RateLimitError) as caught:
         Client(root(server), "athlete", "s3cret", insecure=False).request(root(server), "GET")
     assert caught.value.retry_after_seconds == 45.0
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        (b"", True),
+        (b'<d:error xmlns:d="DAV:"><d:need-privileges/></d:error>', True),
+        (b'<error xmlns="DAV:"><valid-sync-token /></error>', False),
+        (b'<d:error xmlns:d="DAV:"><d:supported-report/></d:error>', False),
+    ],
+)
+def test_403_is_refused_access_unless_it_names_a_precondition_of_the_request(
+    seen: Seen, stop: list[ThreadingHTTPServer], body: bytes, refused: bool
+) -> None:
+    def forbidden(handler: BaseHTTPRequestHandler, number: int) -> None:
+        handler.send_response(403)
+        handler.send_header("Content-Type", "application/xml; charset=utf-8")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    stop.append(server := serve(forbidden, seen))
+    client = Client(root(server), "athlete", "s3cret", insecure=False)
+    if refused:
+        with pytest.raises(AuthorizationError):
+            client.request(root(server) + "me/training/", "REPORT", "<sync-collection/>", {})
+    else:
+        answer = client.request(root(server) + "me/training/", "REPORT", "<sync-collection/>", {})
+        assert answer.status == 403 and answer.tree is not None

@@ -7,6 +7,14 @@ An event the owner edited behind calsync's back has a new ETag, so it is read
 and judged as on a first run. Known sessions missing from the range are read
 back by href: moved out of the range by the owner, or deleted.
 
+A rerun over the same range first asks what changed since the last listing
+(RFC 6578 sync-collection, with the token the server gave before that listing).
+When every change is one calsync already knows of (its own writes and deletes),
+the kept listing is the calendar's, and nothing else is asked; any other change
+(an edit, a new event, a token the server no longer knows) and the range is
+listed as above. The token only ever saves a listing: it never stands in for
+what the calendar shows.
+
 Writing (RFC 9110 preconditions): a create is `If-None-Match: *` on an href
 derived from the UID, an update or a delete `If-Match` the ETag read; a 412 is
 re-read to tell our own earlier write (whose answer was lost) from the owner's
@@ -28,7 +36,8 @@ from calsync.core.model import Busy
 from calsync.errors import TargetError
 from calsync.sync import recheck
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
-from calsync.targets.caldav.events import Seen, read_event, vevents, written
+from calsync.targets.caldav.changes import changed_since, current_token
+from calsync.targets.caldav.events import Reading, Seen, read_event, vevents, written
 from calsync.targets.caldav.freebusy import BusyReader
 from calsync.targets.caldav.http import (
     CalDAVFailure,
@@ -43,7 +52,12 @@ from calsync.targets.caldav.names import Warn, plain_warning
 from calsync.targets.caldav.pool import Fatal, apply_all, current_jobs
 from calsync.targets.caldav.where import MOVED
 from calsync.targets.caldav.wire import Answer
-from calsync.targets.caldav.xml import ICALENDAR, etags_body, multiget_body, query_body
+from calsync.targets.caldav.xml import (
+    ICALENDAR,
+    etags_body,
+    multiget_body,
+    query_body,
+)
 from calsync.targets.ics import render_event
 
 MULTIGET_BATCH = 200  # hrefs per calendar-multiget: bodies of a few tens of kB
@@ -100,7 +114,7 @@ class CalDAVBackend:
 
     def list_managed(self, plan_id: str, start: datetime, end: datetime) -> list[Remote]:
         if self.fresh:
-            self.known.keep_listing(plan_id, str(self.zone), {})
+            self._keep_empty(plan_id, start, end)
             return []
         seen = self._list_range(plan_id, start, end)
         present = {s.remote.key for s in seen}
@@ -120,21 +134,33 @@ class CalDAVBackend:
         return [s.remote for s in seen]
 
     def _list_range(self, plan_id: str, start: datetime, end: datetime) -> list[Seen]:
-        """The events in the range: their ETags listed, then only those whose ETag moved
-        since the last run read them fetched (calendar-multiget); the others as read then."""
+        """The events in the range: unchanged since the last listing (`changes.changed_since`), or
+        their ETags listed, then only those whose ETag moved since the last run read them
+        fetched (calendar-multiget); the others as read then."""
         zone = str(self.zone)
         kept = self.known.readings(plan_id, zone)
-        body = etags_body(start, end)
-        answer = self.transport.send("REPORT", self.calendar_url, body, {"Depth": "1"})
+        token, span = self.known.sync_point(plan_id, zone)
+        if token and span == [start.isoformat(), end.isoformat()]:
+            token, current = changed_since(self.transport, self.calendar_url, token, kept)
+            if current is not None:
+                self.known.keep_listing(plan_id, zone, current, token, (start, end))
+                return [item for _, events in current.values() for item in events]
+        if token is None:
+            token = current_token(
+                self.transport, self.calendar_url
+            )  # before the listing: what changes after, it shows
+        answer = self.transport.send(
+            "REPORT", self.calendar_url, etags_body(start, end), {"Depth": "1"}
+        )
         if answer.status in MOVED and self.relocate is not None:
             relocate, self.relocate = self.relocate, None
             relocate()  # the calendar an earlier run found is gone: find it afresh
             if self.fresh:
-                self.known.keep_listing(plan_id, zone, {})
+                self._keep_empty(plan_id, start, end)
                 return []
             return self._list_range(plan_id, start, end)
         answer = self._listed_ok(answer)
-        readings: dict[str, tuple[str, list[Seen]]] = {}
+        readings: dict[str, Reading] = {}
         stale: list[str] = []
         for result in answer.parse_calendar_query():
             if result.status != 200:
@@ -149,8 +175,14 @@ class CalDAVBackend:
             if fetched is None:  # no calendar-multiget here: the range with its events
                 return self._read(self._report(query_body(start, end)), plan_id)
             readings.update(fetched)
-        self.known.keep_listing(plan_id, zone, {h: r for h, r in readings.items() if r[0]})
+        listed = {h: r for h, r in readings.items() if r[0]}
+        self.known.keep_listing(plan_id, zone, listed, token, (start, end))
         return [item for _, events in readings.values() for item in events]
+
+    def _keep_empty(self, plan_id: str, start: datetime, end: datetime) -> None:
+        """A calendar made on this run holds nothing: its listing is empty."""
+        token = current_token(self.transport, self.calendar_url)
+        self.known.keep_listing(plan_id, str(self.zone), {}, token, (start, end))
 
     def _report(self, body: str) -> Answer:
         return self._listed_ok(
@@ -165,11 +197,9 @@ class CalDAVBackend:
             )
         return answer
 
-    def _fetch(
-        self, hrefs: Sequence[str], plan_id: str
-    ) -> dict[str, tuple[str, list[Seen]]] | None:
+    def _fetch(self, hrefs: Sequence[str], plan_id: str) -> dict[str, Reading] | None:
         """The events at these hrefs, read, by href with their ETags (None: refused)."""
-        found: dict[str, tuple[str, list[Seen]]] = {}
+        found: dict[str, Reading] = {}
         for first in range(0, len(hrefs), MULTIGET_BATCH):
             batch = hrefs[first : first + MULTIGET_BATCH]
             answer = self.transport.send("REPORT", self.calendar_url, multiget_body(batch))

@@ -23,7 +23,7 @@ from calsync.core.instants import misread, read_instant
 from calsync.core.model import uid_for
 from calsync.sync.engine import Remote
 
-__all__ = ["UNREADABLE", "Seen", "current_fingerprint", "read_event", "seen_from_json"]
+__all__ = ["UNREADABLE", "Reading", "Seen", "current_fingerprint", "read_event", "seen_from_json"]
 
 
 def _instant(value: date, zone: tzinfo) -> datetime:
@@ -96,6 +96,10 @@ def read_event(
         cancelled=str(event.get("STATUS", "")).upper() == "CANCELLED",
     )
     return Seen(remote, uid, sequence, tagged and uid == uid_for(key))
+
+
+# What is kept of one href: the ETag it was read at, and its events of this plan.
+Reading = tuple[str, list[Seen]]
 
 
 def vevents(data: str | None) -> list[Event]:

@@ -6,7 +6,9 @@ One JSON file per calendar (named after its URL, never holding a password):
   fingerprint and SEQUENCE. CalDAV keeps no tombstones, so this is how a later
   run tells "the user deleted it" (do not recreate) from "it was never there";
 - `listing`: what the last run read of each href in its range, at which ETag,
-  so a rerun lists ETags only and reads (calendar-multiget) only what moved.
+  so a rerun lists ETags only and reads (calendar-multiget) only what moved;
+  with the server's sync token from before that listing (RFC 6578), so a rerun
+  over the same range asks only what changed since.
 
 Several writing threads remember and forget at once (`lock`); the file is
 written atomically, once, at the end of the writes. A damaged file is said
@@ -26,7 +28,7 @@ from typing import Any
 from calsync.core.content import EventContent
 from calsync.io.atomic import WriteFailure, write_atomic
 from calsync.sync.engine import Remote
-from calsync.targets.caldav.events import READER, Seen, seen_from_json, seen_to_json
+from calsync.targets.caldav.events import READER, Reading, Seen, seen_from_json, seen_to_json
 from calsync.targets.caldav.http import public_url
 from calsync.targets.caldav.names import Warn, plain_warning
 
@@ -127,18 +129,34 @@ class KnownEvents:
 
     # --- the last listing: what was read of each href, at which ETag ---
 
-    def readings(self, plan_id: str, zone: str) -> dict[str, tuple[str, list[Seen]]]:
-        """The events read by the last listing of this plan in this zone, by href: the
-        ETag they were read at and what was read. Empty when there is none, or when it
-        was kept by another plan, zone or reader; a damaged one is said once and dropped."""
+    def _own_listing(self, plan_id: str, zone: str) -> dict[str, Any] | None:
         listing = self.listing
         if not isinstance(listing, dict) or (
             listing.get("plan"),
             listing.get("zone"),
             listing.get("reader"),
         ) != (plan_id, zone, READER):
+            return None
+        return listing
+
+    def sync_point(self, plan_id: str, zone: str) -> tuple[str | None, list[str] | None]:
+        """The sync token the server gave before the kept listing was made ("": it offers
+        none; None: not known) and the range that listing covers (ISO texts)."""
+        listing = self._own_listing(plan_id, zone)
+        if listing is None:
+            return None, None
+        token, span = listing.get("token"), listing.get("span")
+        usable = isinstance(span, list) and all(isinstance(t, str) for t in span)
+        return (token if isinstance(token, str) else None), (span if usable else None)
+
+    def readings(self, plan_id: str, zone: str) -> dict[str, Reading]:
+        """The events read by the last listing of this plan in this zone, by href: the
+        ETag they were read at and what was read. Empty when there is none, or when it
+        was kept by another plan, zone or reader; a damaged one is said once and dropped."""
+        listing = self._own_listing(plan_id, zone)
+        if listing is None:
             return {}
-        found: dict[str, tuple[str, list[Seen]]] = {}
+        found: dict[str, Reading] = {}
         try:
             for href, item in listing["hrefs"].items():
                 etag = item["etag"]
@@ -156,12 +174,21 @@ class KnownEvents:
         return found
 
     def keep_listing(
-        self, plan_id: str, zone: str, readings: Mapping[str, tuple[str, Sequence[Seen]]]
+        self,
+        plan_id: str,
+        zone: str,
+        readings: Mapping[str, tuple[str, Sequence[Seen]]],
+        token: str | None = None,
+        span: tuple[datetime, datetime] | None = None,
     ) -> None:
-        listing = {
+        """Keep what a listing read; `token` is the server's sync token from before it
+        was made, `span` the range it covers."""
+        listing: dict[str, Any] = {
             "plan": plan_id,
             "zone": zone,
             "reader": READER,
+            **({"token": token} if token is not None else {}),
+            **({"span": [t.isoformat() for t in span]} if span is not None else {}),
             "hrefs": {
                 href: {"etag": etag, "events": [seen_to_json(e) for e in events]}
                 for href, (etag, events) in sorted(readings.items())

@@ -23,6 +23,7 @@ _PROP = _DAV + "prop"
 _ETAG = _DAV + "getetag"
 _CALENDAR_DATA = _CALDAV + "calendar-data"
 _RESOURCE_TYPE = _DAV + "resourcetype"
+_SYNC_TOKEN = _DAV + "sync-token"
 
 
 class NotXML(ValueError):
@@ -46,6 +47,17 @@ class CalendarQueryResult:
     etag: str | None = None
     calendar_data: str | None = None
     status: int = 200
+
+
+@dataclass(frozen=True)
+class SyncChanges:
+    """A sync-collection answer (RFC 6578 3.5): the members changed since the token sent,
+    by href with their ETags, those removed, and the token to send next time."""
+
+    token: str
+    changed: dict[str, str | None]
+    gone: frozenset[str]
+    complete: bool  # False: the server cut the answer short (507 on the collection)
 
 
 def parse(body: bytes, says_xml: bool) -> ET.Element | None:
@@ -138,3 +150,24 @@ def calendar_query(tree: ET.Element | None) -> list[CalendarQueryResult]:
                 data = prop.findtext(_CALENDAR_DATA) or data
         found.append(CalendarQueryResult(href, etag, data, status))
     return found
+
+
+def sync_collection(tree: ET.Element | None, collection: str) -> SyncChanges | None:
+    """The changes a sync-collection REPORT on `collection` (a decoded path) answers;
+    None without a new token (not an answer calsync can use)."""
+    inner = tree.find(_DAV + "multistatus") if tree is not None else None
+    top = inner if inner is not None else tree
+    token = (top.findtext(_SYNC_TOKEN) or "").strip() if top is not None else ""
+    if not token:
+        return None
+    changed: dict[str, str | None] = {}
+    gone: set[str] = set()
+    complete = True
+    for result in calendar_query(top):
+        if result.href.rstrip("/") == collection.rstrip("/"):
+            complete = complete and result.status < 300
+        elif result.status in (404, 410):
+            gone.add(result.href)
+        else:
+            changed[result.href] = result.etag if result.status == 200 else None
+    return SyncChanges(token, changed, frozenset(gone), complete)

@@ -11,9 +11,10 @@ not go. HTTPS certificates are verified unless `insecure`; `HTTPS_PROXY`,
 `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured (`proxies`).
 
 What needs a decision is raised for the caller (`http.Transport`) to turn into one
-clear message: `AuthorizationError` (401, 403), `RateLimitError` (429, or 503 with
-Retry-After), `NotXML`, and `OSError` or `http.client.HTTPException` for a link
-that failed.
+clear message: `AuthorizationError` (401, and 403 but for a precondition of the
+request, such as a sync token the server no longer knows), `RateLimitError` (429,
+or 503 with Retry-After), `NotXML`, and `OSError` or `http.client.HTTPException`
+for a link that failed.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from urllib.parse import urljoin, urlsplit
 from calsync import __version__
 from calsync.io import limits
 from calsync.targets.caldav import multistatus, proxies
-from calsync.targets.caldav.multistatus import CalendarQueryResult, NotXML, PropfindResult
+from calsync.targets.caldav.multistatus import (
+    CalendarQueryResult,
+    NotXML,
+    PropfindResult,
+    SyncChanges,
+)
 
 __all__ = ["Answer", "AuthorizationError", "Client", "NotXML", "RateLimitError"]
 
@@ -111,6 +117,23 @@ class Answer:
 
     def parse_calendar_query(self) -> list[CalendarQueryResult]:
         return multistatus.calendar_query(self.tree)
+
+    def parse_sync_collection(self, collection: str) -> SyncChanges | None:
+        return multistatus.sync_collection(self.tree, collection)
+
+
+# 403 with these preconditions (RFC 4918 16) refuses the request, not the access:
+# a sync token the server no longer knows (RFC 6578 3.2), a REPORT it does not offer.
+_REQUEST_PRECONDITIONS = frozenset({"{DAV:}valid-sync-token", "{DAV:}supported-report"})
+
+
+def _refused_request(answer: Answer) -> bool:
+    tree = answer.tree
+    return (
+        tree is not None
+        and tree.tag == "{DAV:}error"
+        and any(child.tag in _REQUEST_PRECONDITIONS for child in tree)
+    )
 
 
 def origin_of(url: str) -> Origin:
@@ -233,7 +256,7 @@ class Client:
         if status == 429 or (status == 503 and "Retry-After" in answer.headers):
             wait = _retry_after(answer.headers.get("Retry-After"), answer.headers.get("Date"))
             raise RateLimitError(status, wait)
-        if status in (401, 403):
+        if status == 401 or (status == 403 and not _refused_request(answer)):
             raise AuthorizationError(status)
         return answer
 

@@ -15,6 +15,7 @@ HOME_SET = "{urn:ietf:params:xml:ns:caldav}calendar-home-set"
 USER_PRINCIPAL = "{DAV:}current-user-principal"
 DISPLAY_NAME = "{DAV:}displayname"
 RESOURCE_TYPE = "{DAV:}resourcetype"
+SYNC_TOKEN = "{DAV:}sync-token"
 ICALENDAR = {"Content-Type": "text/calendar; charset=utf-8"}
 
 _NS = 'xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"'
@@ -39,6 +40,15 @@ def etags_body(start: datetime, end: datetime) -> str:
     return query_body(start, end).replace("<c:calendar-data/>", "")
 
 
+def sync_collection_body(token: str) -> str:
+    """What changed in the calendar since `token`, by href and ETag (RFC 6578 3.2)."""
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><d:sync-collection {_NS}>'
+        f"<d:sync-token>{escape(token)}</d:sync-token><d:sync-level>1</d:sync-level>"
+        "<d:prop><d:getetag/></d:prop></d:sync-collection>"
+    )
+
+
 def multiget_body(hrefs: Iterable[str]) -> str:
     refs = "".join(f"<d:href>{escape(quote(h, safe=PATH_SAFE))}</d:href>" for h in hrefs)
     return (
@@ -53,6 +63,11 @@ def freebusy_body(start: datetime, end: datetime) -> str:
         f'<c:time-range start="{_utc(start)}" end="{_utc(end)}"/></c:free-busy-query>'
     )
 
+
+SYNC_TOKEN_BODY = (
+    f'<?xml version="1.0" encoding="utf-8"?><d:propfind {_NS}>'
+    "<d:prop><d:sync-token/></d:prop></d:propfind>"
+)
 
 PROPFIND_BODY = (
     f'<?xml version="1.0" encoding="utf-8"?><d:propfind {_NS}><d:prop>'
