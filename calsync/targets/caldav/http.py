@@ -26,13 +26,11 @@ from calsync.targets.caldav.wire import (
     NotXML,
     RateLimitError,
 )
+from calsync.targets.caldav.xml import PATH_SAFE
 from calsync.targets.retry import RETRY_STATUSES, Again, Retry
 
 # A CalDAV server answers or it does not: fewer, shorter waits than for Google's quotas.
 CALDAV_RETRY = Retry(attempts=4, cap=16.0)
-# RFC 3986 pchar: what may stay unescaped in a path segment (hrefs arrive decoded).
-PATH_SAFE = "/:@!$&'()*+,;=~"
-
 
 # The server refused or answered nonsense: one clear sentence, never a password. The
 # transport raises the other kinds (errors.py): Unreachable, AuthRefused, RateLimited.

@@ -13,17 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-_DAV = "{DAV:}"
-_CALDAV = "{urn:ietf:params:xml:ns:caldav}"
-_RESPONSE = _DAV + "response"
-_HREF = _DAV + "href"
-_STATUS = _DAV + "status"
-_PROPSTAT = _DAV + "propstat"
-_PROP = _DAV + "prop"
-_ETAG = _DAV + "getetag"
-_CALENDAR_DATA = _CALDAV + "calendar-data"
-_RESOURCE_TYPE = _DAV + "resourcetype"
-_SYNC_TOKEN = _DAV + "sync-token"
+from calsync.targets.caldav.xml import (
+    CALENDAR_DATA,
+    ETAG,
+    HREF,
+    MULTISTATUS,
+    PROP,
+    PROPSTAT,
+    RESOURCE_TYPE,
+    RESPONSE,
+    STATUS,
+    SYNC_TOKEN,
+)
 
 
 class NotXML(ValueError):
@@ -79,11 +80,11 @@ def parse(body: bytes, says_xml: bool) -> ET.Element | None:
 def _responses(tree: ET.Element | None) -> list[ET.Element]:
     if tree is None:
         return []
-    if tree.tag == _RESPONSE:
+    if tree.tag == RESPONSE:
         return [tree]  # a bare response, without its multistatus
-    if tree.find(_RESPONSE) is None and (inner := tree.find(_DAV + "multistatus")) is not None:
+    if tree.find(RESPONSE) is None and (inner := tree.find(MULTISTATUS)) is not None:
         tree = inner  # a multistatus wrapped in one more element
-    return [child for child in tree if child.tag == _RESPONSE]
+    return [child for child in tree if child.tag == RESPONSE]
 
 
 def status_code(text: str | None) -> int:
@@ -106,9 +107,9 @@ def normal_href(text: str) -> str:
 
 def _parts(response: ET.Element) -> tuple[str, list[ET.Element], int]:
     """The href, the propstats whose status is a success, and the response's status."""
-    href = response.findtext(_HREF) or ""
-    status = status_code(response.findtext(_STATUS))
-    good = [p for p in response.iter(_PROPSTAT) if 200 <= status_code(p.findtext(_STATUS)) < 300]
+    href = response.findtext(HREF) or ""
+    status = status_code(response.findtext(STATUS))
+    good = [p for p in response.iter(PROPSTAT) if 200 <= status_code(p.findtext(STATUS)) < 300]
     return normal_href(href.strip()), good, status
 
 
@@ -117,9 +118,9 @@ def _value(element: ET.Element) -> Any:
     children = list(element)
     if not children:
         return element.text
-    if element.tag == _RESOURCE_TYPE:
+    if element.tag == RESOURCE_TYPE:
         return [child.tag for child in children]
-    hrefs = [(child.text or "").strip() for child in children if child.tag == _HREF]
+    hrefs = [(child.text or "").strip() for child in children if child.tag == HREF]
     if hrefs:
         return hrefs[0] if len(hrefs) == 1 else hrefs
     return [child.tag for child in children]
@@ -132,7 +133,7 @@ def propfind(tree: ET.Element | None) -> list[PropfindResult]:
         properties = {
             child.tag: _value(child)
             for propstat in propstats
-            for prop in propstat.iter(_PROP)
+            for prop in propstat.iter(PROP)
             for child in prop
         }
         found.append(PropfindResult(href, properties, status))
@@ -145,9 +146,9 @@ def calendar_query(tree: ET.Element | None) -> list[CalendarQueryResult]:
         href, propstats, status = _parts(response)
         etag = data = None
         for propstat in propstats:
-            for prop in propstat.iter(_PROP):
-                etag = prop.findtext(_ETAG) or etag
-                data = prop.findtext(_CALENDAR_DATA) or data
+            for prop in propstat.iter(PROP):
+                etag = prop.findtext(ETAG) or etag
+                data = prop.findtext(CALENDAR_DATA) or data
         found.append(CalendarQueryResult(href, etag, data, status))
     return found
 
@@ -155,9 +156,9 @@ def calendar_query(tree: ET.Element | None) -> list[CalendarQueryResult]:
 def sync_collection(tree: ET.Element | None, collection: str) -> SyncChanges | None:
     """The changes a sync-collection REPORT on `collection` (a decoded path) answers;
     None without a new token (not an answer calsync can use)."""
-    inner = tree.find(_DAV + "multistatus") if tree is not None else None
+    inner = tree.find(MULTISTATUS) if tree is not None else None
     top = inner if inner is not None else tree
-    token = (top.findtext(_SYNC_TOKEN) or "").strip() if top is not None else ""
+    token = (top.findtext(SYNC_TOKEN) or "").strip() if top is not None else ""
     if not token:
         return None
     changed: dict[str, str | None] = {}

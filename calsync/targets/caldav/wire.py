@@ -40,6 +40,7 @@ from calsync.targets.caldav.multistatus import (
     PropfindResult,
     SyncChanges,
 )
+from calsync.targets.caldav.xml import ERROR, REQUEST_PRECONDITIONS
 
 __all__ = ["Answer", "AuthorizationError", "Client", "NotXML", "RateLimitError"]
 
@@ -122,17 +123,12 @@ class Answer:
         return multistatus.sync_collection(self.tree, collection)
 
 
-# 403 with these preconditions (RFC 4918 16) refuses the request, not the access:
-# a sync token the server no longer knows (RFC 6578 3.2), a REPORT it does not offer.
-_REQUEST_PRECONDITIONS = frozenset({"{DAV:}valid-sync-token", "{DAV:}supported-report"})
-
-
 def _refused_request(answer: Answer) -> bool:
     tree = answer.tree
     return (
         tree is not None
-        and tree.tag == "{DAV:}error"
-        and any(child.tag in _REQUEST_PRECONDITIONS for child in tree)
+        and tree.tag == ERROR
+        and any(child.tag in REQUEST_PRECONDITIONS for child in tree)
     )
 
 

@@ -7,15 +7,31 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-from calsync.targets.caldav.http import PATH_SAFE
+# What `quote` leaves of a path: RFC 3986's pchar, so an href is spelt as servers do.
+PATH_SAFE = "/:@!$&'()*+,;=~"
 
-CALENDAR_TYPE = "{urn:ietf:params:xml:ns:caldav}calendar"
-COLLECTION_TYPE = "{DAV:}collection"
-HOME_SET = "{urn:ietf:params:xml:ns:caldav}calendar-home-set"
-USER_PRINCIPAL = "{DAV:}current-user-principal"
-DISPLAY_NAME = "{DAV:}displayname"
-RESOURCE_TYPE = "{DAV:}resourcetype"
-SYNC_TOKEN = "{DAV:}sync-token"
+# The names of what is sent and read, as ElementTree spells them.
+DAV = "{DAV:}"
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+CALENDAR_TYPE = CALDAV + "calendar"
+COLLECTION_TYPE = DAV + "collection"
+HOME_SET = CALDAV + "calendar-home-set"
+USER_PRINCIPAL = DAV + "current-user-principal"
+DISPLAY_NAME = DAV + "displayname"
+RESOURCE_TYPE = DAV + "resourcetype"
+SYNC_TOKEN = DAV + "sync-token"
+MULTISTATUS = DAV + "multistatus"
+RESPONSE = DAV + "response"
+HREF = DAV + "href"
+STATUS = DAV + "status"
+PROPSTAT = DAV + "propstat"
+PROP = DAV + "prop"
+ETAG = DAV + "getetag"
+CALENDAR_DATA = CALDAV + "calendar-data"
+ERROR = DAV + "error"
+# Preconditions (RFC 4918 16) that refuse a request, not the access: a sync token the
+# server no longer knows (RFC 6578 3.2), a REPORT it does not offer (RFC 3253 3.6).
+REQUEST_PRECONDITIONS = frozenset({DAV + "valid-sync-token", DAV + "supported-report"})
 ICALENDAR = {"Content-Type": "text/calendar; charset=utf-8"}
 
 _NS = 'xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"'
