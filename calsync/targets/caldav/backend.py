@@ -335,7 +335,7 @@ class CalDAVBackend:
         remote = change.remote
         assert remote is not None
         headers = {"If-Match": remote.etag} if remote.etag else {}
-        answer = t.send("DELETE", t.url(remote.ref), "", headers)
+        answer = t.send("DELETE", t.url(remote.ref, self.calendar_url), "", headers)
         if ok(answer) or answer.status in (404, 410):
             with self.known.lock:
                 self.known.forget(remote.key, remote.ref)
@@ -346,7 +346,7 @@ class CalDAVBackend:
         return Result(change, Outcome.FAILED, describe(answer))
 
     def _put(self, t: Transport, href: str, body: bytes, condition: Mapping[str, str]) -> Answer:
-        return t.send("PUT", t.url(href), body, {**ICALENDAR, **condition})
+        return t.send("PUT", t.url(href, self.calendar_url), body, {**ICALENDAR, **condition})
 
     def _written(
         self, content: EventContent, href: str, uid: str, sequence: int, answer: Answer
@@ -372,7 +372,7 @@ class CalDAVBackend:
         else:
             assert content is not None  # a create: the href it would have
             ref = self.href_for(content.uid)
-        answer = t.send("GET", t.url(ref), "", {"Accept": "text/calendar"})
+        answer = t.send("GET", t.url(ref, self.calendar_url), "", {"Accept": "text/calendar"})
         gone = answer.status in (404, 410)  # deleted by our write, or by the owner since
         if not gone and not ok(answer):
             return Result(change, Outcome.FAILED, describe(answer))

@@ -61,10 +61,12 @@ def same_path(a: str, b: str) -> bool:
     return urlsplit(a).path.rstrip("/") == urlsplit(b).path.rstrip("/")
 
 
-def _home_from_principal(transport: Transport, principal: str) -> str | None:
-    """The calendar-home-set href of a principal (decoded, as the server gave it)."""
-    _, results = _props(transport, transport.url(principal), 0)
-    return _href(results[0].properties.get(HOME_SET)) if results else None
+def _home_from_principal(transport: Transport, principal: str, base: str) -> str | None:
+    """The calendar home of a principal (an href in the answer from `base`), as a URL."""
+    url = transport.url(principal, base)
+    _, results = _props(transport, url, 0)
+    home = _href(results[0].properties.get(HOME_SET)) if results else None
+    return transport.url(home, url) if home is not None else None
 
 
 def find_home(transport: Transport, url: str) -> str:
@@ -72,14 +74,15 @@ def find_home(transport: Transport, url: str) -> str:
     _, results = _props(transport, url, 0)
     properties = results[0].properties if results else {}
     home = _href(properties.get(HOME_SET))
-    if home is None:
-        principal = _href(properties.get(USER_PRINCIPAL))
-        if principal is None:
-            raise CalDAVFailure(f"cannot find the calendar home on the server of {public_url(url)}")
-        home = _home_from_principal(transport, principal)
-    if home is None:
+    if home is not None:
+        return transport.url(home, url)
+    principal = _href(properties.get(USER_PRINCIPAL))
+    if principal is None:
+        raise CalDAVFailure(f"cannot find the calendar home on the server of {public_url(url)}")
+    found = _home_from_principal(transport, principal, url)
+    if found is None:
         raise CalDAVFailure(f"the server of {public_url(url)} tells no calendar home for this user")
-    return transport.url(home)
+    return found
 
 
 def list_calendars(transport: Transport, home: str) -> list[Listed]:
@@ -94,7 +97,7 @@ def list_calendars(transport: Transport, home: str) -> list[Listed]:
         name = str(result.properties.get(DISPLAY_NAME) or segment)
         found.append(
             Listed(
-                transport.url(result.href),
+                transport.url(result.href, home),
                 name,
                 segment,
                 CALENDAR_TYPE in _types(result.properties),
@@ -173,17 +176,17 @@ def locate_calendar(
 def _home_of(transport: Transport, url: str, properties: Mapping[str, Any], types: set[str]) -> str:
     home = _href(properties.get(HOME_SET))
     if home is not None:
-        return transport.url(home)  # a principal
+        return transport.url(home, url)  # a principal
     if COLLECTION_TYPE not in types and urlsplit(url).path not in ("", "/"):
         raise _not_a_calendar(url, transport.names)
     principal = _href(properties.get(USER_PRINCIPAL))
-    home = _home_from_principal(transport, principal) if principal is not None else None
-    if home is None:
+    found = _home_from_principal(transport, principal, url) if principal is not None else None
+    if found is None:
         raise _not_a_calendar(url, transport.names)
     # The server root leads to the user's home; any other collection must be that home.
-    if urlsplit(url).path not in ("", "/") and not same_path(home, url):
+    if urlsplit(url).path not in ("", "/") and not same_path(found, url):
         raise _not_a_calendar(url, transport.names)
-    return transport.url(home)
+    return found
 
 
 def make_calendar(transport: Transport, home: str, name: str, taken: set[str]) -> str:

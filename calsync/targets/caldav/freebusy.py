@@ -69,7 +69,7 @@ class BusyReader:
 
     def _calendar_by_name(self, name: str) -> str:
         if "://" in name or name.startswith("/"):
-            return self.transport.url(name)
+            return self.transport.url(name, self.calendar_url)
         if self._listed is None:
             if self.home_url is None:
                 self.home_url = find_home(self.transport, self.calendar_url)

@@ -10,6 +10,7 @@ second time, never a duplicate.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import ssl
 from collections.abc import Callable, Mapping
 from typing import Protocol
@@ -169,20 +170,40 @@ class Transport:
 
         return self.retry.run(attempt)
 
-    def url(self, href: str) -> str:
-        """An absolute URL for a (decoded) href the server gave.
+    def url(self, href: str, base: str | None = None) -> str:
+        """An absolute URL for a (decoded) href the server gave in its answer from `base`
+        (default: the URL given).
 
-        The client sends the password with every request, so an absolute href that
-        leads to another server, or from https:// down to http://, is refused."""
-        base = self.client.url
+        The client sends the password with every request, so an absolute href may lead
+        only to the server given, or over https to another host of the same domain
+        (`sibling_hosts`: iCloud keeps calendar homes on pNN-caldav.icloud.com); never
+        to another server, nor from https:// down to http://."""
+        given = self.client.url
         if "://" not in href:
-            return urljoin(base, quote(href, safe=PATH_SAFE))
-        if origin(href) != origin(base):
+            return urljoin(base or given, quote(href, safe=PATH_SAFE))
+        if origin(href) != origin(given) and not sibling_hosts(given, href):
             raise CalDAVFailure(
-                f"the CalDAV server at {server_of(base)} links to {public_url(href)} (another "
-                f"server, or not https): refused, the password goes only to {server_of(base)}"
+                f"the CalDAV server at {server_of(given)} links to {public_url(href)} (another "
+                f"server, or not https): refused, the password goes only to {server_of(given)}"
             )
         return href
+
+
+def sibling_hosts(given: str, link: str) -> bool:
+    """Both https, on hosts named under the same domain of two labels or more
+    (caldav.icloud.com and p37-caldav.icloud.com), not addresses."""
+    a, b = urlsplit(given), urlsplit(link)
+    if {a.scheme.lower(), b.scheme.lower()} != {"https"}:
+        return False
+    here, there = a.hostname or "", b.hostname or ""
+    for host in (here, there):
+        try:
+            ipaddress.ip_address(host)
+            return False  # an address names no domain
+        except ValueError:
+            pass
+    parent, other = here.split(".")[1:], there.split(".")[1:]
+    return len(parent) >= 2 and parent == other
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
