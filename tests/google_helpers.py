@@ -22,7 +22,7 @@ from calsync.core.model import Busy
 from calsync.io.plans import load_plan
 from calsync.sync.engine import desired_events
 from fakes.fakegoogle import TOKEN as TOKEN  # re-exported for the tests
-from fakes.fakegoogle import FakeGoogleCalendar
+from fakes.fakegoogle import FakeGoogleCalendar, build_service
 from fakes.fakegoogle import write_token as write_token
 
 JSON = dict[str, Any]
@@ -55,6 +55,11 @@ def desired(plan: Path, weeks: int = 2, busy: tuple[Busy, ...] = (), annotate: b
     first = date.fromisoformat(START)
     schedule = expand(loaded, first, first + timedelta(weeks=weeks), busy)
     return {c.key: c for c in desired_events(schedule, annotate)}
+
+
+def owner(server: FakeGoogleCalendar) -> Any:
+    """The calendar's owner, on their phone: the same API, another client."""
+    return build_service(server).events()
 
 
 def calendars(server: FakeGoogleCalendar) -> list[JSON]:

@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 from calsync.cli.main import cli
 from calsync.sync.engine import Action
 from calsync.targets.caldav import KnownEvents
+from calsync.targets.intervals.state import Made
 from fakes.radicale_server import RadicaleServer
 from tests.google_helpers import TEMPLATE, write_token
 
@@ -144,7 +145,7 @@ def test_a_good_token_still_loads(tmp_path: Path) -> None:
     assert credentials.refresh_token == "1//test-refresh-token"
 
 
-# --- the CalDAV memory: a warning, never a failure -----------------------------------
+# --- what calsync made (CalDAV, intervals.icu): a warning, never a failure -----------
 
 GOOD_ENTRY = {
     "plan": "p",
@@ -154,55 +155,77 @@ GOOD_ENTRY = {
     "hash": "0123456789abcdef0123",
     "sequence": 0,
 }
-MEMORIES = {
-    "not JSON": (b'{"version": 1, "events": {', "is damaged (not JSON"),
-    "not UTF-8": (b"\xff\xfe\x00garbage", "is damaged (not JSON"),
-    "a list": (b"[]", "is damaged (no 'events' object)"),
-    "an unknown version": (b'{"version": 7, "events": {}}', "has an unknown version 7"),
-    "a bad entry": (
-        json.dumps({"version": 1, "events": {"p/2026-11-30/legs": GOOD_ENTRY, "x": "no"}}).encode(),
-        "is damaged (1 unusable entry dropped)",
-    ),
+GOOD_WORKOUT = {
+    "plan": "p",
+    "id": "4812",
+    "start": "2026-11-30T10:00:00+01:00",
+    "name": "🏋 Legs",
+    "hash": "0123456789abcdef0123",
+}
+# Each memory with an entry it keeps and how its warnings name it.
+KINDS = {
+    "caldav": (KnownEvents, GOOD_ENTRY, "the CalDAV state file"),
+    "intervals": (Made, GOOD_WORKOUT, "the intervals.icu state file"),
 }
 
 
-@pytest.mark.parametrize("content", MEMORIES, ids=list(MEMORIES))
-def test_a_damaged_caldav_memory_is_one_warning(content: str, tmp_path: Path) -> None:
-    data, problem = MEMORIES[content]
+def memories(good: dict[str, object]) -> dict[str, tuple[bytes, str]]:
+    bad = {"version": 1, "events": {"p/2026-11-30/legs": good, "x": "no"}}
+    return {
+        "not JSON": (b'{"version": 1, "events": {', "is damaged (not JSON"),
+        "not UTF-8": (b"\xff\xfe\x00garbage", "is damaged (not JSON"),
+        "a list": (b"[]", "is damaged (no 'events' object)"),
+        "an unknown version": (b'{"version": 7, "events": {}}', "has an unknown version 7"),
+        "a bad entry": (json.dumps(bad).encode(), "is damaged (1 unusable entry dropped)"),
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("content", memories(GOOD_ENTRY))
+def test_a_damaged_memory_is_one_warning(kind: str, content: str, tmp_path: Path) -> None:
+    memory, good, name = KINDS[kind]
+    data, problem = memories(good)[content]
     path = tmp_path / "memory.json"
     path.write_bytes(data)
     said: list[str] = []
-    known = KnownEvents(path, said.append)
+    known = memory(path, said.append)
     (warning,) = said
-    assert str(path) in warning and problem in warning
+    assert warning.startswith(f"{name} {path} ") and problem in warning
     assert "may come back" in warning
     assert set(known.entries) <= {"p/2026-11-30/legs"}
+    if content == "a bad entry":
+        assert known.entries == {"p/2026-11-30/legs": good}
 
 
-def test_an_unreadable_caldav_memory_is_one_warning(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_unreadable_memory_is_one_warning(kind: str, tmp_path: Path) -> None:
+    memory, _, name = KINDS[kind]
     path = tmp_path / "memory.json"
     path.mkdir()  # reading a folder fails for root too, unlike a mode 000 file
     said: list[str] = []
-    KnownEvents(path, said.append)
+    memory(path, said.append)
     (warning,) = said
-    assert f"{path} cannot be read" in warning
+    assert f"{name} {path} cannot be read" in warning
 
 
-def test_a_good_caldav_memory_says_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_good_memory_says_nothing(kind: str, tmp_path: Path) -> None:
+    memory, good, _ = KINDS[kind]
     path = tmp_path / "memory.json"
-    path.write_text(json.dumps({"version": 1, "events": {"p/2026-11-30/legs": GOOD_ENTRY}}))
+    path.write_text(json.dumps({"version": 1, "events": {"p/2026-11-30/legs": good}}))
     said: list[str] = []
-    known = KnownEvents(path, said.append)
-    assert said == [] and list(known.entries) == ["p/2026-11-30/legs"]
+    known = memory(path, said.append)
+    assert said == [] and known.entries == {"p/2026-11-30/legs": good}
 
 
-def test_a_caldav_memory_that_cannot_be_written_is_one_warning(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_memory_that_cannot_be_written_is_one_warning(kind: str, tmp_path: Path) -> None:
+    memory, good, _ = KINDS[kind]
     blocked = tmp_path / "state"
     blocked.write_text("a file where the folder should be")
     said: list[str] = []
-    known = KnownEvents(blocked / "caldav" / "memory.json", said.append)
-    known.entries["p/2026-11-30/legs"] = GOOD_ENTRY
-    known.dirty = True
+    known = memory(blocked / "caldav" / "memory.json", said.append)
+    known.keep("p/2026-11-30/legs", dict(good))
     known.save()  # does not raise: the calendar is in step, only the memory is not
     (warning,) = said
     assert str(blocked / "caldav" / "memory.json") in warning

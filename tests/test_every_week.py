@@ -24,16 +24,10 @@ from calsync.core.fit.weekly import Present, arrange_weeks, usual_week
 from calsync.core.model import Busy, Level, Plan, Schedule
 from calsync.io.plans import load_plan
 from calsync.targets.ics import parse_previous, scan_previous
+from tests.plan_texts import RIDER, every_week_text
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "rider-fit.yaml"
+TEMPLATE = RIDER
 FIRST = date(2026, 12, 7)  # plan week 2 of rider-fit
-PIN = "  pin: {sat: rest}              # Saturday stays free\n"
-
-
-def every_week_text() -> str:
-    text = TEMPLATE.read_text(encoding="utf-8")
-    assert PIN in text
-    return text.replace(PIN, PIN + "  every-week: true\n")
 
 
 def load_every_week() -> Plan:

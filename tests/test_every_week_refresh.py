@@ -26,7 +26,7 @@ from calsync.core.model import Busy
 from calsync.core.weekly import arranged
 from calsync.io.plans import load_plan
 from fakes.fakegoogle import FakeGoogleCalendar, write_token
-from tests.test_every_week import every_week_text
+from tests.plan_texts import every_week_text
 
 MONDAY = date(2026, 12, 7)
 WEEKS = 4

@@ -29,7 +29,7 @@ from calsync.io.plans import load_plan
 from fakes.fakegoogle import FakeGoogleCalendar, build_service
 from fakes.radicale_server import RadicaleServer
 from tests.google_helpers import instant, private, write_token
-from tests.test_every_week import every_week_text
+from tests.plan_texts import every_week_text
 
 PLAN_ID = "rider-fit"
 MONDAY = date(2026, 12, 7)

@@ -26,7 +26,7 @@ from google.oauth2.credentials import Credentials
 
 import calsync.targets.google as g
 from calsync.errors import Unreachable
-from fakes.fakegoogle import FakeGoogleCalendar, Fault, build_service
+from fakes.fakegoogle import FakeGoogleCalendar, Fault
 from tests.google_helpers import (
     JSON,
     PLAN_ID,
@@ -38,6 +38,7 @@ from tests.google_helpers import (
     edit,
     instant,
     managed,
+    owner,
     private,
     seed_work_week,
     snapshot,
@@ -66,11 +67,6 @@ def first_sync(server: FakeGoogleCalendar, plan: Path, token: Path, *args: str) 
     assert result.exit_code == 0, result.output
     server.reset_counters()
     return calendar_named(server, "Training")
-
-
-def user(server: FakeGoogleCalendar) -> Any:
-    """The calendar's owner, on their phone: the same API, another client."""
-    return build_service(server).events()
 
 
 # --- first sync, no-op, plan changes ------------------------------------------------
@@ -396,7 +392,7 @@ def test_reading_the_managed_events_pages(
 ) -> None:
     monkeypatch.setattr("calsync.targets.google.backend.PAGE_SIZE", 7)
     calendar = first_sync(google_fake, hybrid_plan, google_token)
-    user(google_fake).delete(calendarId=calendar, eventId=g.event_id(WED_INTERVALS)).execute()
+    owner(google_fake).delete(calendarId=calendar, eventId=g.event_id(WED_INTERVALS)).execute()
     google_fake.reset_counters()
 
     result = sync(google_fake, hybrid_plan, google_token)
@@ -623,10 +619,10 @@ def test_a_changing_sync_cut_off_at_any_call_is_repaired_by_the_next(
     with FakeGoogleCalendar() as first:
         seed_work_week(first, "primary", date(2026, 11, 30))
         calendar = first_sync(first, hybrid_plan, google_token)
-        owner = user(first)
+        phone = owner(first)
         body = {"summary": "Core (gym at work)"}
-        owner.patch(calendarId=calendar, eventId=g.event_id(edited), body=body).execute()
-        owner.delete(calendarId=calendar, eventId=g.event_id(deleted)).execute()
+        phone.patch(calendarId=calendar, eventId=g.event_id(edited), body=body).execute()
+        phone.delete(calendarId=calendar, eventId=g.event_id(deleted)).execute()
         primary_events = first.events("primary", include_cancelled=True)
         training_events = first.events(calendar, include_cancelled=True)
     edit(

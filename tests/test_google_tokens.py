@@ -14,13 +14,12 @@ import re
 import shutil
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import Result
 
 import calsync.targets.google as g
-from fakes.fakegoogle import FakeGoogleCalendar, Fault, build_service
+from fakes.fakegoogle import FakeGoogleCalendar, Fault
 from tests.google_helpers import (
     PLAN_ID,
     TEMPLATE,
@@ -28,6 +27,7 @@ from tests.google_helpers import (
     calendar_named,
     desired,
     edit,
+    owner,
     seed_work_week,
     snapshot,
     sync,
@@ -54,11 +54,6 @@ def settled(server: FakeGoogleCalendar, plan: Path, token: Path, *args: str) -> 
     ok(sync(server, plan, token, *args))
     server.reset_counters()
     return calendar_named(server, "Training")
-
-
-def owner(server: FakeGoogleCalendar) -> Any:
-    """The calendar's owner on their phone: the same API, another client."""
-    return build_service(server).events()
 
 
 def state_files(state_dir: Path) -> list[Path]:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from calsync.core.loader import parse_plan
 from calsync.targets.ics import DamagedFile, Previous, export, read_previous
 from calsync.targets.ics.memo import memo_path, recalled
+from tests.plan_texts import FIRST_NOW, LATER_NOW, first_instant, schedule
 from tests.strategies import SETTINGS, plans
-from tests.test_ics_scanner import FIRST_NOW, LATER_NOW, first_instant, schedule
 
 START = date(2026, 11, 30)
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "hybrid-hypertrophy.yaml"

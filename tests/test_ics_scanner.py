@@ -16,7 +16,6 @@ from icalendar import Alarm, Event
 from icalendar.parser import Contentline
 
 from calsync.core.content import EventContent
-from calsync.core.expand import expand
 from calsync.core.instants import _repeated, as_written
 from calsync.core.loader import PlanError, parse_plan
 from calsync.core.model import Schedule
@@ -29,20 +28,11 @@ from calsync.targets.ics import (
     scan_previous,
 )
 from calsync.targets.ics.text import event_text, fold
+from tests.plan_texts import FIRST_NOW, LATER_NOW, first_instant, schedule
 from tests.strategies import plans
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FIRST_NOW = datetime(2026, 11, 26, 8, tzinfo=UTC)
-LATER_NOW = datetime(2026, 12, 20, 7, 30, tzinfo=UTC)
 SOURCE = "training.ics"
-
-
-def schedule(text: str, start: date, weeks: int) -> Schedule:
-    return expand(parse_plan(text, "plan.yaml"), start, start + timedelta(weeks=weeks))
-
-
-def first_instant(s: Schedule) -> datetime:
-    return s.plan.midnight(s.start)
 
 
 def has_ambiguous_local_time(data: bytes) -> bool:

@@ -305,6 +305,23 @@ def test_a_workout_the_athlete_deleted_is_not_recreated_until_restore_deleted(
     holds_plan(server, plan)
 
 
+def test_a_damaged_state_file_is_one_warning_in_the_output_and_the_json(
+    server: FakeIntervals, plan: Path, key_file: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    first_sync(server, plan, key_file, env)
+    [state] = (tmp_path / "intervals").glob("*.json")
+    state.write_text('{"version": 1, "events": {', encoding="utf-8")  # cut off mid-write
+
+    result = sync(plan, key_file, env, "--json")
+
+    assert result.exit_code == 0, result.output
+    (warning,) = json.loads(result.stdout)["warnings"]
+    assert warning.startswith(f"the intervals.icu state file {state} is damaged (not JSON")
+    assert f"calsync: WARNING: {warning}" in result.stderr
+    assert server.writes == 0  # nothing doubled: the workouts are known by their marker
+    assert len(json.loads(state.read_text(encoding="utf-8"))["events"]) == len(managed(server))
+
+
 def test_the_athletes_own_events_are_never_touched(
     server: FakeIntervals, plan: Path, key_file: Path, env: dict[str, str]
 ) -> None:

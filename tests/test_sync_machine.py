@@ -211,14 +211,14 @@ def test_the_engine_keeps_its_promises_over_the_memory_backend(tmp_path: Path) -
 
 
 class GoogleMachine(RuleBasedStateMachine):
-    """The same promises over the Google fake, with the contract's owner (tests/test_contract.py):
+    """The same promises over the Google fake, with the contract's owner (tests/places.py):
     fewer rules and steps, since every sync is real HTTP."""
 
     plans: dict[str, Plan] = {}
 
     def __init__(self) -> None:
         super().__init__()
-        from tests.test_contract import GooglePlace
+        from tests.places import GooglePlace
 
         self.fake = FakeGoogleCalendar().__enter__()
         self.place = GooglePlace(self.fake)

@@ -151,7 +151,14 @@ def _sync(
 
     api_key = resolve_api_key(target.api_key_file, target.api_key_env, target.keyring)
     return intervals_target(
-        plan, request, target.athlete, api_key, target.ride_type, target.indoor, progress=progress
+        plan,
+        request,
+        target.athlete,
+        api_key,
+        target.ride_type,
+        target.indoor,
+        progress=progress,
+        warn=warn,
     )
 
 

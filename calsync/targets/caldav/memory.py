@@ -18,16 +18,14 @@ once and the run starts afresh from a full listing (safe: nothing duplicated).
 from __future__ import annotations
 
 import hashlib
-import json
-import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from calsync.core.content import EventContent
-from calsync.io.atomic import WriteFailure, write_atomic
 from calsync.sync.engine import Remote
+from calsync.sync.made import MadeSessions
 from calsync.targets.caldav.events import READER, Reading, Seen, seen_from_json, seen_to_json
 from calsync.targets.caldav.http import public_url
 from calsync.targets.caldav.names import Warn, plain_warning
@@ -40,62 +38,29 @@ def default_state_path(calendar_url: str) -> Path:
     return state_dir() / "caldav" / f"{digest}.json"
 
 
-class KnownEvents:
-    """The keys calsync has put into one calendar, with where and when they are.
+class KnownEvents(MadeSessions):
+    """The keys calsync has put into one calendar, with where and when they are (see
+    `calsync.sync.made`), and the last listing (see `readings`)."""
 
-    CalDAV forgets a deleted event entirely; this file is how a later run tells
-    "the user deleted it" (do not recreate) from "it was never there" (create).
-    Losing it is safe: deleted sessions would be recreated, nothing duplicated.
-    """
-
-    VERSION = 1
+    NAME = "CalDAV state file"
+    REF = "href"
+    TEXTS = ("summary", "hash")
 
     def __init__(self, path: Path | None, warn: Warn | None = None) -> None:
-        self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
+        super().__init__(path, warn or plain_warning)
         # The last listing: what was read of each href at which ETag (see `readings`).
-        self.listing: Any = None
-        self.dirty = False
-        self.warn = warn or plain_warning
-        self.lock = threading.RLock()  # the writes of several threads remember and forget
-        if path is not None and path.exists():
-            problem = self._load(path)
-            if problem:
-                # Start afresh (see the class note), and say so: sessions the user
-                # deleted from this calendar before may come back on this run.
-                self.warn(
-                    f"the CalDAV state file {path} {problem}; calsync no longer knows which "
-                    "sessions you deleted from this calendar, so they may come back"
-                )
+        self.listing: Any = self.document.get("listing")
 
-    def _load(self, path: Path) -> str | None:
-        """Read the file; what is wrong with it, or None."""
+    def usable(self, entry: Any) -> bool:
+        if not super().usable(entry):
+            return False
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as err:
-            return f"cannot be read ({err.strerror or err})"
-        except ValueError as err:  # UnicodeDecodeError too
-            return f"is damaged (not JSON: {err})"
-        if not isinstance(document, dict) or not isinstance(document.get("events"), dict):
-            return "is damaged (no 'events' object)"
-        if document.get("version") != self.VERSION:
-            return f"has an unknown version {document.get('version')!r}"
-        events = document["events"]
-        self.listing = document.get("listing")
-        # An entry calsync cannot use is dropped, like a lost file (safe).
-        self.entries = {k: e for k, e in events.items() if _usable(e)}
-        dropped = len(events) - len(self.entries)
-        if dropped:
-            return f"is damaged ({dropped} unusable entr{'y' if dropped == 1 else 'ies'} dropped)"
-        return None
+            int(entry.get("sequence", 0))
+        except (TypeError, ValueError):
+            return False
+        return True
 
     def remember(
-        self, plan: str, remote_or_content: Remote | EventContent, href: str, sequence: int
-    ) -> None:
-        with self.lock:
-            self._remember(plan, remote_or_content, href, sequence)
-
-    def _remember(
         self, plan: str, remote_or_content: Remote | EventContent, href: str, sequence: int
     ) -> None:
         item = remote_or_content
@@ -108,18 +73,7 @@ class KnownEvents:
             "hash": stored,
             "sequence": sequence,
         }
-        if self.entries.get(item.key) != entry:
-            self.entries[item.key] = entry
-            self.dirty = True
-
-    def forget(self, key: str, href: str | None = None) -> None:
-        """Forget a key; with `href`, only if that is where the key's event is (deleting
-        a duplicate must not forget the event that stays)."""
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None and (href is None or entry["href"] == href):
-                del self.entries[key]
-                self.dirty = True
+        self.keep(item.key, entry)
 
     def clear(self) -> None:
         if self.entries or self.listing:
@@ -217,55 +171,5 @@ class KnownEvents:
             if isinstance(hrefs, dict) and hrefs.pop(href, None) is not None:
                 self.dirty = True
 
-    def missing(
-        self, plan_id: str, start: datetime, end: datetime, present: set[str]
-    ) -> dict[str, dict[str, Any]]:
-        found = {}
-        for key, entry in self.entries.items():
-            if entry.get("plan") != plan_id or key in present:
-                continue
-            if start <= datetime.fromisoformat(entry["start"]) < end:
-                found[key] = entry
-        return found
-
-    def prune(self, before: datetime) -> None:
-        """Forget sessions long past: no run looks at them again."""
-        for key in [
-            k for k, e in self.entries.items() if datetime.fromisoformat(e["start"]) < before
-        ]:
-            self.forget(key)
-
-    def save(self) -> None:
-        with self.lock:
-            self._save()
-
-    def _save(self) -> None:
-        if self.path is None or not self.dirty:
-            return
-        document: dict[str, Any] = {
-            "version": self.VERSION,
-            "events": dict(sorted(self.entries.items())),
-        }
-        if self.listing is not None:
-            document["listing"] = self.listing
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_atomic(self.path, json.dumps(document, indent=1, ensure_ascii=False).encode())
-        except OSError as err:
-            self.warn(f"cannot write the CalDAV state file {self.path}: {err.strerror or err}")
-        except WriteFailure as err:
-            # The calendar itself is in step; only the memory of deletions is not.
-            self.warn(f"{err}; the next run may not know which sessions you delete")
-        self.dirty = False
-
-
-def _usable(entry: Any) -> bool:
-    """A state entry with everything `missing`, `prune` and `_look_for` read."""
-    if not isinstance(entry, dict):
-        return False
-    try:
-        aware = datetime.fromisoformat(entry["start"]).tzinfo is not None
-        int(entry.get("sequence", 0))
-        return aware and all(isinstance(entry[n], str) for n in ("plan", "href", "summary", "hash"))
-    except (KeyError, TypeError, ValueError):
-        return False
+    def extra(self) -> dict[str, Any]:
+        return {"listing": self.listing} if self.listing is not None else {}

@@ -15,6 +15,7 @@ import requests
 from calsync.core.content import EventContent
 from calsync.core.model import Busy
 from calsync.errors import BadInput, TargetError
+from calsync.sync.backend import Warn, warn_on_stderr
 from calsync.sync.engine import Action, Change, Outcome, Progress, Remote, Result
 from calsync.targets.intervals.client import Client, IntervalsFailure, Lost, describe
 from calsync.targets.intervals.state import Made
@@ -61,12 +62,17 @@ class IntervalsBackend:
     """The engine's Backend for one athlete's intervals.icu calendar."""
 
     def __init__(
-        self, client: Client, athlete: Athlete, types: Types, state_path: Path | None
+        self,
+        client: Client,
+        athlete: Athlete,
+        types: Types,
+        state_path: Path | None,
+        warn: Warn = warn_on_stderr,
     ) -> None:
         self.client = client
         self.athlete = athlete
         self.types = types
-        self.made = Made(state_path)
+        self.made = Made(state_path, warn)
         self.base = f"api/v1/athlete/{athlete.id}/events"
         self.label = "intervals"  # the target in reports; `intervals_target` names the athlete
         self.fresh = False  # an athlete's calendar always exists: never made by a run

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from calsync.errors import BadInput
 from calsync.io import limits
+from calsync.sync.backend import Warn, warn_on_stderr
 from calsync.sync.run import quiet, sync_plan
 from calsync.targets import secrets as secret_sources
 from calsync.targets.intervals.backend import IntervalsBackend, fetch_athlete
@@ -77,6 +78,7 @@ def intervals_target(
     state_path: Path | None = None,
     retry: Retry = INTERVALS_RETRY,
     progress: ProgressFor = quiet,
+    warn: Warn = warn_on_stderr,
 ) -> SyncReport:
     """One intervals.icu sync, for `calsync.targets.open` (which has checked the athlete,
     see `check_athlete`) and tests (the keyword-only arguments: a state file, no waits
@@ -92,9 +94,8 @@ def intervals_target(
             # One lock per athlete and server, whichever command writes there (see `locks`).
             label = f"the intervals.icu calendar of athlete {found.id}"
             with writing("intervals", f"{server(root)}\n{found.id}", label, request.dry_run):
-                backend = IntervalsBackend(
-                    client, found, types, state_path or default_state_path(root, found.id)
-                )
+                state = state_path or default_state_path(root, found.id)
+                backend = IntervalsBackend(client, found, types, state, warn)
                 backend.label = f"intervals:{found.id}"
                 return sync_plan(backend, plan, request, (), progress)
     finally:
