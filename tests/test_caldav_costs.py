@@ -16,7 +16,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -322,6 +322,22 @@ def test_what_is_kept_of_each_event_is_what_reading_it_gives(
         assert [s.remote.start.isoformat() for s in seen] == [
             s.remote.start.isoformat() for s in read[href] if s
         ]
+
+
+def test_a_dry_run_into_a_calendar_not_yet_made_asks_only_where_it_would_be(
+    radicale: RadicaleServer,  # noqa: F811
+    proxy: LatencyProxy,
+    plan: Plan,
+    tmp_path: Path,
+) -> None:
+    proxy.reset()
+    dry = replace(request(plan, 4), dry_run=True)
+    report = cs.caldav_target(
+        plan, dry, proxy.through(radicale.home), f"Plan {uuid.uuid4().hex[:8]}", radicale.user,
+        radicale.password, (), False, state_path=tmp_path / "known.json", retry=NO_WAIT,
+    )  # fmt: skip
+    assert report.dry_run and counts(report).keys() == {"created"}
+    assert methods(proxy) == {"PROPFIND": 2}  # the home, its calendars; no sync token
 
 
 def test_a_damaged_listing_is_one_warning_and_a_full_read(

@@ -91,10 +91,13 @@ class CalDAVBackend:
         self.zone = zone  # floating times and all-day dates of remote events are read here
         self.home_url = home_url
         self.fresh = False  # a calendar created in this run holds nothing yet
+        self.absent = False  # not there at all (a dry run did not make it): nothing to ask
         self.label = "caldav"  # the target in reports; `caldav_target` names the calendar
         self._seen: dict[str, Seen] = {}  # by href: what a write needs beyond `Remote`
 
-    def point_at(self, calendar_url: str, home_url: str | None, fresh: bool) -> None:
+    def point_at(
+        self, calendar_url: str, home_url: str | None, fresh: bool, absent: bool = False
+    ) -> None:
         """Use another calendar (before anything is listed or written)."""
         self.calendar_url = calendar_url if calendar_url.endswith("/") else calendar_url + "/"
         self.known = KnownEvents(
@@ -102,6 +105,7 @@ class CalDAVBackend:
         )
         self.home_url = home_url
         self.fresh = fresh
+        self.absent = absent
         if fresh:
             self.known.clear()  # a new calendar under an old URL holds none of the old keys
 
@@ -181,7 +185,7 @@ class CalDAVBackend:
 
     def _keep_empty(self, plan_id: str, start: datetime, end: datetime) -> None:
         """A calendar made on this run holds nothing: its listing is empty."""
-        token = current_token(self.transport, self.calendar_url)
+        token = None if self.absent else current_token(self.transport, self.calendar_url)
         self.known.keep_listing(plan_id, str(self.zone), {}, token, (start, end))
 
     def _report(self, body: str) -> Answer:

@@ -187,14 +187,16 @@ class Opening:
         )
         if located.created or located.calendar_url is None:
             backend.fresh = True
+            backend.absent = located.calendar_url is None
             backend.known.clear()  # a new calendar under an old URL holds none of the old keys
         if remembered is not None:
 
             def relocate() -> None:
                 forget(where_file)
                 found = self._locate(plan.title, request.dry_run)
-                fresh = found.created or found.calendar_url is None
-                backend.point_at(found.calendar_url or self.account.url, found.home_url, fresh)
+                absent = found.calendar_url is None
+                url = found.calendar_url or self.account.url
+                backend.point_at(url, found.home_url, found.created or absent, absent)
 
             backend.relocate = relocate
         return backend, located.name
