@@ -11,15 +11,18 @@ their answers, let time pass, and sync. Whatever the order, these hold:
 - nothing that starts before the run's `not_before` is written;
 - after a sync that met no fault, a second sync has nothing to do.
 
-The backend is the in-memory one (fakes/memory.py); a shorter run drives the
-Google fake through the real client (`GoogleMachine`: the owner edits and
-deletes, answers are lost, time passes, the plan changes).
+The backend is the in-memory one (fakes/memory.py); shorter runs drive the
+Google fake through the real client (`GoogleMachine`) and a real Radicale
+(`CalDAVMachine`): the owner edits, deletes and adds events, answers are lost,
+time passes, the plan changes, and the owner's own events are never touched.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -43,9 +46,13 @@ from calsync.sync.engine import (
     desired_events,
     run_sync,
 )
+from calsync.targets.caldav.events import read_event, vevents
+from calsync.targets.caldav.memory import KnownEvents
+from calsync.targets.caldav.xml import query_body
 from fakes.fakegoogle import FakeGoogleCalendar
 from fakes.memory import Item, MemoryBackend, MemoryCalendar
-from tests.backend_contract import FIRST_INSTANT, PLAN_ID, START, TEMPLATE, WEEKS, Shown
+from fakes.radicale_server import RadicaleServer
+from tests.backend_contract import FIRST_INSTANT, PLAN_ID, START, TEMPLATE, WEEKS, Place, Shown
 from tests.backend_contract import sync as contract_sync
 
 TEXT = TEMPLATE.read_text(encoding="utf-8")
@@ -57,6 +64,7 @@ VARIANTS = {
     "extra-core": TEXT.replace("sat: rest", "sat: [core 09:00]"),
 }
 END = FIRST_INSTANT + timedelta(weeks=WEEKS)
+RANGE = timedelta(weeks=WEEKS)
 ACTIONS = st.sampled_from([None, Action.CREATE, Action.UPDATE, Action.DELETE])
 
 
@@ -207,27 +215,28 @@ def test_the_engine_keeps_its_promises_over_the_memory_backend(tmp_path: Path) -
     run_state_machine_as_test(SyncMachine, settings=MACHINE)
 
 
-# --- a few steps against the Google fake, through the real client -------------------
+# --- a few steps against real clients: the Google fake, a real Radicale ------------
 
 
-class GoogleMachine(RuleBasedStateMachine):
-    """The same promises over the Google fake, with the contract's owner (tests/places.py):
-    fewer rules and steps, since every sync is real HTTP."""
+class RealMachine(RuleBasedStateMachine):
+    """The same promises over a place reached through a real client, with the contract's
+    owner (tests/places.py): fewer rules and steps, since every sync is real HTTP."""
 
     plans: dict[str, Plan] = {}
 
     def __init__(self) -> None:
         super().__init__()
-        from tests.places import GooglePlace
-
-        self.fake = FakeGoogleCalendar().__enter__()
-        self.place = GooglePlace(self.fake)
+        self.place = self.open_place()
         self.plan = self.plans["template"]
         self.now = FIRST_INSTANT
         self.touched: dict[str, Shown | None] = {}  # key -> as the owner left it (None: gone)
+        self.own = 0
 
-    def teardown(self) -> None:
-        self.fake.__exit__(None, None, None)
+    def open_place(self) -> Place:
+        raise NotImplementedError
+
+    def clear_faults(self) -> None:
+        """Answers are lost only in the run they were set up for."""
 
     @rule(name=st.sampled_from(sorted(VARIANTS)))
     def change_the_plan(self, name: str) -> None:
@@ -247,6 +256,12 @@ class GoogleMachine(RuleBasedStateMachine):
             self.place.delete(key)
         self.touched[key] = self.place.managed().get(key)
 
+    @rule(day=st.integers(0, 7 * WEEKS - 1))
+    def the_owner_adds_an_appointment(self, day: int) -> None:
+        start = FIRST_INSTANT + timedelta(days=day, hours=12)
+        self.own += 1
+        self.place.add_own(f"Dentist {self.own}", start, start + timedelta(hours=1))
+
     @rule(action=st.sampled_from([Action.CREATE, Action.UPDATE, Action.DELETE]))
     def answers_are_lost(self, action: Action) -> None:
         self.place.lose(action)
@@ -254,13 +269,19 @@ class GoogleMachine(RuleBasedStateMachine):
     @rule()
     def sync(self) -> None:
         before = {k: s for k, s in self.place.managed().items() if s.start < self.now}
+        own = self.place.own()
         report = contract_sync(self.place, self.plan, not_before=self.now)
         after = {k: s for k, s in self.place.managed().items() if s.start < self.now}
         assert after == before and not report.failures
-        self.fake.clear_faults()
+        assert self.place.own() == own  # the owner's own events are never touched
+        self.clear_faults()
         writes = self.place.writes()
         again = contract_sync(self.place, self.plan, not_before=self.now)
         assert again.changes.changes == () and self.place.writes() == writes
+        self.kept_is_the_calendar()
+
+    def kept_is_the_calendar(self) -> None:
+        """What the target keeps between runs is what reading the calendar gives now."""
 
     @invariant()
     def no_owner_edit_is_overwritten(self) -> None:
@@ -269,8 +290,66 @@ class GoogleMachine(RuleBasedStateMachine):
             assert shown.get(key) == left, f"the owner's change to {key} was undone"
 
 
+class GoogleMachine(RealMachine):
+    def open_place(self) -> Place:
+        from tests.places import GooglePlace
+
+        self.fake = FakeGoogleCalendar().__enter__()
+        return GooglePlace(self.fake)
+
+    def clear_faults(self) -> None:
+        self.fake.clear_faults()
+
+    def teardown(self) -> None:
+        self.fake.__exit__(None, None, None)
+
+
+class CalDAVMachine(RealMachine):
+    """Every run over the same weeks, so a rerun goes by what changed since the last
+    listing (RFC 6578): the owner's edits, deletions and new events must still be seen."""
+
+    server: RadicaleServer | None = None
+    folder: Path | None = None
+
+    def open_place(self) -> Place:
+        from tests.places import RadicalePlace
+
+        assert self.server is not None and self.folder is not None
+        return RadicalePlace(self.server, self.folder / f"{uuid.uuid4().hex}.json")
+
+    def kept_is_the_calendar(self) -> None:
+        """The listing kept after a clean run, as a rerun will take it on the server's word
+        that nothing changed, is exactly what the owner's client reads in the range."""
+        place = cast(Any, self.place)
+        zone = self.plan.zone
+        kept = KnownEvents(place.state).readings(PLAN_ID, str(zone))
+        body = query_body(self.plan.midnight(START), self.plan.midnight(START) + RANGE)
+        read = {
+            r.href: (
+                r.etag,
+                [
+                    s
+                    for e in vevents(r.calendar_data)
+                    if (s := read_event(e, r.href, r.etag, PLAN_ID, zone))
+                ],
+            )
+            for r in place.other.report(place.url, body, 1).parse_calendar_query()
+        }
+        assert kept == read
+
+
 def test_the_engine_keeps_its_promises_over_the_google_fake(tmp_path: Path) -> None:
     GoogleMachine.plans = load_variants(tmp_path)
     run_state_machine_as_test(
         GoogleMachine, settings=settings(MACHINE, max_examples=15, stateful_step_count=5)
+    )
+
+
+def test_the_engine_keeps_its_promises_over_a_real_radicale(
+    radicale: RadicaleServer, tmp_path: Path
+) -> None:
+    CalDAVMachine.plans = load_variants(tmp_path)
+    CalDAVMachine.server, CalDAVMachine.folder = radicale, tmp_path
+    run_state_machine_as_test(
+        CalDAVMachine, settings=settings(MACHINE, max_examples=12, stateful_step_count=6)
     )
