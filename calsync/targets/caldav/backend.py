@@ -52,12 +52,7 @@ from calsync.targets.caldav.names import Warn, plain_warning
 from calsync.targets.caldav.pool import Fatal, apply_all, current_jobs
 from calsync.targets.caldav.where import MOVED
 from calsync.targets.caldav.wire import Answer
-from calsync.targets.caldav.xml import (
-    ICALENDAR,
-    etags_body,
-    multiget_body,
-    query_body,
-)
+from calsync.targets.caldav.xml import ICALENDAR, etags_body, multiget_body, query_body
 from calsync.targets.ics import render_event
 
 MULTIGET_BATCH = 200  # hrefs per calendar-multiget: bodies of a few tens of kB
@@ -138,9 +133,10 @@ class CalDAVBackend:
         return [s.remote for s in seen]
 
     def _list_range(self, plan_id: str, start: datetime, end: datetime) -> list[Seen]:
-        """The events in the range: unchanged since the last listing (`changes.changed_since`), or
-        their ETags listed, then only those whose ETag moved since the last run read them
-        fetched (calendar-multiget); the others as read then."""
+        """The events in the range: as kept, when nothing but calsync's own writes changed
+        since the last listing (`changes.changed_since`); else their ETags listed, then
+        only those whose ETag moved since the last run read them fetched (calendar-multiget),
+        the others as read then."""
         zone = str(self.zone)
         kept = self.known.readings(plan_id, zone)
         token, span = self.known.sync_point(plan_id, zone)
@@ -149,10 +145,8 @@ class CalDAVBackend:
             if current is not None:
                 self.known.keep_listing(plan_id, zone, current, token, (start, end))
                 return [item for _, events in current.values() for item in events]
-        if token is None:
-            token = current_token(
-                self.transport, self.calendar_url
-            )  # before the listing: what changes after, it shows
+        if token is None:  # asked before the listing, so what changes after, it reports
+            token = current_token(self.transport, self.calendar_url)
         answer = self.transport.send(
             "REPORT", self.calendar_url, etags_body(start, end), {"Depth": "1"}
         )
