@@ -174,3 +174,17 @@ def test_a_truncated_answer_is_not_complete() -> None:
 def test_an_answer_without_a_token_is_not_used() -> None:
     body = XANDIKOS.replace(b"<ns0:sync-token>7b9b54</ns0:sync-token>", b"")
     assert multistatus.sync_collection(multistatus.parse(body, True), "/athlete/t/") is None
+
+
+def test_the_calendar_itself_among_the_changes_is_not_a_member() -> None:
+    """iCloud lists the collection, with an ETag, among the changes."""
+    body = XANDIKOS.replace(
+        b"<ns0:sync-token>",
+        b"<ns0:response><ns0:href>/athlete/calendars/t/</ns0:href><ns0:propstat>"
+        b"<ns0:status>HTTP/1.1 200 OK</ns0:status><ns0:prop>"
+        b'<ns0:getetag>"c1"</ns0:getetag></ns0:prop></ns0:propstat></ns0:response>'
+        b"<ns0:sync-token>",
+    )
+    changes = multistatus.sync_collection(multistatus.parse(body, True), "/athlete/calendars/t/")
+    assert changes is not None and changes.complete
+    assert changes.changed == {"/athlete/calendars/t/e0.ics": '"134b"'}

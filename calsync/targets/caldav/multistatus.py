@@ -165,8 +165,10 @@ def sync_collection(tree: ET.Element | None, collection: str) -> SyncChanges | N
     gone: set[str] = set()
     complete = True
     for result in calendar_query(top):
-        if result.href.rstrip("/") == collection.rstrip("/"):
-            complete = complete and result.status < 300
+        # A collection is never a member (iCloud lists the calendar itself among the
+        # changes); 507 on it says the answer was cut short (RFC 6578 3.6).
+        if result.href.endswith("/") or result.href == collection.rstrip("/"):
+            complete = complete and result.status != 507
         elif result.status in (404, 410):
             gone.add(result.href)
         else:
