@@ -20,7 +20,7 @@ def current_token(transport: Transport, calendar_url: str) -> str | None:
     """The calendar's sync token now (RFC 6578 4): "" when the server offers none,
     None when it could not say (asked again next time)."""
     answer = transport.send("PROPFIND", calendar_url, SYNC_TOKEN_BODY, {"Depth": "0"})
-    if answer.status != 207:
+    if answer.status not in (200, 207):
         return None
     for result in answer.parse_propfind():
         token = result.properties.get(SYNC_TOKEN)
@@ -38,7 +38,7 @@ def changed_since(
     no longer knows the one sent (a new one is asked), "" when it does not sync."""
     body = sync_collection_body(token)
     answer = transport.send("REPORT", calendar_url, body, {"Depth": "0"})
-    if answer.status != 207:
+    if answer.status not in (200, 207):  # 200: a multistatus all the same, as listings
         forgotten = b"valid-sync-token" in answer.body or answer.status in (404, 410)
         return (None if forgotten or answer.status >= 500 else ""), None
     collection = unquote(urlsplit(calendar_url).path)
