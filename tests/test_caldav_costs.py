@@ -287,6 +287,24 @@ def test_a_token_the_server_no_longer_knows_means_a_new_one_and_a_listing(
     assert done == {"REPORT": 1}
 
 
+@pytest.mark.parametrize(
+    ("field", "damage"), [("token", 42), ("span", "all of it")], ids=["token", "span"]
+)
+def test_a_damaged_token_or_span_in_the_state_file_means_a_listing(
+    plan: Plan, target: Target, field: str, damage: object
+) -> None:
+    first, _ = target.counted(plan)
+    document = json.loads(target.state.read_text())
+    document["listing"][field] = damage
+    target.state.write_text(json.dumps(document))
+
+    report, done = target.counted(plan)
+    assert report == {"unchanged": first["created"]}
+    assert done["REPORT"] == 1 and done.get("PROPFIND", 0) == (field == "token")
+    _, done = target.counted(plan)
+    assert done == {"REPORT": 1}
+
+
 def test_a_server_that_offers_no_sync_token_is_listed_and_not_asked_again(
     plan: Plan, target: Target
 ) -> None:

@@ -39,7 +39,6 @@ class MadeSessions:
         self.dirty = False
         self.warn = warn or warn_on_stderr
         self.lock = threading.RLock()  # several writing threads remember and forget
-        self.document: dict[str, Any] = {}  # the whole file as read, for what subclasses keep
         if path is not None and path.exists():
             problem = self._load(path)
             if problem:
@@ -62,7 +61,7 @@ class MadeSessions:
             return "is damaged (no 'events' object)"
         if document.get("version") != self.VERSION:
             return f"has an unknown version {document.get('version')!r}"
-        self.document = document
+        self.read_extra(document)
         events = document["events"]
         # An entry calsync cannot use is dropped, like a lost file (safe).
         self.entries = {k: e for k, e in events.items() if self.usable(e)}
@@ -115,6 +114,9 @@ class MadeSessions:
         for key, entry in list(self.entries.items()):
             if datetime.fromisoformat(entry["start"]) < before:
                 self.forget(key)
+
+    def read_extra(self, document: Mapping[str, Any]) -> None:
+        """Take what a subclass keeps in the file beside the entries (`extra`)."""
 
     def extra(self) -> Mapping[str, Any]:
         """What a subclass keeps in the file beside the entries."""

@@ -28,7 +28,6 @@ from calsync.sync.engine import Remote
 from calsync.sync.made import MadeSessions
 from calsync.targets.caldav.events import READER, Reading, Seen, seen_from_json, seen_to_json
 from calsync.targets.caldav.http import public_url
-from calsync.targets.caldav.names import Warn, plain_warning
 
 
 def default_state_path(calendar_url: str) -> Path:
@@ -45,11 +44,11 @@ class KnownEvents(MadeSessions):
     NAME = "CalDAV state file"
     REF = "href"
     TEXTS = ("summary", "hash")
+    # The last listing: what was read of each href at which ETag (see `readings`).
+    listing: Any = None
 
-    def __init__(self, path: Path | None, warn: Warn | None = None) -> None:
-        super().__init__(path, warn or plain_warning)
-        # The last listing: what was read of each href at which ETag (see `readings`).
-        self.listing: Any = self.document.get("listing")
+    def read_extra(self, document: Mapping[str, Any]) -> None:
+        self.listing = document.get("listing")
 
     def usable(self, entry: Any) -> bool:
         if not super().usable(entry):
