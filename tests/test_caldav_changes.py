@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.caldav_peers import make_calendar
 from bench.proxy import LatencyProxy
 from bench.servers import CalDAVServer, caldav_server
 from calsync.cli.sync_report import sync_counts
@@ -46,12 +47,11 @@ def proxy(xandikos: CalDAVServer) -> Iterator[LatencyProxy]:
         yield counting
 
 
-def _send(server: CalDAVServer, method: str, path: str, body: str = "") -> int:
-    """A request straight to the server: the owner's other client."""
+def _put(server: CalDAVServer, path: str, body: str) -> int:
+    """An event written straight to the server: the owner's other client."""
     parts = urlsplit(server.root)
     connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
-    headers = {"Content-Type": "text/calendar"} if body else {}
-    connection.request(method, path, body.encode(), headers)
+    connection.request("PUT", path, body.encode(), {"Content-Type": "text/calendar"})
     status = connection.getresponse().status
     connection.close()
     return status
@@ -62,8 +62,7 @@ class Calendar:
 
     def __init__(self, server: CalDAVServer, proxy: LatencyProxy, folder: Path, name: str):
         self.server, self.proxy = server, proxy
-        self.path = f"/{server.home}{name}/"
-        assert _send(server, "MKCALENDAR", self.path) == 201
+        self.path = "/" + make_calendar(server, name)
         self.state = folder / "known.json"
         self.plan: Plan = load_plan(TEMPLATE)
 
@@ -112,7 +111,7 @@ def test_an_owner_edit_on_xandikos_is_read_and_kept(calendar: Calendar) -> None:
     text = connection.getresponse().read().decode()
     connection.close()
     edited = re.sub(r"(\r\nSUMMARY:[^\r]*)", r"\1 with Anna", text, count=1)
-    assert edited != text and _send(calendar.server, "PUT", href, edited) in (201, 204)
+    assert edited != text and _put(calendar.server, href, edited) in (201, 204)
 
     report, done = calendar.sync()
     assert report.get("kept_edited") == 1 and "updated" not in report
