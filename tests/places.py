@@ -28,6 +28,8 @@ from calsync.core.model import Plan
 from calsync.sync.backend import Backend
 from calsync.sync.engine import Action
 from calsync.targets.caldav import CalDAVBackend, Transport, make_client
+from calsync.targets.caldav.events import Reading, read_event, vevents
+from calsync.targets.caldav.xml import query_body
 from calsync.targets.retry import Retry
 from fakes.fakegoogle import FakeGoogleCalendar, Fault, build_service
 from fakes.memory import MemoryBackend, MemoryCalendar
@@ -186,6 +188,26 @@ def lose_first_answers(client: Any, method: str, times: int = 1) -> None:
         return answer
 
     client.request = request
+
+
+def read_by_owner(
+    client: Any, calendar_url: str, plan: Plan, start: datetime, end: datetime
+) -> dict[str, Reading]:
+    """The range as the owner's client (the `caldav` library, independent of calsync's)
+    reads it, by href: its ETag and what `read_event` makes of each event, as calsync's
+    known-events memory keeps them."""
+    answer = client.report(calendar_url, query_body(start, end), 1)
+    return {
+        r.href: (
+            r.etag,
+            [
+                s
+                for e in vevents(r.calendar_data)
+                if (s := read_event(e, r.href, r.etag, plan.id, plan.zone))
+            ],
+        )
+        for r in answer.parse_calendar_query()
+    }
 
 
 class RadicalePlace(Place):

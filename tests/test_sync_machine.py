@@ -46,14 +46,13 @@ from calsync.sync.engine import (
     desired_events,
     run_sync,
 )
-from calsync.targets.caldav.events import read_event, vevents
 from calsync.targets.caldav.memory import KnownEvents
-from calsync.targets.caldav.xml import query_body
 from fakes.fakegoogle import FakeGoogleCalendar
 from fakes.memory import Item, MemoryBackend, MemoryCalendar
 from fakes.radicale_server import RadicaleServer
 from tests.backend_contract import FIRST_INSTANT, PLAN_ID, START, TEMPLATE, WEEKS, Place, Shown
 from tests.backend_contract import sync as contract_sync
+from tests.places import read_by_owner
 
 TEXT = TEMPLATE.read_text(encoding="utf-8")
 VARIANTS = {
@@ -333,20 +332,9 @@ class CalDAVMachine(RealMachine):
         """The listing kept after a clean run, as a rerun will take it on the server's word
         that nothing changed, is exactly what the owner's client reads in the range."""
         place = cast(Any, self.place)
-        zone = self.plan.zone
-        kept = KnownEvents(place.state).readings(PLAN_ID, str(zone))
-        body = query_body(self.plan.midnight(START), self.plan.midnight(START) + RANGE)
-        read = {
-            r.href: (
-                r.etag,
-                [
-                    s
-                    for e in vevents(r.calendar_data)
-                    if (s := read_event(e, r.href, r.etag, PLAN_ID, zone))
-                ],
-            )
-            for r in place.other.report(place.url, body, 1).parse_calendar_query()
-        }
+        kept = KnownEvents(place.state).readings(PLAN_ID, str(self.plan.zone))
+        start = self.plan.midnight(START)
+        read = read_by_owner(place.other, place.url, self.plan, start, start + RANGE)
         assert kept == read
 
 
